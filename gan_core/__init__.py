@@ -1,0 +1,1 @@
+"""GAN Stability Lab engine: training, stabilizers, metrics and the command line (no web code)."""

@@ -1,0 +1,112 @@
+"""Command line: ``python -m gan_core {datasets,data,score} ...``.
+
+Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
+and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
+
+from .files import save_npy
+from .metrics import score
+
+EXIT_BAD_INPUT = 2
+
+
+def parse_assignments(items: list[str], option: str) -> dict:
+    """``key=value`` pairs; values are read as JSON when they parse (numbers, lists), else text."""
+    result = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ParameterError(option, "of the form key=value", item)
+        try:
+            result[key] = json.loads(text)
+        except json.JSONDecodeError:
+            result[key] = text
+    return result
+
+
+def load_samples(path: str) -> np.ndarray:
+    allowed = "a readable .npy file holding a 2D numeric array"
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ParameterError("samples file", allowed, f"{path!r} ({error})") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+        raise ParameterError("samples file", allowed, f"{path!r} (dtype {getattr(array, 'dtype', '?')})")
+    return array
+
+
+def output_path(path: str, option: str) -> Path:
+    out = Path(path)
+    if not out.parent.is_dir():
+        raise ParameterError(option, "a file path in an existing directory", path)
+    return out
+
+
+def command_datasets(args) -> int:
+    for name in DATASET_NAMES:
+        if name in FAMILIES:
+            print(f"{name:12s} family; parameters: {', '.join(family_parameters(name))}")
+        else:
+            print(f"{name:12s} {get_dataset(name).description}")
+    return 0
+
+
+def command_data(args) -> int:
+    dataset = get_dataset(args.name, **parse_assignments(args.param, "--param"))
+    out = output_path(args.out, "--out")
+    samples = dataset.sample(args.n, seed=args.seed).numpy().astype(np.float32)
+    save_npy(out, samples)
+    return 0
+
+
+def command_score(args) -> int:
+    dataset = get_dataset(args.name, **parse_assignments(args.param, "--param"))
+    result = score(dataset, load_samples(args.samples), seed=args.metric_seed)
+    print(json.dumps(result, allow_nan=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("datasets", help="list dataset names and family parameters")
+    listing.set_defaults(run=command_datasets)
+
+    data = commands.add_parser("data", help="write N samples of a dataset to a .npy file")
+    data.add_argument("name", help="a benchmark (ring8, grid25, ...) or a family (ring, grid, csv, ...)")
+    data.add_argument("--n", type=int, default=2500, help="number of samples (default 2500)")
+    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="family parameter, e.g. --param sigma=0.1 --param count=6")
+    data.add_argument("--out", required=True, help="output .npy file (float32, N x d)")
+    data.set_defaults(run=command_data)
+
+    scoring = commands.add_parser("score", help="print the metrics of samples as one JSON object")
+    scoring.add_argument("name")
+    scoring.add_argument("samples", help=".npy file of shape (n, d)")
+    scoring.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    scoring.add_argument("--metric-seed", type=int, default=0,
+                         help="seed of the reference data draw and projections (default 0)")
+    scoring.set_defaults(run=command_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ParameterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
