@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core {datasets,data,score} ...``.
+"""Command line: ``python -m gan_core {datasets,data,score,presets,train} ...``.
 
 Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
 and nothing is written.
@@ -15,8 +15,12 @@ import numpy as np
 
 from datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
+from .config import SETTINGS
+from .device import configure_threads
 from .files import save_npy
 from .metrics import score
+from .presets import PRESETS, get_preset
+from .runner import build_trainers, prepare_output, train_batch, write_results
 
 EXIT_BAD_INPUT = 2
 
@@ -77,6 +81,42 @@ def command_score(args) -> int:
     return 0
 
 
+def command_presets(args) -> int:
+    for name, preset in PRESETS.items():
+        runs = f" [A/B: {', '.join(preset.variants)}]" if preset.variants else ""
+        print(f"{name:28s} {preset.summary} (default data: {preset.data}){runs}")
+    return 0
+
+
+def command_train(args) -> int:
+    preset = get_preset(args.preset)
+    overrides = parse_assignments(args.set, "--set")
+    for key in overrides:
+        if key not in SETTINGS:
+            raise ParameterError(key, "a known setting (see python -m gan_core train --help)", key)
+    out = prepare_output(args.out)
+    configure_threads()
+    trainers = build_trainers(preset, args.data, overrides, args.seed, args.runs, args.steps)
+    progress = sys.stderr.isatty()
+    results = [train_batch(variant, trainer, progress) for variant, trainer in trainers]
+    summaries = write_results(out, preset, results)
+    for summary in summaries:
+        label = f"{preset.name}{' / ' + summary['variant'] if summary['variant'] else ''} on {summary['dataset']}"
+        print(f"{label}: {_brief(summary)}", file=sys.stderr)
+    return 0
+
+
+def _brief(summary: dict) -> str:
+    parts = []
+    for key, label, scale in (("modes_captured", "modes", 1), ("hq_fraction", "HQ %", 100),
+                              ("reverse_kl", "KL", 1), ("wall_seconds", "s", 1)):
+        entry = summary.get(key)
+        parts.append(f"{label} " + ("undefined" if entry is None else f"{entry['mean'] * scale:.3g}"))
+    if summary["diverged"]:
+        parts.append(f"{summary['diverged']} diverged")
+    return ", ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     scoring.add_argument("--metric-seed", type=int, default=0,
                          help="seed of the reference data draw and projections (default 0)")
     scoring.set_defaults(run=command_score)
+
+    listing = commands.add_parser("presets", help="list presets with their one-line descriptions")
+    listing.set_defaults(run=command_presets)
+
+    train = commands.add_parser("train", help="train a preset and write samples, metrics and history",
+                                epilog="settings for --set: " + ", ".join(SETTINGS))
+    train.add_argument("--preset", required=True, help="see `python -m gan_core presets`")
+    train.add_argument("--data", help="dataset name (default: the preset's)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a setting, e.g. --set lr_d=2e-4 --set roth=true")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--steps", type=int, help="generator steps (default: the preset's budget)")
+    train.add_argument("--runs", type=int, default=1, help="train seeds S..S+K-1 as one batch")
+    train.add_argument("--out", required=True, help="output directory")
+    train.set_defaults(run=command_train)
     return parser
 
 

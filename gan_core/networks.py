@@ -1,0 +1,108 @@
+"""Batched MLPs: K independent networks of one architecture, evaluated as one computation.
+
+Parameters live in one flat (K, P) tensor per network; ``unflatten`` gives views with a
+leading run axis K: a weight is (K, in, out), a bias (K, 1, out). Inputs are (K, B, in). The same forward function also works on one run's
+parameters and one example (no K, no B), which is how ``torch.func`` takes per-example
+gradients for the Langevin discriminator.
+
+Each run is initialised from its own seed exactly as ``torch.nn.Linear`` would be (uniform in
++-1/sqrt(fan_in)), so a batch of K runs starts where K single runs would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+LEAKY_SLOPE = 0.2
+BATCHNORM_EPS = 1e-5
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    in_dim: int
+    width: int
+    depth: int
+    out_dim: int
+    activation: str = "relu"
+    batchnorm: bool = False  # on hidden layers only (DCGAN: never on the output layer)
+    output: str = "linear"  # or "tanh"
+
+    @property
+    def layer_sizes(self) -> list[tuple[int, int]]:
+        sizes = [self.in_dim] + [self.width] * self.depth + [self.out_dim]
+        return list(zip(sizes[:-1], sizes[1:]))
+
+
+def parameter_shapes(spec: MLPSpec) -> list[tuple[int, ...]]:
+    """Shapes of one run's parameters: [W0, b0, (gamma0, beta0), W1, b1, ...]."""
+    shapes = []
+    for layer, (fan_in, fan_out) in enumerate(spec.layer_sizes):
+        shapes += [(fan_in, fan_out), (1, fan_out)]
+        if spec.batchnorm and layer < spec.depth:
+            shapes += [(1, fan_out), (1, fan_out)]
+    return shapes
+
+
+def init_mlp(spec: MLPSpec, generators: list[torch.Generator], device: torch.device) -> torch.Tensor:
+    """All parameters of K runs as one flat (K, P) leaf tensor, each run drawn from its own
+    generator. One flat tensor makes the optimizer, clipping, noise and checks a few ops each."""
+    per_run = [torch.cat([t.flatten() for t in _init_one(spec, g)]) for g in generators]
+    return torch.stack(per_run).to(device).requires_grad_()
+
+
+def unflatten(spec: MLPSpec, flat: torch.Tensor) -> list[torch.Tensor]:
+    """Views of the flat (K, P) parameters (or (P,) for one run) in the layer shapes."""
+    views, offset = [], 0
+    lead = flat.shape[:-1]
+    for shape in parameter_shapes(spec):
+        size = shape[0] * shape[1]
+        views.append(flat[..., offset:offset + size].view(*lead, *shape))
+        offset += size
+    return views
+
+
+def _init_one(spec: MLPSpec, generator: torch.Generator) -> list[torch.Tensor]:
+    params = []
+    for layer, (fan_in, fan_out) in enumerate(spec.layer_sizes):
+        bound = fan_in ** -0.5
+        params.append((torch.rand(fan_in, fan_out, generator=generator) * 2 - 1) * bound)
+        params.append((torch.rand(1, fan_out, generator=generator) * 2 - 1) * bound)
+        if spec.batchnorm and layer < spec.depth:
+            params += [torch.ones(1, fan_out), torch.zeros(1, fan_out)]
+    return params
+
+
+def mlp_forward(spec: MLPSpec, params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Apply the MLP to ``x`` of shape (K, B, in) (or (in,) for one run and one example)."""
+    index, h = 0, x
+    for layer in range(spec.depth + 1):
+        weight, bias = params[index], params[index + 1]
+        index += 2
+        h = torch.baddbmm(bias, h, weight) if h.dim() == 3 else h @ weight + bias
+        if layer == spec.depth:
+            break
+        if spec.batchnorm:
+            scale, shift = params[index], params[index + 1]
+            index += 2
+            h = _batchnorm(h, scale, shift)
+        h = activate(h, spec.activation)
+    return torch.tanh(h) if spec.output == "tanh" else h
+
+
+def _batchnorm(h: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Normalise over the batch axis with the batch's own statistics (training mode always:
+    snapshots use large batches, whose statistics are close to the population's)."""
+    mean = h.mean(dim=-2, keepdim=True)
+    var = h.var(dim=-2, unbiased=False, keepdim=True)
+    return (h - mean) * torch.rsqrt(var + BATCHNORM_EPS) * scale + shift
+
+
+def activate(h: torch.Tensor, name: str) -> torch.Tensor:
+    if name == "relu":
+        return torch.relu(h)
+    if name == "leaky_relu":
+        return F.leaky_relu(h, LEAKY_SLOPE)
+    return torch.tanh(h)

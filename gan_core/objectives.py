@@ -1,0 +1,54 @@
+"""GAN objectives on the discriminator's raw output psi (the logit, or the critic's value).
+
+Each returns per-run means over the batch, shape (K,), so a batch of runs sums them into one
+backward pass without mixing runs.
+
+* minimax (Goodfellow): D maximises E log D(x) + E log(1 - D(G(z))); G minimises
+  E log(1 - D(G(z))), which saturates when D wins (Arjovsky & Bottou, seed 004).
+* nonsaturating: G minimises -E log D(G(z)) instead.
+* wasserstein: critic maximises E f(x) - E f(G(z)); G minimises -E f(G(z)).
+* least_squares (LSGAN, as in GAN Lab): D: (psi_r - 1)^2/2 + psi_f^2/2; G: (psi_f - 1)^2/2.
+* hinge: D: relu(1 - psi_r) + relu(1 + psi_f); G: -psi_f.
+With D = sigmoid(psi), log D = -softplus(-psi) and log(1 - D) = -softplus(psi), computed stably.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+# Objectives whose D is a probability sigmoid(psi); the others show a raw, unbounded critic.
+PROBABILISTIC = ("minimax", "nonsaturating")
+
+
+def d_loss(objective: str, psi_real: torch.Tensor, psi_fake: torch.Tensor) -> torch.Tensor:
+    """The discriminator's loss to minimise, per run: (K, B) logits -> (K,)."""
+    if objective in PROBABILISTIC:
+        per_sample = F.softplus(-psi_real).mean(-1) + F.softplus(psi_fake).mean(-1)
+    elif objective == "wasserstein":
+        per_sample = psi_fake.mean(-1) - psi_real.mean(-1)
+    elif objective == "least_squares":
+        per_sample = 0.5 * ((psi_real - 1) ** 2).mean(-1) + 0.5 * (psi_fake ** 2).mean(-1)
+    elif objective == "hinge":
+        per_sample = torch.relu(1 - psi_real).mean(-1) + torch.relu(1 + psi_fake).mean(-1)
+    else:
+        raise ValueError(objective)
+    return per_sample
+
+
+def g_loss_per_sample(objective: str, psi_fake: torch.Tensor) -> torch.Tensor:
+    """The generator's loss of each fake sample (K, B); its batch mean is what G minimises."""
+    if objective == "minimax":
+        return -F.softplus(psi_fake)  # log(1 - D(G(z)))
+    if objective == "nonsaturating":
+        return F.softplus(-psi_fake)  # -log D(G(z))
+    if objective in ("wasserstein", "hinge"):
+        return -psi_fake
+    if objective == "least_squares":
+        return 0.5 * (psi_fake - 1) ** 2
+    raise ValueError(objective)
+
+
+def d_value(objective: str, psi: torch.Tensor) -> torch.Tensor:
+    """What the lab plots as "D": a probability for probabilistic objectives, else psi itself."""
+    return torch.sigmoid(psi) if objective in PROBABILISTIC else psi

@@ -1,0 +1,163 @@
+"""Presets: the methods of the seed papers, the benchmark configuration, and one lesson per
+experiment the papers show. Each is a set of Experiment settings with a default dataset, a
+step budget, a one-line summary, an explanation and its paper reference.
+
+A lesson with ``variants`` trains several runs side by side (A/B from the same seed); each
+variant is its own set of overrides on top of the preset's settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from datasets import ParameterError
+
+from .config import Experiment, coerce, make_experiment
+
+SEED_000 = "Ramakers, Kollmann, Harmeling: Stabilizing GANs using Langevin dynamics (seed 000)"
+SEED_001 = "Aly, El Sheikh: Stable training for GANs (seed 001)"
+SEED_002 = "Roth, Lucchi, Nowozin, Hofmann: Stabilizing training of GANs through regularization (seed 002)"
+SEED_003 = "Mehrjou, Schölkopf, Saremi: Annealed generative adversarial networks (seed 003)"
+SEED_004 = "Arjovsky, Bottou: Towards principled methods for training GANs (seed 004)"
+
+# beta-GAN's networks (seed 003, Fig. 2): G z(3) -> ReLU 128 x2 -> Linear(3), D 3 -> Tanh 128 x3
+BETA_GAN_NETS = dict(latent_dim=3, latent_prior="uniform", g_width=128, g_depth=2, g_activation="relu",
+                     d_width=128, d_depth=3, d_activation="tanh")
+# A capable default for 2D/3D toys: ReLU generator, tanh discriminator, 2 x 128 each.
+TOY_NETS = dict(latent_dim=3, g_width=128, g_depth=2, g_activation="relu", d_width=128, d_depth=2,
+                d_activation="tanh", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=256)
+BETA_SCHEDULE = dict(beta_annealing=True, beta_uniform_steps=1000, beta_start=0.1, beta_end=10.0,
+                     beta_levels=20, beta_steps_per_level=300)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str
+    explanation: str
+    reference: str
+    data: str
+    settings: dict
+    variants: dict = field(default_factory=dict)
+    kind: str = "method"  # "method", "benchmark" or "lesson"
+
+    def experiment(self, data: str | None = None, overrides: dict | None = None, variant: str | None = None,
+                   seed: int | None = None) -> Experiment:
+        settings = {**self.settings, "dataset": data or self.data}
+        if variant is not None:
+            settings.update(self.variants[variant])
+        settings.update(overrides or {})
+        if seed is not None:
+            settings["seed"] = seed
+        return make_experiment(**settings)
+
+
+def _method(name, summary, explanation, reference, data, **settings) -> Preset:
+    return Preset(name, summary, explanation, reference, data, {**TOY_NETS, **settings})
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    _method("vanilla", "Goodfellow's minimax GAN: G minimises log(1 - D(G(z)))",
+            "The original game. When D wins early, log(1 - D) saturates and G's gradient vanishes; "
+            "on multimodal data it tends to collapse to a few modes.", SEED_001, "gauss3d5",
+            objective="minimax", steps=8000),
+    _method("nonsaturating", "Non-saturating GAN: G minimises -log D(G(z))",
+            "The practical fix for saturation: strong gradients when D rejects the fakes, but "
+            "heavy-tailed, unstable updates as D nears optimality (seed 004, sec. 2.2).", SEED_001, "ring8",
+            objective="nonsaturating", steps=8000),
+    _method("instance-noise", "Minimax GAN with annealed instance noise on D's inputs",
+            "Noise on real and fake alike makes the two distributions overlap, so D cannot be perfect "
+            "and its gradient stays informative; sigma is annealed to 0.", SEED_004, "ring8",
+            objective="nonsaturating", instance_noise=True, noise_sigma=0.3, noise_sigma_end=0.0,
+            noise_anneal="linear", noise_anneal_steps=6000, steps=8000),
+    _method("roth", "JS-regularized GAN (Roth et al.), gamma 2 annealed by 0.01",
+            "Instance noise made analytic: D's loss gets (gamma/2) Omega, a gradient penalty on the "
+            "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D.", SEED_002, "ring7_3d",
+            objective="nonsaturating", roth=True, roth_gamma=2.0, roth_alpha=0.01, roth_anneal_steps=8000,
+            latent_dim=2, g_activation="tanh", batch_size=512, steps=8000),
+    _method("wgan-clip", "Wasserstein GAN with weight clipping (c = 0.01, RMSProp 5e-5, 5 critic steps)",
+            "The critic estimates the earth-mover distance if it is Lipschitz; clipping its weights "
+            "is the crude way to enforce that. Slow, and capacity-starved by the clipping.", SEED_001, "ring8",
+            objective="wasserstein", weight_clipping=True, clip_value=0.01, g_optimizer="rmsprop",
+            d_optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, d_activation="relu", steps=3000),
+    _method("wgan-gp", "WGAN-GP: gradient penalty lambda 0.1, Adam 1e-4 (0.5, 0.9), 5 critic steps",
+            "Replaces clipping by a soft penalty on the critic's gradient norm between real and fake "
+            "points. Settings of the authors' toy script (lambda 0.1; ReLU nets).", SEED_001, "ring8",
+            objective="wasserstein", gradient_penalty=True, gp_lambda=0.1, lr_g=1e-4, lr_d=1e-4, beta1=0.5,
+            beta2=0.9, n_critic=5, g_width=256, d_width=256, d_depth=3, d_activation="relu", steps=2500),
+    _method("beta-gan", "beta-GAN: learn the uniform box first, then anneal beta 0.1 -> 10, then the data",
+            "Start from the easiest game (uniform on the box, which G can always match), then cool the "
+            "heated data geometrically towards the data itself. Plain minimax loss, ReLU generator, "
+            "uniform latent with dim(z) = d.", SEED_003, "gauss3d5",
+            objective="minimax", **{**BETA_GAN_NETS, **BETA_SCHEDULE}, steps=10300),
+    _method("langevin", "Langevin discriminator: SGLD with covariance-controlled noise I_t",
+            "D's weights receive noise scaled to the running variance of its per-example gradients, "
+            "so G faces an ensemble of discriminators; the noise level I_t falls as training settles.",
+            SEED_000, "ring8", objective="nonsaturating", langevin=True, langevin_temperature=1.0,
+            langevin_prior_std=10.0, steps=6000),
+    Preset("bench", "Benchmark: non-saturating GAN on gauss3d5, G z(3)-ReLU128x2-3, D 3-Tanh128x3-1",
+           "The fixed configuration of the speed benchmarks: batch 256, Adam 1e-3 (0.5, 0.999), one D "
+           "step per G step.", SEED_003, "gauss3d5",
+           dict(objective="nonsaturating", latent_dim=3, latent_prior="gaussian", g_width=128, g_depth=2,
+                g_activation="relu", d_width=128, d_depth=3, d_activation="tanh", batch_size=256, lr_g=1e-3,
+                lr_d=1e-3, beta1=0.5, beta2=0.999, n_critic=1, steps=5000), kind="benchmark"),
+]}
+
+LESSONS: list[Preset] = [
+    Preset("lesson-beta-vs-vanilla", "Vanilla GAN vs beta-GAN on five 3D Gaussians (beta-GAN Fig. 2)",
+           "Same networks, same seed, same step budget. The vanilla minimax GAN tends to drop modes; "
+           "beta-GAN first fills the box uniformly, then cools onto all five modes.", SEED_003, "gauss3d5",
+           {**PRESETS["beta-gan"].settings},
+           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
+    Preset("lesson-beta-cubes", "beta-GAN on two nested cube frames (beta-GAN Fig. 2, bottom row)",
+           "Data on disjoint 1D manifolds in 3D: edges of an outer and an inner cube. beta-GAN shapes the "
+           "uniform box onto both frames.", SEED_003, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
+    Preset("lesson-dreal-dfake", "D(real) and D(fake) curves, vanilla vs beta-GAN, 10 modes (beta-GAN Fig. 3)",
+           "Watch the mean D on real and fake samples: for beta-GAN they stay together near 1/2 while "
+           "the vanilla GAN's gap grows as the data gets more complex.", SEED_003, "gauss3d10",
+           {**PRESETS["beta-gan"].settings},
+           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
+    Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
+           "Seed 000's Fig. 1: samples with D's contour lines, the mode histogram, and the "
+           "covariance-controlled noise level dropping as training settles.", SEED_000, "ring8",
+           {**PRESETS["langevin"].settings}, kind="lesson"),
+    Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (seed 000's claim)",
+           "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time.",
+           SEED_000, "ring8", {**PRESETS["wgan-gp"].settings},
+           variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson"),
+    Preset("lesson-roth", "Regularized vs unregularized D on Roth's 3D ring, then cross-testing",
+           "Same seed, gamma on and off. Afterwards each run's D classifies the other run's samples: the "
+           "regularized D generalises (Roth et al.'s cross-testing).", SEED_002, "ring7_3d",
+           {**PRESETS["roth"].settings},
+           variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson"),
+    Preset("lesson-vanishing-gradients", "Train D to optimality against a frozen G: gradients vanish or explode",
+           "Seed 004, Figs. 2-3: after a short warm-up G is frozen and D trains on; the minimax G gradient "
+           "norm falls towards 0, the -log D one grows and gets noisy, instance noise keeps it finite.",
+           SEED_004, "ring8", {**TOY_NETS, "freeze_g_after": 500, "steps": 4000},
+           variants={"minimax": {"objective": "minimax"}, "nonsaturating": {"objective": "nonsaturating"},
+                     "minimax+noise": {"objective": "minimax", "instance_noise": True, "noise_sigma": 0.3,
+                                       "noise_anneal": "none"}}, kind="lesson"),
+    Preset("lesson-clip-vs-gp", "WGAN with weight clipping vs gradient penalty on the same data",
+           "Seed 001's comparison: the clipped critic saturates its weights at +-c and learns slowly; "
+           "the penalised critic keeps its capacity.", SEED_001, "ring8", {**PRESETS["wgan-gp"].settings},
+           variants={"clipping": {"gradient_penalty": False, "weight_clipping": True, "clip_value": 0.01,
+                                  "g_optimizer": "rmsprop", "d_optimizer": "rmsprop", "lr_g": 5e-5,
+                                  "lr_d": 5e-5},
+                     "gradient penalty": {}}, kind="lesson"),
+]
+PRESETS.update({lesson.name: lesson for lesson in LESSONS})
+METHOD_PRESETS = [name for name, p in PRESETS.items() if p.kind == "method"]
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ParameterError("preset", "one of " + ", ".join(PRESETS), name)
+    return PRESETS[name]
+
+
+def check_presets() -> None:
+    """Every preset's settings are valid Experiment settings (raises ParameterError if not)."""
+    for preset in PRESETS.values():
+        for overrides in [{}] + list(preset.variants.values()):
+            for name, value in {**preset.settings, **overrides}.items():
+                coerce(name, value)

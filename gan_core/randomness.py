@@ -1,0 +1,38 @@
+"""Per-run random streams, so a batch of K runs draws exactly what K single runs would.
+
+Each run owns one generator per purpose: initialisation, data, latents and stabilizer noise.
+Separate streams make A/B runs from one seed see the same data and latent batches even when
+one of them switches on a stabilizer that draws noise of its own.
+"""
+
+from __future__ import annotations
+
+import torch
+
+STREAMS = ("init", "data", "latent", "noise")
+
+
+class RunStreams:
+    def __init__(self, seeds: list[int], device: torch.device):
+        self.device = device
+        self.generators = {
+            stream: [torch.Generator(device=device).manual_seed(_stream_seed(seed, i)) for seed in seeds]
+            for i, stream in enumerate(STREAMS)
+        }
+        # Initialisation runs on the CPU so that networks are identical on every device.
+        self.generators["init"] = [torch.Generator().manual_seed(seed) for seed in seeds]
+
+    def randn(self, stream: str, *shape: int) -> torch.Tensor:
+        """(K, *shape) standard normal draws, one run at a time from its own stream."""
+        return torch.stack([torch.randn(shape, generator=g, device=self.device) for g in self.generators[stream]])
+
+    def rand(self, stream: str, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.rand(shape, generator=g, device=self.device) for g in self.generators[stream]])
+
+    def stream(self, stream: str) -> list[torch.Generator]:
+        return self.generators[stream]
+
+
+def _stream_seed(seed: int, stream_index: int) -> int:
+    # A fixed odd multiplier keeps the streams of nearby seeds apart.
+    return (seed * 1_000_003 + stream_index * 7_919 + 1) % (2 ** 63 - 1)

@@ -1,0 +1,126 @@
+"""Snapshots: what the app draws, as plain numpy arrays and numbers, cheap to take.
+
+All coordinates are in data units. "D" means sigmoid(psi) for probabilistic objectives and the
+raw critic value otherwise (``d_is_probability`` says which, so a view can auto-scale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .objectives import PROBABILISTIC, d_value
+
+GRID_2D = 100
+GRID_SLICE = 60
+GRID_VOLUME = 20
+N_GP_POINTS = 200
+
+
+@dataclass
+class Snapshot:
+    step: int
+    dim: int
+    box_low: np.ndarray
+    box_high: np.ndarray
+    objective: str
+    d_is_probability: bool
+    real: np.ndarray  # (n, d) a fixed draw of the data
+    fixed_samples: np.ndarray  # (K, n, d) G on the fixed latent batch: points move smoothly
+    fixed_labels: np.ndarray | None  # (K, n) conditional labels
+    scalars: dict  # latest per-step scalars, name -> (K,)
+    alive: np.ndarray  # (K,) bool
+    diverged_at: np.ndarray  # (K,) step, -1 if not diverged
+    arrows: np.ndarray | None = None  # (K, n, d) generator's update direction at fixed samples
+    fresh_samples: np.ndarray | None = None  # (K, n, d) from fresh latents
+    grid_axes: list[np.ndarray] = field(default_factory=list)  # 1D/2D: coordinates of the grid
+    d_grid: np.ndarray | None = None  # (K, G) in 1D, (K, G, G) in 2D indexed [y, x]
+    d_grad_grid: np.ndarray | None = None  # |grad_x D| on the same grid (2D)
+    slice_point: np.ndarray | None = None  # 3D: the point the slices pass through
+    slice_axes: list[np.ndarray] = field(default_factory=list)  # 3D: grid coordinates per axis
+    slices: np.ndarray | None = None  # (K, 3, G, G): slice a is normal to axis a, indexed [second, first]
+    volume: np.ndarray | None = None  # (K, V, V, V) coarse D volume indexed [x, y, z]
+    gp_points: np.ndarray | None = None  # (K, m, d) gradient-penalty interpolates
+    metrics: list[dict] | None = None  # latest metrics per run
+    metrics_step: int | None = None
+
+
+def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = True,
+                  grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
+                  slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
+                  grid_label: int = 0) -> Snapshot:
+    """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
+    get slices through ``slice_point`` (default: the box centre) instead of a 2D grid."""
+    low, high = trainer.dataset.box
+    dim = trainer.dataset.dim
+    objective = trainer.shared.objective
+    with torch.no_grad():
+        fixed = trainer.generate(trainer.fixed_z, trainer.fixed_c)
+    history_scalars = {name: value.detach().cpu().numpy().copy() for name, value in trainer._last.items()}
+    snap = Snapshot(step=trainer.t, dim=dim, box_low=low, box_high=high, objective=objective,
+                    d_is_probability=objective in PROBABILISTIC, real=trainer.real_display,
+                    fixed_samples=trainer.to_data(fixed).cpu().numpy(),
+                    fixed_labels=None if trainer.fixed_c is None else trainer.fixed_c.cpu().numpy(),
+                    scalars=history_scalars, alive=trainer.alive.cpu().numpy(),
+                    diverged_at=trainer.diverged_at.cpu().numpy())
+    if arrows:
+        loss_grad, _, _ = trainer.generator_force(fixed, trainer.fixed_c)
+        # Per-sample descent direction of G's loss, in data units (undo the batch mean).
+        snap.arrows = (-loss_grad * fixed.shape[1] / trainer.box_half).cpu().numpy()
+    if fresh:
+        snap.fresh_samples = trainer.sample(fresh)
+    if grid and dim in (1, 2):
+        axes = [np.linspace(low[a], high[a], grid_size, dtype=np.float32) for a in range(dim)]
+        mesh = np.stack(np.meshgrid(*axes, indexing="xy"), -1).reshape(-1, dim)  # x fastest
+        values, grads = _d_on_points(trainer, mesh, grid_label, with_grad=grad_grid)
+        shape = (trainer.runs,) + (grid_size,) * dim
+        snap.grid_axes = axes
+        snap.d_grid = values.reshape(shape)
+        if grads is not None:
+            snap.d_grad_grid = grads.reshape(shape)
+    if dim == 3:
+        point = (low + high) / 2 if slice_point is None else np.asarray(slice_point, dtype=float)
+        axes = [np.linspace(low[a], high[a], slice_size, dtype=np.float32) for a in range(3)]
+        points = []
+        for normal in range(3):
+            first, second = [a for a in range(3) if a != normal]
+            u, v = np.meshgrid(axes[first], axes[second], indexing="xy")
+            plane = np.empty((slice_size * slice_size, 3), dtype=np.float32)
+            plane[:, normal] = point[normal]
+            plane[:, first], plane[:, second] = u.ravel(), v.ravel()
+            points.append(plane)
+        values, _ = _d_on_points(trainer, np.concatenate(points), grid_label)
+        snap.slice_point, snap.slice_axes = point, axes
+        snap.slices = values.reshape(trainer.runs, 3, slice_size, slice_size)
+        if volume:
+            coarse = [np.linspace(low[a], high[a], GRID_VOLUME, dtype=np.float32) for a in range(3)]
+            cube = np.stack(np.meshgrid(*coarse, indexing="ij"), -1).reshape(-1, 3)
+            values, _ = _d_on_points(trainer, cube, grid_label)
+            snap.volume = values.reshape(trainer.runs, GRID_VOLUME, GRID_VOLUME, GRID_VOLUME)
+    if gp_points:
+        generator = torch.Generator().manual_seed(trainer.t)
+        m = min(N_GP_POINTS, len(trainer.real_display))
+        eps = torch.rand(trainer.runs, m, 1, generator=generator).numpy()
+        snap.gp_points = eps * trainer.real_display[None, :m] + (1 - eps) * snap.fixed_samples[:, :m]
+    if trainer.metrics_log:
+        snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
+    return snap
+
+
+def _d_on_points(trainer, points: np.ndarray, label: int, with_grad: bool = False):
+    """D at data-unit points (P, d) for every run: values (K, P), and |grad_x D| if asked."""
+    x = trainer.to_box(torch.as_tensor(points, device=trainer.device)).expand(trainer.runs, -1, -1)
+    labels = None
+    if trainer.n_classes:
+        labels = torch.full(x.shape[:2], label, dtype=torch.long, device=trainer.device)
+    objective = trainer.shared.objective
+    if not with_grad:
+        with torch.no_grad():
+            return d_value(objective, trainer.psi(x, labels)).cpu().numpy(), None
+    leaf = x.detach().requires_grad_()
+    values = d_value(objective, trainer.psi(leaf, labels))
+    (grad,) = torch.autograd.grad(values.sum(), leaf)
+    norms = grad.norm(dim=-1) / trainer.box_half
+    return values.detach().cpu().numpy(), norms.cpu().numpy()

@@ -1,0 +1,431 @@
+"""The trainer: K GAN runs of one architecture as one vectorised computation (K = 1 is a run).
+
+One *step* is one generator update with its ``n_critic`` discriminator updates. Everything
+the stabilizers need happens in ``d_step`` / ``g_step``; settings are read from per-run
+tensors refreshed by ``update``, so a change applies at the very next step. The trainer
+knows nothing of the web: ``snapshot()`` hands out numpy arrays and numbers.
+
+Units: networks work in box units (the data's box mapped to [-1, 1]^d); samples, arrows and
+grids in snapshots and files are in data units.
+
+Divergence: a run whose loss or gradients stop being finite is not updated any more and is
+marked diverged at that step; the others go on. Parameters are also checked at each metrics
+evaluation and restored to the last finite checkpoint if needed, so no NaN reaches a
+snapshot, a metric or a file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from datasets import ParameterError, get_dataset
+
+from . import schedules
+from .config import PER_RUN, SHARED, STRUCTURAL, Experiment, coerce
+from .device import pick_device
+from .metrics import Scorer
+from .networks import MLPSpec, init_mlp, mlp_forward, unflatten
+from .objectives import d_loss, d_value, g_loss_per_sample
+from .optimizers import BatchedOptimizer
+from .randomness import RunStreams
+from .snapshot import Snapshot, take_snapshot
+from .stabilizers import beta_annealing, coarse_graining, gradient_penalty, instance_noise, langevin, roth
+from .stabilizers.weight_clipping import clip_
+
+SCALARS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm", "beta", "gamma",
+           "sigma", "noise_level")
+N_FIXED = 1000  # the fixed latent batch whose samples the app animates
+N_SCORE = 2500  # samples scored by the metrics (PROTOCOL.md)
+NOISE_ANNEAL_CODES = {"none": schedules.NONE, "linear": schedules.LINEAR, "geometric": schedules.GEOMETRIC}
+
+
+@dataclass
+class UpdateResult:
+    restarted: bool = False
+    message: str = ""
+
+
+class Trainer:
+    def __init__(self, experiments: Experiment | list[Experiment], device: str | torch.device | None = None):
+        experiments = [experiments] if isinstance(experiments, Experiment) else list(experiments)
+        if not experiments:
+            raise ParameterError("runs", "at least 1 experiment", 0)
+        for name in SHARED:
+            values = {repr(getattr(e, name)) for e in experiments}
+            if len(values) > 1:
+                raise ParameterError(name, "the same for all runs of a batch", ", ".join(sorted(values)))
+        self.experiments = experiments
+        self.device = torch.device(device) if device is not None else pick_device()
+        self._build()
+
+    # ------------------------------------------------------------------------------------------
+    # construction
+    @property
+    def runs(self) -> int:
+        return len(self.experiments)
+
+    @property
+    def shared(self) -> Experiment:
+        return self.experiments[0]
+
+    def _build(self) -> None:
+        first, device = self.shared, self.device
+        self._set_dataset(get_dataset(first.dataset, **first.dataset_params))
+        self.n_classes = self.dataset.n_classes if first.conditional else 0
+        d = self.dataset.dim
+        self.g_spec = MLPSpec(first.latent_dim + self.n_classes, first.g_width, first.g_depth, d,
+                              first.g_activation, first.g_batchnorm, first.g_output)
+        self.d_spec = MLPSpec(d + self.n_classes, first.d_width, first.d_depth, 1, first.d_activation)
+        self.streams = RunStreams([e.seed for e in self.experiments], device)
+        self.g_flat = init_mlp(self.g_spec, self.streams.stream("init"), device)
+        self.d_flat = init_mlp(self.d_spec, self.streams.stream("init"), device)
+        self.g_optimizer = BatchedOptimizer(first.g_optimizer, [self.g_flat])
+        self.d_optimizer = BatchedOptimizer(first.d_optimizer, [self.d_flat])
+        self.noise_level = langevin.NoiseLevel([self.d_flat])
+        self.t = 0
+        self.d_steps = 0
+        self.alive = torch.ones(self.runs, dtype=torch.bool, device=device)
+        self.diverged_at = torch.full((self.runs,), -1, dtype=torch.long, device=device)
+        self._rows: list[torch.Tensor] = []
+        self._history: list[np.ndarray] = []
+        self.metrics_log: list[tuple[int, list[dict]]] = []
+        self._last = {name: torch.zeros(self.runs, device=device) for name in SCALARS}
+        self.fixed_z, self.fixed_c = self._latents(N_FIXED)
+        self._checkpoint = [self.g_flat.detach().clone(), self.d_flat.detach().clone()]
+        self._refresh_settings()
+
+    @property
+    def g_params(self) -> list[torch.Tensor]:
+        """The generator's parameters as (K, ...) views of its flat tensor."""
+        return unflatten(self.g_spec, self.g_flat)
+
+    @property
+    def d_params(self) -> list[torch.Tensor]:
+        return unflatten(self.d_spec, self.d_flat)
+
+    def _set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        low, high = dataset.box
+        self.box_mid = torch.tensor((low + high) / 2, dtype=torch.float32, device=self.device)
+        self.box_half = float(high[0] - low[0]) / 2
+        self.scorer = Scorer(dataset, n=N_SCORE)
+        self.real_display = dataset.sample(N_FIXED, seed=12345).numpy()
+        # Class frequencies for the fake labels of a conditional GAN.
+        labels = dataset.sample_labelled(20_000, seed=54321)[1]
+        counts = torch.bincount(labels, minlength=dataset.n_classes).to(torch.float32)
+        self.class_probs = (counts / counts.sum()).to(self.device)
+
+    def _refresh_settings(self) -> None:
+        """Per-run settings as (K,) tensors, plus which stabilizers any run uses."""
+        def column(name):
+            values = [getattr(e, name) for e in self.experiments]
+            if name == "noise_anneal":
+                values = [NOISE_ANNEAL_CODES[v] for v in values]
+            return torch.tensor([float(v) for v in values], dtype=torch.float32, device=self.device)
+
+        self.s = SimpleNamespace(**{name: column(name) for name in PER_RUN if name not in ("seed",)})
+        self.uses = SimpleNamespace(**{
+            name: any(getattr(e, name) for e in self.experiments)
+            for name in ("instance_noise", "roth", "gradient_penalty", "weight_clipping", "beta_annealing",
+                         "langevin", "coarse_grain", "freeze_g_after")})
+
+    # ------------------------------------------------------------------------------------------
+    # pieces of a step
+    def to_box(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.box_mid) / self.box_half
+
+    def to_data(self, u: torch.Tensor) -> torch.Tensor:
+        return u * self.box_half + self.box_mid
+
+    def _onehot(self, labels: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(labels, self.n_classes).to(torch.float32)
+
+    def _latents(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        dim = self.shared.latent_dim
+        if self.shared.latent_prior == "gaussian":
+            z = self.streams.randn("latent", n, dim)
+        else:
+            z = self.streams.rand("latent", n, dim) * 2 - 1
+        labels = None
+        if self.n_classes:
+            labels = torch.stack([torch.multinomial(self.class_probs, n, replacement=True, generator=g)
+                                  for g in self.streams.stream("latent")])
+        return z, labels
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
+        """G(z | c) in box units."""
+        inputs = torch.cat([z, self._onehot(labels)], -1) if self.n_classes else z
+        return mlp_forward(self.g_spec, self.g_params if params is None else params, inputs)
+
+    def psi(self, x: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
+        """D's raw output (logit or critic value) at x (K, B, d) in box units: (K, B)."""
+        inputs = torch.cat([x, self._onehot(labels)], -1) if self.n_classes else x
+        return mlp_forward(self.d_spec, self.d_params if params is None else params, inputs).squeeze(-1)
+
+    def schedules(self, t: int | None = None) -> SimpleNamespace:
+        """sigma (instance noise), gamma (Roth) and beta per run at step t; 0 where switched off."""
+        t = self.t if t is None else t
+        s = self.s
+        sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
+                                               s.noise_anneal_steps) * s.instance_noise
+        gamma = schedules.roth_gamma(t, s.roth_gamma, s.roth_alpha, s.roth_anneal_steps) * s.roth
+        beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
+                              s.beta_steps_per_level)
+        beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
+        return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta)
+
+    def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each run's data batch in box units (heated where beta-annealing is on), and labels."""
+        betas = beta.tolist() if self.uses.beta_annealing else [math.inf] * self.runs
+        xs, labels = [], []
+        for generator, b in zip(self.streams.stream("data"), betas):
+            if b == math.inf:
+                x, label = self.dataset.sample_labelled(n, generator=generator, device=self.device)
+                xs.append(self.to_box(x))
+                labels.append(label)
+            else:
+                draw = lambda m, g=generator: self.to_box(self.dataset.sample(m, generator=g, device=self.device))
+                xs.append(beta_annealing.sample_heated(draw, b, n, generator, self.dataset.dim, self.device))
+                labels.append(torch.multinomial(self.class_probs, n, replacement=True, generator=generator))
+        return torch.stack(xs), torch.stack(labels)
+
+    def _d_inputs(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """What D sees of a batch: instance noise, then coarse-graining, where switched on."""
+        if self.uses.instance_noise:
+            x = instance_noise.add_noise(x, sigma, self.streams.randn("noise", *x.shape[1:]))
+        if self.uses.coarse_grain:
+            x = coarse_graining.coarse_grain(x, self.s.coarse_grain)
+        return x
+
+    def _finite_per_run(self, loss: torch.Tensor, grads: list[torch.Tensor]) -> torch.Tensor:
+        ok = torch.isfinite(loss)
+        for g in grads:
+            ok = ok & torch.isfinite(g.flatten(1)).all(1)
+        return ok
+
+    def _mark_diverged(self, ok: torch.Tensor) -> None:
+        newly = self.alive & ~ok
+        self.diverged_at = torch.where(newly, self.t, self.diverged_at)
+        self.alive = self.alive & ok
+
+    # ------------------------------------------------------------------------------------------
+    # the updates
+    def d_step(self) -> None:
+        """One discriminator update of every run."""
+        batch, objective = self.shared.batch_size, self.shared.objective
+        now = self.schedules()
+        real, real_labels = self._real_batch(batch, now.beta)
+        with torch.no_grad():
+            z, fake_labels = self._latents(batch)
+            fake = self.generate(z, fake_labels)
+        parts = [self._d_inputs(real, now.sigma), self._d_inputs(fake, now.sigma)]
+        labels = [real_labels, fake_labels] if self.n_classes else []
+        if self.uses.gradient_penalty:
+            eps = self.streams.rand("noise", batch, 1)
+            parts.append(gradient_penalty.interpolate(parts[0], parts[1], eps))
+            if self.n_classes:
+                labels.append(real_labels)
+        inputs = torch.cat(parts, 1)
+        need_input_grad = self.uses.roth or self.uses.gradient_penalty
+        if need_input_grad:
+            inputs = inputs.detach().requires_grad_()
+        psi = self.psi(inputs, torch.cat(labels, 1) if self.n_classes else None)
+        psi_real, psi_fake = psi[:, :batch], psi[:, batch:2 * batch]
+        loss = d_loss(objective, psi_real, psi_fake)
+        if need_input_grad:
+            (input_grad,) = torch.autograd.grad(psi.sum(), inputs, create_graph=True)
+            if self.uses.roth:
+                omega = roth.omega(psi_real, psi_fake, input_grad[:, :batch], input_grad[:, batch:2 * batch])
+                loss = loss + 0.5 * now.gamma * omega
+            if self.uses.gradient_penalty:
+                loss = loss + self.s.gp_lambda * self.s.gradient_penalty * gradient_penalty.penalty(
+                    input_grad[:, 2 * batch:])
+        if self.uses.langevin:  # -log p(theta): a Gaussian prior is weight decay
+            prior = (self.d_flat ** 2).sum(1)
+            loss = loss + 0.5 * self.s.langevin / self.s.langevin_prior_std ** 2 * prior
+        grads = list(torch.autograd.grad(loss.sum(), self.d_flat))
+        ok = self._finite_per_run(loss, grads)
+        self._mark_diverged(ok)
+        self.d_optimizer.step(grads, self.s.lr_d, self.s.beta1, self.s.beta2, self.alive)
+        if self.uses.weight_clipping:
+            clip_([self.d_flat], torch.where(self.s.weight_clipping > 0, self.s.clip_value, torch.inf))
+        if self.uses.langevin:
+            self._langevin_noise(parts[0].detach(), parts[1].detach(), labels[:2])
+        self.d_steps += 1
+        with torch.no_grad():
+            self._last.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
+                              d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta, gamma=now.gamma,
+                              sigma=now.sigma)
+
+    def _langevin_noise(self, real: torch.Tensor, fake: torch.Tensor, labels: list[torch.Tensor]) -> None:
+        objective = self.shared.objective
+        if self.n_classes:
+            real = torch.cat([real, self._onehot(labels[0])], -1)
+            fake = torch.cat([fake, self._onehot(labels[1])], -1)
+
+        def example_loss(params, real_one, fake_one):
+            psi_real = mlp_forward(self.d_spec, params, real_one).reshape(1)
+            psi_fake = mlp_forward(self.d_spec, params, fake_one).reshape(1)
+            return d_loss(objective, psi_real, psi_fake)
+
+        params = unflatten(self.d_spec, self.d_flat.detach())
+        m = langevin.VARIANCE_EXAMPLES
+        variance = langevin.per_example_gradient_variance(example_loss, params, real[:, :m], fake[:, :m])
+        self.noise_level.update([torch.cat([v.flatten(1) for v in variance], 1)])
+        step_size = self.s.lr_d * self.s.langevin_temperature * self.s.langevin * self.alive
+        langevin.inject_noise_([self.d_flat], self.noise_level, step_size,
+                               [self.streams.randn("noise", self.d_flat.shape[1])])
+
+    def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None):
+        """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
+        gradient there, and the loss. One backward through D (to its inputs only)."""
+        leaf = x.detach().requires_grad_()
+        psi = self.psi(leaf, labels)
+        (psi_grad,) = torch.autograd.grad(psi.sum(), leaf)
+        psi_leaf = psi.detach().requires_grad_()
+        loss = g_loss_per_sample(self.shared.objective, psi_leaf).mean(-1)
+        (loss_grad_psi,) = torch.autograd.grad(loss.sum(), psi_leaf)
+        return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss.detach()
+
+    def g_step(self) -> None:
+        """One generator update of every run (frozen runs compute but do not apply it)."""
+        batch = self.shared.batch_size
+        now = self.schedules()
+        z, labels = self._latents(batch)
+        x = self._d_inputs(self.generate(z, labels), now.sigma)
+        loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
+        grads = list(torch.autograd.grad(x, self.g_flat, grad_outputs=loss_grad_x))
+        ok = self._finite_per_run(loss, grads)
+        self._mark_diverged(ok)
+        apply = self.alive
+        if self.uses.freeze_g_after:
+            frozen = (self.s.freeze_g_after > 0) & (self.t >= self.s.freeze_g_after)
+            apply = apply & ~frozen
+        self.g_optimizer.step(grads, self.s.lr_g, self.s.beta1, self.s.beta2, apply)
+        with torch.no_grad():
+            self._last.update(g_loss=loss, g_grad_norm=torch.sqrt(sum((g ** 2).flatten(1).sum(1) for g in grads)),
+                              d_grad_norm=psi_grad.norm(dim=-1).mean(-1),
+                              noise_level=self.noise_level.mean() if self.uses.langevin else torch.zeros_like(loss))
+
+    def step(self) -> None:
+        """One generator step with its n_critic discriminator steps, logged."""
+        for _ in range(self.shared.n_critic):
+            self.d_step()
+        self.g_step()
+        self._rows.append(torch.stack([self._last[name] for name in SCALARS], 1))
+        self.t += 1
+        if self.t % int(self.shared.metrics_every) == 0:
+            self.evaluate()
+
+    def train(self, steps: int, callback=None) -> None:
+        for _ in range(steps):
+            self.step()
+            if callback is not None:
+                callback(self)
+
+    # ------------------------------------------------------------------------------------------
+    # checks, metrics, history
+    @torch.no_grad()
+    def check_parameters(self) -> None:
+        """Restore runs whose parameters stopped being finite to the last checkpoint, mark them
+        diverged, and checkpoint the rest."""
+        params = [self.g_flat, self.d_flat]
+        finite = torch.ones(self.runs, dtype=torch.bool, device=self.device)
+        for p in params:
+            finite &= torch.isfinite(p.flatten(1)).all(1)
+        self._mark_diverged(finite)
+        for p, saved in zip(params, self._checkpoint):
+            mask = finite.view(-1, *([1] * (p.dim() - 1)))
+            p.copy_(torch.where(mask, p, saved))
+            saved.copy_(p)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator_seed: int | None = None) -> np.ndarray:
+        """(K, n, d) samples in data units from fresh latents (a separate stream per call seed)."""
+        seeds = [e.seed if generator_seed is None else generator_seed for e in self.experiments]
+        streams = RunStreams([s + 99_991 * (self.t + 1) for s in seeds], self.device)
+        dim = self.shared.latent_dim
+        z = streams.randn("latent", n, dim) if self.shared.latent_prior == "gaussian" \
+            else streams.rand("latent", n, dim) * 2 - 1
+        labels = None
+        if self.n_classes:
+            labels = torch.stack([torch.multinomial(self.class_probs, n, replacement=True, generator=g)
+                                  for g in streams.stream("latent")])
+        return self.to_data(self.generate(z, labels)).cpu().numpy()
+
+    def evaluate(self) -> list[dict]:
+        """Metrics of every run on 2,500 fresh samples, appended to ``metrics_log``."""
+        self.check_parameters()
+        samples = self.sample(N_SCORE)
+        results = []
+        for k in range(self.runs):
+            result = self.scorer(samples[k]) if np.isfinite(samples[k]).all() else {"non_finite_samples": True}
+            result["step"] = self.t
+            results.append(result)
+        self.metrics_log.append((self.t, results))
+        return results
+
+    def history(self) -> dict[str, np.ndarray]:
+        """Per-step scalars: name -> (K, steps) array, plus 'step'."""
+        if self._rows:
+            self._history.append(torch.stack(self._rows, 1).cpu().numpy())
+            self._rows = []
+        table = np.concatenate(self._history, 1) if self._history else np.zeros((self.runs, 0, len(SCALARS)))
+        result = {name: table[:, :, i] for i, name in enumerate(SCALARS)}
+        result["step"] = np.arange(1, table.shape[1] + 1)
+        return result
+
+    def status(self) -> dict:
+        return {"step": self.t, "alive": self.alive.cpu().numpy(), "diverged_at": self.diverged_at.cpu().numpy()}
+
+    # ------------------------------------------------------------------------------------------
+    # live changes
+    def update(self, changes: dict, runs: list[int] | None = None) -> UpdateResult:
+        """Change settings; they apply at the next step. Changing the networks or the data's
+        dimension rebuilds the runs (same seeds) and says so."""
+        changes = {name: coerce(name, value) for name, value in changes.items()}
+        targets = range(self.runs) if runs is None else runs
+        for name in changes:
+            if runs is not None and name in SHARED:
+                raise ParameterError(name, "changed for all runs of a batch at once (it is shared)", name)
+        before = {name: getattr(self.shared, name) for name in changes}
+        old_dataset = self.dataset
+        for k in targets:
+            for name, value in changes.items():
+                setattr(self.experiments[k], name, value)
+        structural = [n for n in changes if n in STRUCTURAL and changes[n] != before[n]]
+        new = self.shared
+        if "dataset" in changes or "dataset_params" in changes:
+            dataset = get_dataset(new.dataset, **new.dataset_params)
+            same_shape = dataset.dim == old_dataset.dim and (not new.conditional or dataset.n_classes == old_dataset.n_classes)
+            structural = [n for n in structural if n not in ("dataset", "dataset_params")]
+            if same_shape and not structural:
+                self._set_dataset(dataset)
+                self._refresh_settings()
+                return UpdateResult(False, f"Data switched to {dataset.name}; the networks keep training.")
+            structural.append("dataset")
+        if structural:
+            self._build()
+            return UpdateResult(True, f"Changing {', '.join(structural)} needs new networks: the run restarted "
+                                      f"from step 0 with the same seed.")
+        message = ""
+        if "g_optimizer" in changes or "d_optimizer" in changes:
+            self.g_optimizer = BatchedOptimizer(new.g_optimizer, [self.g_flat])
+            self.d_optimizer = BatchedOptimizer(new.d_optimizer, [self.d_flat])
+            message = "New optimizer: its state (moments) starts afresh."
+        self._refresh_settings()
+        return UpdateResult(False, message)
+
+    def reset(self) -> None:
+        """Start again from step 0: same seeds, same initialisation, same run."""
+        self._build()
+
+    def snapshot(self, **options) -> Snapshot:
+        """Plain numpy arrays and numbers for the app (see ``snapshot.take_snapshot``)."""
+        return take_snapshot(self, **options)
