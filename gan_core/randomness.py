@@ -22,12 +22,20 @@ class RunStreams:
         # Initialisation runs on the CPU so that networks are identical on every device.
         self.generators["init"] = [torch.Generator().manual_seed(seed) for seed in seeds]
 
-    def randn(self, stream: str, *shape: int) -> torch.Tensor:
-        """(K, *shape) standard normal draws, one run at a time from its own stream."""
-        return torch.stack([torch.randn(shape, generator=g, device=self.device) for g in self.generators[stream]])
+    def randn(self, stream: str, *shape: int, runs: list[bool] | None = None) -> torch.Tensor:
+        """(K, *shape) standard normal draws, one run at a time from its own stream. Only the
+        ``runs`` marked True draw (the others get zeros), so a stabilizer switched on in one run
+        of a batch leaves the streams of the others as they would be alone."""
+        return self._draw(torch.randn, stream, shape, runs)
 
-    def rand(self, stream: str, *shape: int) -> torch.Tensor:
-        return torch.stack([torch.rand(shape, generator=g, device=self.device) for g in self.generators[stream]])
+    def rand(self, stream: str, *shape: int, runs: list[bool] | None = None) -> torch.Tensor:
+        return self._draw(torch.rand, stream, shape, runs)
+
+    def _draw(self, function, stream, shape, runs) -> torch.Tensor:
+        generators = self.generators[stream]
+        runs = runs if runs is not None else [True] * len(generators)
+        return torch.stack([function(shape, generator=g, device=self.device) if used
+                            else torch.zeros(shape, device=self.device) for g, used in zip(generators, runs)])
 
     def stream(self, stream: str) -> list[torch.Generator]:
         return self.generators[stream]

@@ -102,19 +102,22 @@ def history_csv(trainer: Trainer, k: int) -> str:
     metric_keys = ("modes_captured", "modes_covered", "hq_fraction", "reverse_kl", "sample_distance")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("step",) + SCALARS + metric_keys)
+    diverged_at = int(trainer.status()["diverged_at"][k])
+    writer.writerow(("step", "diverged") + SCALARS + metric_keys)
     for i, step in enumerate(history["step"]):
         metrics = metric_rows.get(int(step), {})
-        writer.writerow([int(step)] + [_number(history[name][k, i]) for name in SCALARS]
+        diverged = int(0 <= diverged_at < step)
+        writer.writerow([int(step), diverged] + [_number(history[name][k, i]) for name in SCALARS]
                         + [_number(metrics.get(key)) for key in metric_keys])
     return out.getvalue()
 
 
 def _number(value) -> str:
-    if value is None:
+    """A CSV cell: empty for undefined values (no metric that step, or a run that diverged)."""
+    if value is None or math.isnan(float(value)):
         return ""
     value = float(value)
-    return "inf" if math.isinf(value) else f"{value:.6g}"
+    return ("inf" if value > 0 else "-inf") if math.isinf(value) else f"{value:.6g}"
 
 
 def summarise(records: list[dict]) -> dict:

@@ -23,6 +23,11 @@ def instance_noise_sigma(t: int, sigma0: torch.Tensor, sigma_end: torch.Tensor, 
     return torch.where(mode == NONE, sigma0, torch.where(mode == LINEAR, linear, geometric))
 
 
+def learning_rate_factor(t: int, final_fraction: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    """1 at t = 0, decaying linearly to ``final_fraction`` at t = T, then held."""
+    return 1 - (1 - final_fraction) * torch.clamp(t / steps, max=1.0)
+
+
 def roth_gamma(t: int, gamma0: torch.Tensor, alpha: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """gamma_t = gamma_0 alpha^(t/T) (Roth et al., Algorithm 1), held at gamma_0 alpha after T."""
     return gamma0 * alpha ** torch.clamp(t / steps, max=1.0)

@@ -31,7 +31,7 @@ class Snapshot:
     fixed_samples: np.ndarray  # (K, n, d) G on the fixed latent batch: points move smoothly
     fixed_labels: np.ndarray | None  # (K, n) conditional labels
     scalars: dict  # latest per-step scalars, name -> (K,)
-    alive: np.ndarray  # (K,) bool
+    alive: np.ndarray  # (K,) bool; a diverged run's non-finite entries are zeroed: check this
     diverged_at: np.ndarray  # (K,) step, -1 if not diverged
     arrows: np.ndarray | None = None  # (K, n, d) generator's update direction at fixed samples
     fresh_samples: np.ndarray | None = None  # (K, n, d) from fresh latents
@@ -106,7 +106,34 @@ def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = 
         snap.gp_points = eps * trainer.real_display[None, :m] + (1 - eps) * snap.fixed_samples[:, :m]
     if trainer.metrics_log:
         snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
+    _flag_non_finite(trainer, snap)
     return snap
+
+
+ARRAY_FIELDS = ("fixed_samples", "arrows", "fresh_samples", "d_grid", "d_grad_grid", "slices", "volume", "gp_points")
+
+
+def _flag_non_finite(trainer, snap: Snapshot) -> None:
+    """A run whose networks overflow (huge but finite weights after a blow-up) would put NaN or
+    inf into the views. Such a run is marked diverged, and its non-finite entries are zeroed:
+    nothing non-finite leaves the engine, and ``alive`` says which runs to trust."""
+    finite = np.ones(trainer.runs, dtype=bool)
+    for name in ARRAY_FIELDS:
+        array = getattr(snap, name)
+        if array is not None:
+            finite &= np.isfinite(array.reshape(trainer.runs, -1)).all(1)
+    for values in snap.scalars.values():
+        finite &= np.isfinite(values)
+    if finite.all():
+        return
+    trainer._mark_diverged(torch.as_tensor(finite, device=trainer.device))
+    snap.alive, snap.diverged_at = trainer.alive.cpu().numpy(), trainer.diverged_at.cpu().numpy()
+    for name in ARRAY_FIELDS:
+        array = getattr(snap, name)
+        if array is not None:
+            setattr(snap, name, np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0))
+    snap.scalars = {name: np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+                    for name, values in snap.scalars.items()}
 
 
 def _d_on_points(trainer, points: np.ndarray, label: int, with_grad: bool = False):

@@ -130,10 +130,11 @@ class Trainer:
             return torch.tensor([float(v) for v in values], dtype=torch.float32, device=self.device)
 
         self.s = SimpleNamespace(**{name: column(name) for name in PER_RUN if name not in ("seed",)})
-        self.uses = SimpleNamespace(**{
-            name: any(getattr(e, name) for e in self.experiments)
-            for name in ("instance_noise", "roth", "gradient_penalty", "weight_clipping", "beta_annealing",
-                         "langevin", "coarse_grain", "freeze_g_after")})
+        switches = ("instance_noise", "roth", "gradient_penalty", "weight_clipping", "beta_annealing",
+                    "langevin", "coarse_grain", "freeze_g_after")
+        # Which runs use each stabilizer, and whether any does (then the batch computes it).
+        self.runs_using = {name: [bool(getattr(e, name)) for e in self.experiments] for name in switches}
+        self.uses = SimpleNamespace(**{name: any(flags) for name, flags in self.runs_using.items()})
 
     # ------------------------------------------------------------------------------------------
     # pieces of a step
@@ -169,7 +170,8 @@ class Trainer:
         return mlp_forward(self.d_spec, self.d_params if params is None else params, inputs).squeeze(-1)
 
     def schedules(self, t: int | None = None) -> SimpleNamespace:
-        """sigma (instance noise), gamma (Roth) and beta per run at step t; 0 where switched off."""
+        """sigma (instance noise), gamma (Roth), beta and the learning-rate factor per run at
+        step t; sigma and gamma are 0 where switched off, beta inf."""
         t = self.t if t is None else t
         s = self.s
         sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
@@ -178,7 +180,8 @@ class Trainer:
         beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
                               s.beta_steps_per_level)
         beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
-        return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta)
+        lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_steps)
+        return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta, lr_factor=lr_factor)
 
     def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each run's data batch in box units (heated where beta-annealing is on), and labels."""
@@ -198,7 +201,8 @@ class Trainer:
     def _d_inputs(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: instance noise, then coarse-graining, where switched on."""
         if self.uses.instance_noise:
-            x = instance_noise.add_noise(x, sigma, self.streams.randn("noise", *x.shape[1:]))
+            x = instance_noise.add_noise(x, sigma, self.streams.randn("noise", *x.shape[1:],
+                                                                     runs=self.runs_using["instance_noise"]))
         if self.uses.coarse_grain:
             x = coarse_graining.coarse_grain(x, self.s.coarse_grain)
         return x
@@ -227,7 +231,7 @@ class Trainer:
         parts = [self._d_inputs(real, now.sigma), self._d_inputs(fake, now.sigma)]
         labels = [real_labels, fake_labels] if self.n_classes else []
         if self.uses.gradient_penalty:
-            eps = self.streams.rand("noise", batch, 1)
+            eps = self.streams.rand("noise", batch, 1, runs=self.runs_using["gradient_penalty"])
             parts.append(gradient_penalty.interpolate(parts[0], parts[1], eps))
             if self.n_classes:
                 labels.append(real_labels)
@@ -252,18 +256,19 @@ class Trainer:
         grads = list(torch.autograd.grad(loss.sum(), self.d_flat))
         ok = self._finite_per_run(loss, grads)
         self._mark_diverged(ok)
-        self.d_optimizer.step(grads, self.s.lr_d, self.s.beta1, self.s.beta2, self.alive)
+        self.d_optimizer.step(grads, self.s.lr_d * now.lr_factor, self.s.beta1, self.s.beta2, self.alive)
         if self.uses.weight_clipping:
             clip_([self.d_flat], torch.where(self.s.weight_clipping > 0, self.s.clip_value, torch.inf))
         if self.uses.langevin:
-            self._langevin_noise(parts[0].detach(), parts[1].detach(), labels[:2])
+            self._langevin_noise(parts[0].detach(), parts[1].detach(), labels[:2], now.lr_factor)
         self.d_steps += 1
         with torch.no_grad():
             self._last.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
                               d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta, gamma=now.gamma,
                               sigma=now.sigma)
 
-    def _langevin_noise(self, real: torch.Tensor, fake: torch.Tensor, labels: list[torch.Tensor]) -> None:
+    def _langevin_noise(self, real: torch.Tensor, fake: torch.Tensor, labels: list[torch.Tensor],
+                        lr_factor: torch.Tensor) -> None:
         objective = self.shared.objective
         if self.n_classes:
             real = torch.cat([real, self._onehot(labels[0])], -1)
@@ -278,9 +283,10 @@ class Trainer:
         m = langevin.VARIANCE_EXAMPLES
         variance = langevin.per_example_gradient_variance(example_loss, params, real[:, :m], fake[:, :m])
         self.noise_level.update([torch.cat([v.flatten(1) for v in variance], 1)])
-        step_size = self.s.lr_d * self.s.langevin_temperature * self.s.langevin * self.alive
+        # eps of eq. 10 is D's (decayed) learning rate, as in its gradient step.
+        step_size = self.s.lr_d * lr_factor * self.s.langevin_temperature * self.s.langevin * self.alive
         langevin.inject_noise_([self.d_flat], self.noise_level, step_size,
-                               [self.streams.randn("noise", self.d_flat.shape[1])])
+                               [self.streams.randn("noise", self.d_flat.shape[1], runs=self.runs_using["langevin"])])
 
     def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None):
         """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
@@ -307,11 +313,12 @@ class Trainer:
         if self.uses.freeze_g_after:
             frozen = (self.s.freeze_g_after > 0) & (self.t >= self.s.freeze_g_after)
             apply = apply & ~frozen
-        self.g_optimizer.step(grads, self.s.lr_g, self.s.beta1, self.s.beta2, apply)
+        self.g_optimizer.step(grads, self.s.lr_g * now.lr_factor, self.s.beta1, self.s.beta2, apply)
         with torch.no_grad():
             self._last.update(g_loss=loss, g_grad_norm=torch.sqrt(sum((g ** 2).flatten(1).sum(1) for g in grads)),
                               d_grad_norm=psi_grad.norm(dim=-1).mean(-1),
-                              noise_level=self.noise_level.mean() if self.uses.langevin else torch.zeros_like(loss))
+                              noise_level=self.noise_level.mean() * self.s.langevin if self.uses.langevin
+                              else torch.zeros_like(loss))
 
     def step(self) -> None:
         """One generator step with its n_critic discriminator steps, logged."""
