@@ -89,7 +89,7 @@ def mlp_forward(spec: MLPSpec, params: list[torch.Tensor], x: torch.Tensor) -> t
             index += 2
             h = _batchnorm(h, scale, shift)
         h = activate(h, spec.activation)
-    return torch.tanh(h) if spec.output == "tanh" else h
+    return tanh(h) if spec.output == "tanh" else h
 
 
 def _batchnorm(h: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -100,9 +100,35 @@ def _batchnorm(h: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> tor
     return (h - mean) * torch.rsqrt(var + BATCHNORM_EPS) * scale + shift
 
 
+class FastTanh(torch.autograd.Function):
+    """tanh(x) = 2 sigmoid(2x) - 1, which runs ~3.5x faster than torch.tanh's forward on the
+    CPUs measured (bench/speed.py); the backward is torch's own tanh_backward, which is itself
+    differentiable, so double backprop (Roth, gradient penalty) works as with torch.tanh, and
+    torch.func transforms (Langevin's per-example gradients) work through the generated vmap rule."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.sigmoid(x * 2).mul_(2).sub_(1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, y)
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    return FastTanh.apply(x) if x.device.type == "cpu" else torch.tanh(x)
+
+
 def activate(h: torch.Tensor, name: str) -> torch.Tensor:
     if name == "relu":
         return torch.relu(h)
     if name == "leaky_relu":
         return F.leaky_relu(h, LEAKY_SLOPE)
-    return torch.tanh(h)
+    return tanh(h)

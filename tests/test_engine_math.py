@@ -569,3 +569,18 @@ def test_other_objectives_match_their_formulas():
     torch.testing.assert_close(g_loss_per_sample("least_squares", f), 0.5 * (f - 1) ** 2)
     torch.testing.assert_close(d_loss("hinge", r, f), F.relu(1 - r).mean(-1) + F.relu(1 + f).mean(-1))
     torch.testing.assert_close(g_loss_per_sample("hinge", f), -f)
+
+
+def test_fast_tanh_matches_torch_tanh_through_second_derivatives():
+    from torch.func import grad, vmap
+
+    from gan_core.networks import FastTanh, tanh
+
+    x = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(FastTanh.apply, (x,))
+    assert torch.autograd.gradgradcheck(FastTanh.apply, (x,))
+    wide = torch.linspace(-30, 30, 10_001)
+    assert torch.allclose(tanh(wide), torch.tanh(wide), atol=5e-7)
+    a = torch.randn(4, 6)
+    per_row = vmap(grad(lambda row: tanh(row).sum()))(a)
+    assert torch.allclose(per_row, 1 - torch.tanh(a) ** 2, atol=1e-6)
