@@ -127,6 +127,14 @@ class Dataset:
               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
+    def _on_device(self, name: str, array: np.ndarray, device: torch.device) -> torch.Tensor:
+        """``array`` as a float64 tensor on ``device``, converted once (sampling runs every step)."""
+        cache = self.__dict__.setdefault("_device_cache", {})
+        key = (name, str(device))
+        if key not in cache:
+            cache[key] = torch.as_tensor(array, dtype=torch.float64, device=device)
+        return cache[key]
+
     @property
     def box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.box_low, self.box_high
@@ -161,8 +169,6 @@ def rand(shape: tuple[int, ...], generator: torch.Generator, device: torch.devic
     return torch.rand(shape, generator=generator, device=device, dtype=torch.float64)
 
 
-def choose(weights: np.ndarray, n: int, generator: torch.Generator,
-           device: torch.device) -> torch.Tensor:
+def choose(probs: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
     """``n`` component indices drawn with the given probabilities."""
-    probs = torch.as_tensor(weights, dtype=torch.float64, device=device)
     return torch.multinomial(probs, n, replacement=True, generator=generator)

@@ -71,10 +71,10 @@ class CubeFrames(Dataset):
 
     def _draw(self, n, generator, device):
         edges = self.structure
-        edge = choose(edges.fair_share, n, generator, device)
-        starts = torch.as_tensor(edges.starts, dtype=torch.float64, device=device)
-        ends = torch.as_tensor(edges.ends, dtype=torch.float64, device=device)
+        edge = choose(self._on_device("weights", edges.fair_share, device), n, generator)
+        starts = self._on_device("starts", edges.starts, device)
+        ends = self._on_device("ends", edges.ends, device)
         t = rand((n, 1), generator, device)
         x = starts[edge] + t * (ends[edge] - starts[edge]) + edges.sigma * randn((n, 3), generator, device)
-        cube = torch.as_tensor(edges.group_of_unit, device=device)[edge]
+        cube = self._on_device("cube_of_edge", edges.group_of_unit, device).long()[edge]
         return x, cube

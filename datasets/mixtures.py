@@ -34,9 +34,9 @@ class GaussianMixture(Dataset):
 
     def _draw(self, n, generator, device):
         modes = self.structure
-        labels = choose(modes.fair_share, n, generator, device)
-        centres = torch.as_tensor(modes.centres, dtype=torch.float64, device=device)
-        sigmas = torch.as_tensor(modes.sigmas, dtype=torch.float64, device=device)
+        labels = choose(self._on_device("weights", modes.fair_share, device), n, generator)
+        centres = self._on_device("centres", modes.centres, device)
+        sigmas = self._on_device("sigmas", modes.sigmas, device)
         x = centres[labels] + sigmas[labels, None] * randn((n, self.dim), generator, device)
         return x, labels
 

@@ -31,7 +31,7 @@ class EmpiricalData(Dataset):
                          params=dict(n_points=n, source=source))
 
     def _draw(self, n, generator, device):
-        points = torch.as_tensor(self.points, dtype=torch.float64, device=device)
+        points = self._on_device("points", self.points, device)
         rows = torch.randint(0, len(points), (n,), generator=generator, device=device)
         return points[rows], torch.zeros(n, dtype=torch.long, device=device)
 

@@ -62,6 +62,7 @@ class Experiment(param.Parameterized):
     beta2 = param.Number(default=0.999, bounds=(0.0, 0.9999), doc="Adam beta2 (both networks)")
     lr_final_fraction = param.Number(default=1.0, bounds=(1e-4, 1.0),
                                      doc="Both learning rates decay linearly to this fraction (1 = constant)")
+    lr_decay_start = param.Integer(default=0, bounds=(0, 10 ** 7), doc="Step at which the decay starts")
     lr_decay_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), doc="Steps of the learning-rate decay")
 
     instance_noise = param.Boolean(default=False, doc="Add N(0, sigma^2 I) to D's real and fake inputs")

@@ -23,9 +23,10 @@ def instance_noise_sigma(t: int, sigma0: torch.Tensor, sigma_end: torch.Tensor, 
     return torch.where(mode == NONE, sigma0, torch.where(mode == LINEAR, linear, geometric))
 
 
-def learning_rate_factor(t: int, final_fraction: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-    """1 at t = 0, decaying linearly to ``final_fraction`` at t = T, then held."""
-    return 1 - (1 - final_fraction) * torch.clamp(t / steps, max=1.0)
+def learning_rate_factor(t: int, final_fraction: torch.Tensor, start: torch.Tensor,
+                         steps: torch.Tensor) -> torch.Tensor:
+    """1 until ``start``, then linear down to ``final_fraction`` over ``steps`` steps, then held."""
+    return 1 - (1 - final_fraction) * torch.clamp((t - start) / steps, min=0.0, max=1.0)
 
 
 def roth_gamma(t: int, gamma0: torch.Tensor, alpha: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:

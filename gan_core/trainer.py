@@ -135,6 +135,7 @@ class Trainer:
         # Which runs use each stabilizer, and whether any does (then the batch computes it).
         self.runs_using = {name: [bool(getattr(e, name)) for e in self.experiments] for name in switches}
         self.uses = SimpleNamespace(**{name: any(flags) for name, flags in self.runs_using.items()})
+        self._schedule_cache = (None, None)  # settings changed: recompute at the next step
 
     # ------------------------------------------------------------------------------------------
     # pieces of a step
@@ -171,8 +172,15 @@ class Trainer:
 
     def schedules(self, t: int | None = None) -> SimpleNamespace:
         """sigma (instance noise), gamma (Roth), beta and the learning-rate factor per run at
-        step t; sigma and gamma are 0 where switched off, beta inf."""
+        step t; sigma and gamma are 0 where switched off, beta inf. Computed once per step."""
         t = self.t if t is None else t
+        if self._schedule_cache[0] == t:
+            return self._schedule_cache[1]
+        now = self._compute_schedules(t)
+        self._schedule_cache = (t, now)
+        return now
+
+    def _compute_schedules(self, t: int) -> SimpleNamespace:
         s = self.s
         sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
                                                s.noise_anneal_steps) * s.instance_noise
@@ -180,7 +188,7 @@ class Trainer:
         beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
                               s.beta_steps_per_level)
         beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
-        lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_steps)
+        lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_start, s.lr_decay_steps)
         return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta, lr_factor=lr_factor)
 
     def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -584,3 +584,13 @@ def test_fast_tanh_matches_torch_tanh_through_second_derivatives():
     a = torch.randn(4, 6)
     per_row = vmap(grad(lambda row: tanh(row).sum()))(a)
     assert torch.allclose(per_row, 1 - torch.tanh(a) ** 2, atol=1e-6)
+
+
+def test_learning_rate_decay_end_points():
+    from gan_core.schedules import learning_rate_factor
+
+    fraction, start, steps = torch.tensor([0.1, 1.0]), torch.tensor([100.0, 100.0]), torch.tensor([50.0, 50.0])
+    assert torch.equal(learning_rate_factor(0, fraction, start, steps), torch.ones(2))
+    assert torch.equal(learning_rate_factor(100, fraction, start, steps), torch.ones(2))
+    assert torch.allclose(learning_rate_factor(125, fraction, start, steps), torch.tensor([0.55, 1.0]))
+    assert torch.allclose(learning_rate_factor(10_000, fraction, start, steps), torch.tensor([0.1, 1.0]))

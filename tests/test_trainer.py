@@ -314,3 +314,18 @@ def test_freeze_g_after():
     assert not torch.equal(trainer.d_params[0][0], d_at_five[0])  # D keeps training
     g_grad_norm = trainer.history()["g_grad_norm"][0]
     assert (g_grad_norm[5:] > 0).all() and np.isfinite(g_grad_norm).all()
+
+
+def test_cross_testing_counts_acceptance_of_the_other_runs_samples():
+    from gan_core.analysis import cross_test
+
+    a = Trainer(make_experiment(dataset="ring8", g_width=16, d_width=16, batch_size=32, seed=1))
+    b = Trainer(make_experiment(dataset="ring8", g_width=16, d_width=16, batch_size=32, seed=2))
+    a.train(20)
+    b.train(20)
+    result = cross_test(a, b, n=500)
+    # Independent count: B's samples through A's logit, sigmoid(psi) > 1/2 <=> psi > 0.
+    samples_b = torch.as_tensor(b.sample(500)[0])
+    psi = a.psi(a.to_box(samples_b)[None], None)[0]
+    assert result["a_accepts_b"] == pytest.approx(float((torch.sigmoid(psi) > 0.5).float().mean()))
+    assert all(0 <= value <= 1 for value in result.values())
