@@ -1,15 +1,19 @@
-"""The lab's page: `panel serve app` serves this directory app."""
+"""The lab's page: `panel serve app` serves this directory app, one Lab per browser session."""
 
-import panel as pn
+import sys
+from pathlib import Path
 
-pn.extension()
+# `panel serve app` runs this file as a script with app/ on sys.path; the lab's modules are
+# the package `app`, imported from the repository root. Everything is imported here, at the
+# top, once per server process (lazy imports raced between sessions).
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-pn.Column(
-    "# GAN Stability Lab",
-    "The live lab (training, stabilizers, 2D/3D views) arrives with the engine and app issues. "
-    "Meanwhile the datasets and metrics work from the command line:",
-    pn.pane.Markdown("```\npython -m gan_core datasets\n"
-                     "python -m gan_core data gauss3d5 --n 2500 --seed 0 --out samples.npy\n"
-                     "python -m gan_core score gauss3d5 samples.npy\n```"),
-    name="lab",
-).servable(title="GAN Stability Lab")
+import panel as pn  # noqa: E402
+
+from app.lab import TITLE, Lab  # noqa: E402
+
+pn.extension("plotly", notifications=False)
+
+Lab().template().servable(title=TITLE)

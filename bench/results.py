@@ -106,12 +106,12 @@ def main():
     if "methods" in parts:
         presets = args.presets.split(",") if args.presets else METHOD_PRESETS
         rows = []
+        name = "methods.json" if not args.presets else f"methods-{'-'.join(presets)}.json"
         for preset in presets:
             for dataset in DATASETS:
                 rows.append(run_row(preset, dataset, args.seeds or 3, args.steps, {}))
                 print(table_row(f"`{preset}` / {dataset}", rows[-1]), flush=True)
-        name = "methods.json" if not args.presets else f"methods-{'-'.join(presets)}.json"
-        save_json(out / name, {"machine": machine(), "rows": rows})
+                save_json(out / name, {"machine": machine(), "rows": rows})  # after each row: hours of work
     if "timing" in parts:
         rows = [{"label": label, "preset": preset, "dataset": dataset,
                  "single_run_seconds": single_run_seconds(preset, dataset, args.steps, overrides)}

@@ -58,6 +58,10 @@ def get_dataset(name: str, **params) -> Dataset:
         for key in params:
             if key not in accepted:
                 raise ParameterError(key, f"one of the parameters of '{name}': {', '.join(accepted)}", key)
+        signature = inspect.signature(family)
+        for key, parameter in signature.parameters.items():
+            if parameter.default is inspect.Parameter.empty and key not in params:
+                raise ParameterError(key, f"given: '{name}' needs it", "nothing")
         return family(**params)
     raise ParameterError("dataset", f"one of {', '.join(DATASET_NAMES)}", name)
 

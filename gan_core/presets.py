@@ -40,7 +40,7 @@ class Preset:
     data: str
     settings: dict
     variants: dict = field(default_factory=dict)
-    kind: str = "method"  # "method", "benchmark" or "lesson"
+    kind: str = "method"  # "method" (a paper's method), "tuned" (for one benchmark), "benchmark", "lesson"
 
     def experiment(self, data: str | None = None, overrides: dict | None = None, variant: str | None = None,
                    seed: int | None = None) -> Experiment:
@@ -53,8 +53,8 @@ class Preset:
         return make_experiment(**settings)
 
 
-def _method(name, summary, explanation, reference, data, **settings) -> Preset:
-    return Preset(name, summary, explanation, reference, data, {**TOY_NETS, **settings})
+def _method(name, summary, explanation, reference, data, kind="method", **settings) -> Preset:
+    return Preset(name, summary, explanation, reference, data, {**TOY_NETS, **settings}, kind=kind)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
@@ -99,12 +99,13 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
             langevin_prior_std=10.0, steps=3000),
     _method("roth-tuned-ring8", "Tuned for ring8: Roth gamma_0 0.1 (box units), lr 1e-3 decayed to 2 % over the 2nd half",
             "The lab's best found on ring8 within a CPU minute. gamma is in box units, where ring8's box is "
-            "[-1.1, 1.1]^2; the learning-rate decay sharpens the modes (HQ).", SEED_002, "ring8",
+            "[-1.1, 1.1]^2; the learning-rate decay sharpens the modes (HQ).", SEED_002, "ring8", kind="tuned",
             objective="nonsaturating", roth=True, roth_gamma=0.1, roth_alpha=0.01, roth_anneal_steps=5500,
             lr_final_fraction=0.02, lr_decay_start=2750, lr_decay_steps=2750, steps=5500),
     _method("roth-tuned-grid25", "Tuned for grid25: Roth gamma_0 0.1 (box units), lr 2e-3 decayed to 5 % at the end",
             "The lab's best found on grid25 within a CPU minute: a higher learning rate to reach the 25 sharp "
             "modes sooner, Roth's regularizer to keep them balanced, a decay to sharpen them.", SEED_002, "grid25",
+            kind="tuned",
             objective="nonsaturating", roth=True, roth_gamma=0.1, roth_alpha=0.01, roth_anneal_steps=5500,
             lr_g=2e-3, lr_d=2e-3, lr_final_fraction=0.05, lr_decay_start=3850, lr_decay_steps=1650, steps=5500),
     Preset("bench", "Benchmark: non-saturating GAN on gauss3d5, G z(3)-ReLU128x2-3, D 3-Tanh128x3-1",

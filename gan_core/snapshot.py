@@ -122,8 +122,9 @@ def _flag_non_finite(trainer, snap: Snapshot) -> None:
         array = getattr(snap, name)
         if array is not None:
             finite &= np.isfinite(array.reshape(trainer.runs, -1)).all(1)
-    for values in snap.scalars.values():
-        finite &= np.isfinite(values)
+    for name, values in snap.scalars.items():
+        # beta = inf is meaningful ("the data itself"); only NaN is a failure there.
+        finite &= ~np.isnan(values) if name == "beta" else np.isfinite(values)
     if finite.all():
         return
     trainer._mark_diverged(torch.as_tensor(finite, device=trainer.device))
@@ -132,7 +133,7 @@ def _flag_non_finite(trainer, snap: Snapshot) -> None:
         array = getattr(snap, name)
         if array is not None:
             setattr(snap, name, np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0))
-    snap.scalars = {name: np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    snap.scalars = {name: values if name == "beta" else np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
                     for name, values in snap.scalars.items()}
 
 

@@ -411,13 +411,19 @@ class Trainer:
                 raise ParameterError(name, "changed for all runs of a batch at once (it is shared)", name)
         before = {name: getattr(self.shared, name) for name in changes}
         old_dataset = self.dataset
+        dataset = None
+        if "dataset" in changes or "dataset_params" in changes:
+            # Build the new data first: if it fails, nothing has changed.
+            dataset = get_dataset(changes.get("dataset", self.shared.dataset),
+                                  **changes.get("dataset_params", self.shared.dataset_params))
         for k in targets:
             for name, value in changes.items():
                 setattr(self.experiments[k], name, value)
         structural = [n for n in changes if n in STRUCTURAL and changes[n] != before[n]]
         new = self.shared
-        if "dataset" in changes or "dataset_params" in changes:
-            dataset = get_dataset(new.dataset, **new.dataset_params)
+        if "seed" in changes and changes["seed"] != before["seed"]:
+            structural.append("seed")  # a new seed means a new initialisation
+        if dataset is not None:
             same_shape = dataset.dim == old_dataset.dim and (not new.conditional or dataset.n_classes == old_dataset.n_classes)
             structural = [n for n in structural if n not in ("dataset", "dataset_params")]
             if same_shape and not structural:
@@ -428,7 +434,7 @@ class Trainer:
         if structural:
             self._build()
             return UpdateResult(True, f"Changing {', '.join(structural)} needs new networks: the run restarted "
-                                      f"from step 0 with the same seed.")
+                                      f"from step 0.")
         message = ""
         if "g_optimizer" in changes or "d_optimizer" in changes:
             self.g_optimizer = BatchedOptimizer(new.g_optimizer, [self.g_flat])

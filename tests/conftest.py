@@ -61,4 +61,8 @@ def served_app():
             time.sleep(0.3)
     yield url
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a busy machine: do not fail a passing run on teardown
+        server.kill()
+        server.wait(timeout=10)

@@ -329,3 +329,23 @@ def test_cross_testing_counts_acceptance_of_the_other_runs_samples():
     psi = a.psi(a.to_box(samples_b)[None], None)[0]
     assert result["a_accepts_b"] == pytest.approx(float((torch.sigmoid(psi) > 0.5).float().mean()))
     assert all(0 <= value <= 1 for value in result.values())
+
+
+def test_a_healthy_run_with_beta_inf_is_not_flagged_by_its_snapshot():
+    trainer = Trainer(tiny(dataset="ring8"))
+    trainer.train(3)
+    snap = trainer.snapshot()
+    assert np.isinf(snap.scalars["beta"]).all()  # beta = inf means "the data itself"
+    assert snap.alive.all() and trainer.alive.all()
+
+
+def test_failed_dataset_update_changes_nothing_and_seed_change_restarts():
+    trainer = Trainer(tiny(dataset="ring8"))
+    trainer.train(2)
+    with pytest.raises(ParameterError):
+        trainer.update({"dataset": "csv"})  # no path
+    assert trainer.shared.dataset == "ring8"
+    trainer.reset()
+    trainer.train(2)
+    result = trainer.update({"seed": 7})
+    assert result.restarted and trainer.t == 0 and trainer.experiments[0].seed == 7

@@ -1,0 +1,200 @@
+"""The sidebar: widgets generated from the Experiment's parameters (bounds and docs stated
+once in gan_core.config), grouped into cards; presets and lessons; play / step / reset.
+
+Widgets edit a UI-side Experiment; each change of it is sent to the session as an update.
+A preset load sets the Experiment without echoing the changes back."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import panel as pn
+import param
+
+from datasets import DATASET_NAMES, get_dataset
+from gan_core.config import Experiment
+from gan_core.presets import PRESETS
+from gan_core.stabilizers import CATALOGUE
+
+DATA = ("dataset", "seed")
+NETWORKS = ("latent_dim", "latent_prior", "g_width", "g_depth", "g_activation", "g_batchnorm", "g_output",
+            "d_width", "d_depth", "d_activation", "conditional")
+OBJECTIVE = ("objective", "n_critic", "batch_size", "g_optimizer", "d_optimizer", "lr_g", "lr_d", "beta1", "beta2",
+             "lr_final_fraction", "lr_decay_start", "lr_decay_steps", "freeze_g_after", "metrics_every")
+
+
+
+def _builds_without_parameters(name: str) -> bool:
+    try:
+        get_dataset(name)
+        return True
+    except Exception:  # noqa: BLE001 - e.g. 'csv' needs a path, 'mixture' its centres
+        return False
+
+
+# The sidebar does not edit dataset_params yet: offer the datasets that need none.
+DATASETS = [name for name in DATASET_NAMES if _builds_without_parameters(name)]
+
+LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "n_critic": "D steps per G step"}
+
+
+def _make(cls, **params):
+    """A widget, leaving out options its class lacks (some have no ``description`` tooltip).
+    Panel 1.9 renamed a widget's ``name`` to ``label`` and ``button_type`` to ``color``; older
+    Panels (the project allows >= 1.4) know only the old names."""
+    if "label" in cls.param and "name" in params:
+        params["label"] = params.pop("name")
+    if "color" in cls.param and "button_type" in params:
+        params["color"] = params.pop("button_type")
+    return cls(**{k: v for k, v in params.items() if k in cls.param})
+
+
+make = _make
+
+
+def set_label(widget, text: str, kind: str | None = None) -> None:
+    """Change a widget's label (and button colour), old and new Panel alike."""
+    widget.param.update(**{"label" if "label" in widget.param else "name": text})
+    if kind is not None:
+        widget.param.update(**{"color" if "color" in widget.param else "button_type": kind})
+
+
+def widget_for(experiment: Experiment, name: str, label: str | None = None):
+    """A widget for one parameter, with its bounds and doc; two-way linked to ``experiment``.
+    Sliders send one change per drag (value_throttled)."""
+    p = experiment.param[name]
+    label = label or LABELS.get(name, name.replace("_", " "))
+    value = getattr(experiment, name)
+    common = dict(name=label, description=p.doc, sizing_mode="stretch_width")
+    watched = "value"
+    if isinstance(p, param.Boolean):
+        widget = _make(pn.widgets.Checkbox, value=value, **common)
+    elif isinstance(p, param.Selector):
+        options = DATASETS if name == "dataset" else list(p.objects)
+        widget = _make(pn.widgets.Select, options=options, value=value, **common)
+    elif isinstance(p, param.Integer):
+        low, high = p.bounds
+        if high - low <= 100:
+            widget, watched = _make(pn.widgets.IntSlider, start=low, end=high, value=value, **common), "value_throttled"
+        else:
+            widget = _make(pn.widgets.IntInput, start=low, end=high, value=value, **common)
+    elif isinstance(p, param.Number):
+        low, high = p.bounds
+        if high - low <= 2.5:
+            widget, watched = _make(pn.widgets.FloatSlider, start=low, end=high, value=value, step=(high - low) / 200,
+                                                     **common), "value_throttled"
+        else:
+            widget = _make(pn.widgets.FloatInput, start=low, end=high, value=value, step=abs(value) / 10 or 1e-3,
+                                           format="0.[00000]", **common)
+    else:
+        raise TypeError(f"no widget for {name}")
+
+    def to_experiment(event):
+        try:
+            setattr(experiment, name, event.new)
+        except ValueError:  # out of bounds: the widget goes back to the valid value
+            widget.value = getattr(experiment, name)
+
+    def to_widget(event):
+        if widget.value != event.new:
+            widget.value = event.new
+
+    widget.param.watch(to_experiment, watched)
+    experiment.param.watch(to_widget, name)
+    return widget
+
+
+class Controls:
+    def __init__(self, session, preset: str, settings: dict):
+        self.session = session
+        self.experiment = Experiment(**settings)
+        self._loading = False
+        self.experiment.param.watch(self._changed, [n for n in Experiment.param if n not in ("name", "dataset_params")])
+
+        def widgets(names):
+            return [widget_for(self.experiment, n) for n in names]
+
+        self.preset = _make(pn.widgets.Select, name="Preset or lesson", options={f"{n}": n for n in PRESETS}, value=preset,
+                                        sizing_mode="stretch_width")
+        self.preset_text = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "0.9em"})
+        self.load_button = _make(pn.widgets.Button, name="Load preset", button_type="primary")
+        self.load_button.on_click(self._load_preset)
+        self.preset.param.watch(lambda e: self._describe(e.new), "value")
+        self._describe(preset)
+
+        self.play_button = _make(pn.widgets.Button, name="Pause", button_type="success", width=100)
+        self.play_button.on_click(self._toggle_play)
+        step_d = _make(pn.widgets.Button, name="Step D", width=80)
+        step_d.on_click(lambda e: session.step_d())
+        step_g = _make(pn.widgets.Button, name="Step G", width=80)
+        step_g.on_click(lambda e: session.step_g())
+        step = _make(pn.widgets.Button, name="Step (D+G)", width=100)
+        step.on_click(lambda e: session.step_full())
+        self.reset_button = _make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
+        self.reset_button.on_click(lambda e: session.reset())
+        self.speed = _make(pn.widgets.IntSlider, name="Training steps per frame", start=1, end=100,
+                                          value=session.steps_per_frame, sizing_mode="stretch_width")
+        self.speed.param.watch(self._set_speed, "value_throttled")
+
+        stabilizers = []
+        for entry in CATALOGUE:
+            switch = widget_for(self.experiment, entry.switch, label=entry.title)
+            stabilizers += [switch, *widgets(entry.settings),
+                            pn.pane.Markdown(f"{entry.explanation}.  \n*{entry.reference}*",
+                                             styles={"font-size": "0.85em", "color": "#555"},
+                                             sizing_mode="stretch_width"),
+                            pn.layout.Divider()]
+        self.cards = [
+            pn.Card(*widgets(DATA), title="Data", sizing_mode="stretch_width"),
+            pn.Card(*stabilizers, title="Stabilizers", sizing_mode="stretch_width"),
+            pn.Card(*widgets(OBJECTIVE), title="Objective & optimizers", sizing_mode="stretch_width",
+                    collapsed=True),
+            pn.Card(pn.pane.Markdown("Changing these restarts the run (new networks, same seed).",
+                                     styles={"font-size": "0.85em"}),
+                    *widgets(NETWORKS), title="Networks", sizing_mode="stretch_width", collapsed=True),
+        ]
+        self.panel = pn.Column(
+            pn.Row(self.play_button, self.reset_button, sizing_mode="stretch_width"),
+            pn.Row(step_d, step_g, step, sizing_mode="stretch_width"),
+            self.speed,
+            pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
+                    sizing_mode="stretch_width"),
+            *self.cards, sizing_mode="stretch_width")
+
+    def _describe(self, name: str) -> None:
+        p = PRESETS[name]
+        variant = f"  \nThis lesson loads its last variant, **{list(p.variants)[-1]}**." if p.variants else ""
+        self.preset_text.object = (f"**{p.summary}**  \n{p.explanation}  \nData: `{p.data}`{variant}  \n"
+                                   f"*{p.reference}*")
+
+    def _load_preset(self, event=None) -> None:
+        self.session.load_preset(self.preset.value)
+        self.session.play()
+
+    def _toggle_play(self, event=None) -> None:
+        if self.session.playing:
+            self.session.pause()
+        else:
+            self.session.play()
+
+    def _set_speed(self, event) -> None:
+        self.session.steps_per_frame = int(event.new)
+
+    def _changed(self, *events) -> None:
+        if self._loading:
+            return
+        changes = {e.name: e.new for e in events}
+        self.session.update(changes)
+        if "seed" in changes:  # the trainer reads the seed when it builds the run: start again
+            self.session.reset()
+
+    def show_playing(self, playing: bool) -> None:
+        set_label(self.play_button, "Pause" if playing else "Play", "success" if playing else "primary")
+
+    def load_settings(self, settings: dict) -> None:
+        """Show the trainer's settings (after a preset load) without sending them back."""
+        self._loading = True
+        try:
+            self.experiment.param.update(**{k: v for k, v in settings.items() if k in Experiment.param})
+        finally:
+            self._loading = False

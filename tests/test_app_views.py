@@ -1,0 +1,88 @@
+"""The lab's views and its bridge, in-process (no server, no browser): snapshots reach the
+2D plane, the 3D figure and the charts; settings reach the trainer; a diverged run says so."""
+
+import time
+
+import numpy as np
+import pytest
+
+from app.lab import Lab
+from app.session import preset_settings
+
+SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
+
+
+def tick_until(lab, condition, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lab.tick()
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def lab():
+    lab = Lab(play=False)
+    lab.session.load({**preset_settings("nonsaturating"), **SMALL})
+    yield lab
+    lab.stop()
+
+
+def test_plane_charts_and_numbers_update(lab):
+    lab.session.play()
+    fake = lab.plane.sources["fake_samples"]
+    tick_until(lab, lambda: len(fake.data["x"]) == 1000 and len(lab.charts.history.data["step"]) >= 40)
+    first = np.array(fake.data["x"][:10])
+    tick_until(lab, lambda: not np.array_equal(first, fake.data["x"][:10]))
+    image = lab.plane.sources["d_image"].data["image"][0]
+    assert image.shape == (64, 64) and 0 <= image.min() <= image.max() <= 1
+    assert len(lab.plane.sources["g_arrows"].data["x0"]) > 0
+    assert len(lab.plane.sources["mode_centres"].data["x"]) == 8
+    steps = np.asarray(lab.charts.history.data["step"])
+    assert (np.diff(steps) == 1).all()  # no row lost or repeated
+    assert "Step" in lab.numbers.object
+
+
+def test_stabilizer_widget_reaches_trainer(lab):
+    lab.controls.experiment.instance_noise = True  # what the sidebar's checkbox does
+    lab.session.step_full()
+    tick_until(lab, lambda: len(lab.charts.history.data["sigma"]) and lab.charts.history.data["sigma"][-1] > 0)
+
+
+def test_3d_dataset_shows_volume(lab):
+    lab.controls.experiment.dataset = "gauss3d5"  # structural: restarts, says so
+    lab.session.step_full()
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and len(lab.volume.figure["data"]) >= 4)
+    traces = {trace["name"]: trace for trace in lab.volume.figure["data"]}
+    assert set(traces) == {"D on slices", "real", "generated", "mode centres"}
+    assert len(traces["D on slices"]["marker"]["color"]) == 3 * 16 * 16
+    assert lab.message.visible and "restarted" in lab.message.object
+
+
+def test_preset_load_syncs_widgets(lab):
+    lab.controls.preset.value = "wgan-gp"
+    lab.controls._load_preset()
+    tick_until(lab, lambda: lab.controls.experiment.objective == "wasserstein")
+    assert lab.controls.experiment.gradient_penalty
+    tick_until(lab, lambda: len(lab.plane.sources["gp_points"].data["x"]) > 0)  # WGAN-GP's interpolates
+    tick_until(lab, lambda: "critic value, auto-scaled" in lab.plane.note.object)
+
+
+def test_divergence_is_shown_with_reset(lab):
+    lab.session.load({**preset_settings("nonsaturating"), **SMALL, "objective": "least_squares", "lr_d": 10.0,
+                      "lr_g": 10.0, "g_optimizer": "sgd", "d_optimizer": "sgd"})
+    lab.session.play()
+    tick_until(lab, lambda: lab.diverged.visible)
+    assert "diverged at step" in lab.diverged_text.object
+    assert not lab.session.playing
+
+
+def test_seed_change_restarts_the_run(lab):
+    lab.session.step_full()
+    tick_until(lab, lambda: lab._run is not None and len(lab.charts.history.data["step"]) == 1)
+    run = lab._run
+    lab.controls.experiment.seed = 7
+    lab.session.step_full()
+    tick_until(lab, lambda: lab._run != run and len(lab.charts.history.data["step"]) == 1)
