@@ -258,9 +258,6 @@ class Trainer:
             if self.uses.gradient_penalty:
                 loss = loss + self.s.gp_lambda * self.s.gradient_penalty * gradient_penalty.penalty(
                     input_grad[:, 2 * batch:])
-        if self.uses.langevin:  # -log p(theta): a Gaussian prior is weight decay
-            prior = (self.d_flat ** 2).sum(1)
-            loss = loss + 0.5 * self.s.langevin / self.s.langevin_prior_std ** 2 * prior
         grads = list(torch.autograd.grad(loss.sum(), self.d_flat))
         ok = self._finite_per_run(loss, grads)
         self._mark_diverged(ok)
@@ -268,6 +265,12 @@ class Trainer:
         if self.uses.weight_clipping:
             clip_([self.d_flat], torch.where(self.s.weight_clipping > 0, self.s.clip_value, torch.inf))
         if self.uses.langevin:
+            # eps grad log p(theta) of eq. 10 for a Gaussian prior: theta <- theta (1 - eps / sigma_p^2),
+            # applied as its own step. Added to the loss instead, Adam would normalise this tiny
+            # gradient into full-size steps and shrink D's weights to nothing.
+            shrink = self.s.lr_d * now.lr_factor * self.s.langevin * self.alive / self.s.langevin_prior_std ** 2
+            with torch.no_grad():
+                self.d_flat.mul_((1 - shrink).unsqueeze(1))
             self._langevin_noise(parts[0].detach(), parts[1].detach(), labels[:2], now.lr_factor)
         self.d_steps += 1
         with torch.no_grad():

@@ -349,3 +349,15 @@ def test_failed_dataset_update_changes_nothing_and_seed_change_restarts():
     trainer.train(2)
     result = trainer.update({"seed": 7})
     assert result.restarted and trainer.t == 0 and trainer.experiments[0].seed == 7
+
+
+def test_langevin_prior_is_the_decoupled_sgld_step():
+    # With no noise (temperature 0), a Langevin D step is the plain step followed by
+    # theta <- theta (1 - eps / sigma_p^2), whatever the optimizer (eq. 10's prior term).
+    settings = dict(d_optimizer="adam", lr_d=0.01, langevin_temperature=0.0, langevin_prior_std=0.5)
+    with_prior = Trainer(tiny(langevin=True, **settings))
+    plain = Trainer(tiny(langevin=False, **settings))
+    with_prior.d_step()
+    plain.d_step()
+    expected = plain.d_flat.detach() * (1 - 0.01 / 0.5 ** 2)
+    assert torch.allclose(with_prior.d_flat.detach(), expected, atol=1e-6)

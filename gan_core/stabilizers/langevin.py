@@ -8,7 +8,8 @@ V the diagonal covariance of the per-example gradients of the objective (here fr
 ``torch.func``: vmap over runs of vmap over examples of grad), estimated each step from the
 first VARIANCE_EXAMPLES pairs of the batch (an unbiased estimate at a quarter of the cost;
 I_t averages it over steps anyway). log p is a Gaussian prior,
-i.e. weight decay. The lab streams the mean of diag I_t: the paper's Fig. 1d noise level.
+applied as its own step theta <- theta (1 - eps / sigma_p^2) (inside Adam's loss it would be
+normalised into full-size steps). The lab streams the mean of diag I_t: the paper's Fig. 1d noise level.
 With SGD as D's optimizer the update is eq. 10 exactly; with Adam or RMSProp the same noise is
 added after their step (a choice of the lab).
 """
