@@ -148,16 +148,18 @@ class Trainer:
     def _onehot(self, labels: torch.Tensor) -> torch.Tensor:
         return F.one_hot(labels, self.n_classes).to(torch.float32)
 
-    def _latents(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _latents(self, n: int, streams: RunStreams | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n latents per run from the prior (and labels for a conditional GAN)."""
+        streams = streams or self.streams
         dim = self.shared.latent_dim
         if self.shared.latent_prior == "gaussian":
-            z = self.streams.randn("latent", n, dim)
+            z = streams.randn("latent", n, dim)
         else:
-            z = self.streams.rand("latent", n, dim) * 2 - 1
+            z = streams.rand("latent", n, dim) * 2 - 1
         labels = None
         if self.n_classes:
             labels = torch.stack([torch.multinomial(self.class_probs, n, replacement=True, generator=g)
-                                  for g in self.streams.stream("latent")])
+                                  for g in streams.stream("latent")])
         return z, labels
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
@@ -368,13 +370,7 @@ class Trainer:
         """(K, n, d) samples in data units from fresh latents (a separate stream per call seed)."""
         seeds = [e.seed if generator_seed is None else generator_seed for e in self.experiments]
         streams = RunStreams([s + 99_991 * (self.t + 1) for s in seeds], self.device)
-        dim = self.shared.latent_dim
-        z = streams.randn("latent", n, dim) if self.shared.latent_prior == "gaussian" \
-            else streams.rand("latent", n, dim) * 2 - 1
-        labels = None
-        if self.n_classes:
-            labels = torch.stack([torch.multinomial(self.class_probs, n, replacement=True, generator=g)
-                                  for g in streams.stream("latent")])
+        z, labels = self._latents(n, streams)
         return self.to_data(self.generate(z, labels)).cpu().numpy()
 
     def evaluate(self) -> list[dict]:
