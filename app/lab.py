@@ -139,7 +139,7 @@ class Lab(pn.viewable.Viewer):
         s = {name: float(v[0]) for name, v in snapshot.scalars.items()}
         beta = ("∞ (the data)" if not np.isfinite(s["beta"]) else "0 (the uniform box)" if s["beta"] == 0
                 else f"{s['beta']:.3g}")
-        lines = [f"| | |\n|---|---|",
+        lines = ["| | |\n|---|---|",
                  f"| Data | `{update.info.get('name')}` ({snapshot.dim}D) |",
                  f"| Step | **{step}** ({'playing' if update.playing else 'paused'}, {self._steps_per_s:.0f}/s) |",
                  f"| Objective | {snapshot.objective} |",

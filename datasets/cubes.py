@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import torch
 
 from .base import HQ_RADIUS_IN_SIGMAS, Dataset, Edges, choose, cubic_box, rand, randn
 from .validation import ParameterError, finite_array, positive_float

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import torch
 
 from .base import HQ_RADIUS_IN_SIGMAS, Dataset, Modes, choose, cubic_box, randn
 from .validation import ParameterError, finite_array, integer, positive_float

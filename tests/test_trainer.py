@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from datasets import ParameterError
 from gan_core.config import make_experiment
