@@ -139,16 +139,6 @@ class Dataset:
     def box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.box_low, self.box_high
 
-    def summary(self) -> dict:
-        """Plain description for the CLI and the app."""
-        info = {"name": self.name, "dim": self.dim, "box_low": self.box_low.tolist(),
-                "box_high": self.box_high.tolist(), "n_classes": self.n_classes,
-                "description": self.description, "params": self.params}
-        if self.structure is not None:
-            info["n_modes"] = self.structure.n_units
-            info["unit"] = self.structure.unit_name
-        return info
-
 
 def cubic_box(low: np.ndarray, high: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
     """A box with equal sides (so beta and distances mean the same along every axis),

@@ -97,3 +97,12 @@ def test_diverging_run_is_reported_not_silent(tmp_path, capsys):
         assert np.isfinite(np.load(out / f"seed_{seed}" / "samples.npy")).all()
         text = (out / f"seed_{seed}" / "history.csv").read_text()
         assert "nan" not in text.lower()
+
+
+def test_every_preset_and_variant_holds_valid_settings():
+    from gan_core.presets import PRESETS, check_presets
+
+    check_presets()  # raises ParameterError naming the bad key
+    for preset in PRESETS.values():
+        for variant in list(preset.variants) or [None]:
+            assert preset.experiment(variant=variant).dataset == preset.data
