@@ -35,44 +35,36 @@ def _lines(fig, source, names, labels=None):
     fig.legend.background_fill_alpha = 0.5
 
 
+# (title, model name, source, columns, legend labels, y axis type): one line chart each.
+CHARTS = [
+    ("Losses", "chart_losses", "history", ["d_loss", "g_loss"], ["D loss", "G loss"], "linear"),
+    ("Mean D(real) and D(fake)", "chart_d", "history", ["d_real", "d_fake"], ["D(real)", "D(fake)"], "linear"),
+    ("Gradient norms", "chart_grads", "history", ["g_grad_norm", "d_grad_norm"],
+     ["|∇θ G loss|", "mean |∇x D|"], "log"),
+    ("Instance noise σ and Roth γ", "chart_sigma", "history", ["sigma", "gamma"],
+     ["σ (instance noise)", "γ (Roth)"], "linear"),
+    ("β (β-annealing; ∞ = the data, not drawn)", "chart_beta", "history", ["beta"], ["β"], "log"),
+    ("Langevin noise level I_t", "chart_noise", "history", ["noise_level"], ["I_t"], "linear"),
+    ("Modes captured / covered", "chart_modes", "metrics", ["modes_captured", "modes_covered"],
+     ["captured (≥1 HQ)", "covered (≥10 % share)"], "linear"),
+    ("High-quality samples (%) and ceiling", "chart_hq", "metrics", ["hq_percent", "hq_ceiling_percent"],
+     ["HQ %", "ceiling"], "linear"),
+    ("Reverse KL (modes)", "chart_kl", "metrics", ["reverse_kl"], ["reverse KL"], "linear"),
+    ("Sample distance (sliced W2) and its floor", "chart_distance", "metrics",
+     ["sample_distance", "sample_distance_floor"], ["distance", "floor (data vs data)"], "linear"),
+]
+
+
 class Charts:
     def __init__(self):
         self.history = ColumnDataSource({"step": [], **{name: [] for name in SCALARS}}, name="history")
         self.metrics = ColumnDataSource({name: [] for name in METRIC_FIELDS}, name="metrics")
         self.histogram = ColumnDataSource({"unit": [], "count": []}, name="mode_histogram")
-        h = self.history
         figures = []
-        fig = _figure("Losses", name="chart_losses")
-        _lines(fig, h, ["d_loss", "g_loss"], ["D loss", "G loss"])
-        figures.append(fig)
-        fig = _figure("Mean D(real) and D(fake)", name="chart_d")
-        _lines(fig, h, ["d_real", "d_fake"], ["D(real)", "D(fake)"])
-        figures.append(fig)
-        fig = _figure("Gradient norms", y_axis_type="log", name="chart_grads")
-        _lines(fig, h, ["g_grad_norm", "d_grad_norm"], ["|∇θ G loss|", "mean |∇x D|"])
-        figures.append(fig)
-        fig = _figure("Instance noise σ and Roth γ", name="chart_sigma")
-        _lines(fig, h, ["sigma", "gamma"], ["σ (instance noise)", "γ (Roth)"])
-        figures.append(fig)
-        fig = _figure("β (β-annealing; ∞ = the data, not drawn)", y_axis_type="log", name="chart_beta")
-        _lines(fig, h, ["beta"], ["β"])
-        figures.append(fig)
-        fig = _figure("Langevin noise level I_t", name="chart_noise")
-        _lines(fig, h, ["noise_level"], ["I_t"])
-        figures.append(fig)
-        m = self.metrics
-        fig = _figure("Modes captured / covered", name="chart_modes")
-        _lines(fig, m, ["modes_captured", "modes_covered"], ["captured (≥1 HQ)", "covered (≥10 % share)"])
-        figures.append(fig)
-        fig = _figure("High-quality samples (%) and ceiling", name="chart_hq")
-        _lines(fig, m, ["hq_percent", "hq_ceiling_percent"], ["HQ %", "ceiling"])
-        figures.append(fig)
-        fig = _figure("Reverse KL (modes)", name="chart_kl")
-        _lines(fig, m, ["reverse_kl"], ["reverse KL"])
-        figures.append(fig)
-        fig = _figure("Sample distance (sliced W2) and its floor", name="chart_distance")
-        _lines(fig, m, ["sample_distance", "sample_distance_floor"], ["distance", "floor (data vs data)"])
-        figures.append(fig)
+        for title, name, source, columns, labels, axis in CHARTS:
+            fig = _figure(title, y_axis_type=axis, name=name)
+            _lines(fig, self.history if source == "history" else self.metrics, columns, labels)
+            figures.append(fig)
         fig = figure(width=WIDTH, height=HEIGHT, title="Generated samples per mode (HQ)", tools="save",
                      x_range=(-0.5, 0.5), name="chart_histogram")
         fig.toolbar.logo = None

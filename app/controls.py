@@ -6,7 +6,6 @@ A preset load sets the Experiment without echoing the changes back."""
 
 from __future__ import annotations
 
-
 import panel as pn
 import param
 

@@ -4,10 +4,10 @@ on in the sidebar reaches the trainer, and a 3D dataset shows a live Plotly view
 One page for the whole module (each page is a browser session with its own training thread,
 and this machine has two cores). Screenshots go to docs/screenshots/."""
 
-import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -31,16 +31,6 @@ SOURCE_LENGTH = """(name) => {
   }
   return 0;
 }"""
-
-
-def wait_until(condition, timeout=30.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 @pytest.fixture(scope="module")

@@ -3,20 +3,11 @@
 import time
 
 import pytest
+from waiting import wait_until
 
 from app.session import LabSession, preset_settings
 
 SMALL = {**preset_settings("nonsaturating"), "batch_size": 64, "g_width": 32, "d_width": 32}
-
-
-def wait_for(condition, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -36,10 +27,10 @@ def latest(session, seen):
 def test_play_grows_and_pause_stops(session):
     seen = []
     session.play()
-    wait_for(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 20)
+    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 20)
     assert sum(len(u.rows.get("step", [])) for u in seen) >= 20
     session.pause()
-    wait_for(lambda: not session.playing)
+    wait_until(lambda: not session.playing)
     time.sleep(0.3)
     latest(session, seen)
     step = seen[-1].snapshot.step
@@ -51,7 +42,7 @@ def test_play_grows_and_pause_stops(session):
 def test_single_steps(session):
     seen = []
     session.step_full()
-    wait_for(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
     session.step_d()
     session.step_g()
     time.sleep(0.3)
@@ -62,7 +53,7 @@ def test_update_reaches_trainer(session):
     seen = []
     session.update({"instance_noise": True, "noise_sigma": 0.4, "noise_anneal": "none"})
     session.step_full()
-    wait_for(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 1)
+    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 1)
     assert seen[-1].snapshot.scalars["sigma"][0] == pytest.approx(0.4)
     rows = [u.rows for u in seen if u.rows]
     assert rows[-1]["sigma"][-1] == pytest.approx(0.4)
@@ -72,7 +63,7 @@ def test_structural_change_restarts_with_message(session):
     seen = []
     session.step_full()
     session.update({"g_width": 16})
-    wait_for(lambda: any(kind == "warning" for u in [latest(session, seen)] if u for kind, _ in u.messages))
+    wait_until(lambda: any(kind == "warning" for u in [latest(session, seen)] if u for kind, _ in u.messages))
     assert seen[-1].run >= 2
     assert "restarted" in seen[-1].messages[-1][1]
 
@@ -80,15 +71,15 @@ def test_structural_change_restarts_with_message(session):
 def test_error_is_published_not_raised(session):
     seen = []
     session.update({"lr_g": -1})  # out of bounds: ParameterError in the thread
-    message = wait_for(lambda: [m for u in [latest(session, seen)] if u for m in u.messages])
+    message = wait_until(lambda: [m for u in [latest(session, seen)] if u for m in u.messages])
     assert message[0][0] == "error" and "lr_g" in message[0][1]
     assert "Traceback" not in message[0][1]
     session.step_full()  # the thread lives on
-    wait_for(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
 
 
 def test_stop_ends_thread():
     s = LabSession(SMALL, play=True)
-    wait_for(lambda: s.poll() is not None)
+    wait_until(lambda: s.poll() is not None)
     s.stop()
     assert not s.alive
