@@ -52,3 +52,32 @@ def g_loss_per_sample(objective: str, psi_fake: torch.Tensor) -> torch.Tensor:
 def d_value(objective: str, psi: torch.Tensor) -> torch.Tensor:
     """What the lab plots as "D": a probability for probabilistic objectives, else psi itself."""
     return torch.sigmoid(psi) if objective in PROBABILISTIC else psi
+
+
+def d_loss_gradient(objective: str, psi_real: torch.Tensor, psi_fake: torch.Tensor):
+    """d(d_loss)/d(psi_real) and d(d_loss)/d(psi_fake), in closed form (the hand-written backward
+    starts here; tests check these against autograd of ``d_loss``)."""
+    n_real, n_fake = psi_real.shape[-1], psi_fake.shape[-1]
+    if objective in PROBABILISTIC:
+        return (torch.sigmoid(psi_real) - 1) / n_real, torch.sigmoid(psi_fake) / n_fake
+    if objective == "wasserstein":
+        return torch.full_like(psi_real, -1 / n_real), torch.full_like(psi_fake, 1 / n_fake)
+    if objective == "least_squares":
+        return (psi_real - 1) / n_real, psi_fake / n_fake
+    if objective == "hinge":
+        return -(psi_real < 1).to(psi_real.dtype) / n_real, (psi_fake > -1).to(psi_fake.dtype) / n_fake
+    raise ValueError(objective)
+
+
+def g_loss_gradient(objective: str, psi_fake: torch.Tensor) -> torch.Tensor:
+    """d/d(psi_fake) of G's batch loss ``g_loss_per_sample(...).mean(-1)``, in closed form."""
+    n = psi_fake.shape[-1]
+    if objective == "minimax":
+        return -torch.sigmoid(psi_fake) / n
+    if objective == "nonsaturating":
+        return (torch.sigmoid(psi_fake) - 1) / n
+    if objective in ("wasserstein", "hinge"):
+        return torch.full_like(psi_fake, -1 / n)
+    if objective == "least_squares":
+        return (psi_fake - 1) / n
+    raise ValueError(objective)

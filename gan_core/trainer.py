@@ -30,8 +30,8 @@ from . import schedules
 from .config import PER_RUN, SHARED, STRUCTURAL, Experiment, coerce
 from .device import pick_device
 from .metrics import Scorer
-from .networks import MLPSpec, init_mlp, mlp_forward, unflatten
-from .objectives import d_loss, d_value, g_loss_per_sample
+from .networks import MLPSpec, backward, forward_saving, init_mlp, mlp_forward, supports_manual_backward, unflatten
+from .objectives import d_loss, d_loss_gradient, d_value, g_loss_gradient, g_loss_per_sample
 from .optimizers import BatchedOptimizer
 from .randomness import RunStreams
 from .snapshot import Snapshot, take_snapshot
@@ -85,6 +85,9 @@ class Trainer:
         self.streams = RunStreams([e.seed for e in self.experiments], device)
         self.g_flat = init_mlp(self.g_spec, self.streams.stream("init"), device)
         self.d_flat = init_mlp(self.d_spec, self.streams.stream("init"), device)
+        # Plain (no-autograd) views for the hand-written backward; they see every in-place update.
+        self._g_plain = unflatten(self.g_spec, self.g_flat.detach())
+        self._d_plain = unflatten(self.d_spec, self.d_flat.detach())
         self.g_optimizer = BatchedOptimizer(first.g_optimizer, [self.g_flat])
         self.d_optimizer = BatchedOptimizer(first.d_optimizer, [self.d_flat])
         self.noise_level = langevin.NoiseLevel([self.d_flat])
@@ -135,7 +138,15 @@ class Trainer:
         # Which runs use each stabilizer, and whether any does (then the batch computes it).
         self.runs_using = {name: [bool(getattr(e, name)) for e in self.experiments] for name in switches}
         self.uses = SimpleNamespace(**{name: any(flags) for name, flags in self.runs_using.items()})
+        # First derivatives only: the hand-written backward (networks.backward); Roth and the
+        # gradient penalty differentiate D's input gradient again and keep to autograd.
+        self.manual_d = not (self.uses.roth or self.uses.gradient_penalty) and supports_manual_backward(self.d_spec)
+        self.manual_g = supports_manual_backward(self.g_spec)
         self._schedule_cache = (None, None)  # settings changed: recompute at the next step
+        zeros = torch.zeros(self.runs, device=self.device)
+        self._constant_schedules = SimpleNamespace(sigma=zeros, gamma=zeros, beta=torch.full_like(zeros, torch.inf),
+                                                   lr_factor=torch.ones_like(zeros))
+        self._lr_decays = any(e.lr_final_fraction != 1 for e in self.experiments)
 
     # ------------------------------------------------------------------------------------------
     # pieces of a step
@@ -164,13 +175,18 @@ class Trainer:
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
         """G(z | c) in box units."""
-        inputs = torch.cat([z, self._onehot(labels)], -1) if self.n_classes else z
+        inputs = self._with_labels(z, labels)
+        if params is None and self.manual_g and not torch.is_grad_enabled():
+            return forward_saving(self.g_spec, self._g_plain, inputs)[0]  # no graph: the lean pass
         return mlp_forward(self.g_spec, self.g_params if params is None else params, inputs)
+
+    def _with_labels(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return torch.cat([x, self._onehot(labels)], -1) if self.n_classes else x
 
     def psi(self, x: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
         """D's raw output (logit or critic value) at x (K, B, d) in box units: (K, B)."""
-        inputs = torch.cat([x, self._onehot(labels)], -1) if self.n_classes else x
-        return mlp_forward(self.d_spec, self.d_params if params is None else params, inputs).squeeze(-1)
+        return mlp_forward(self.d_spec, self.d_params if params is None else params,
+                           self._with_labels(x, labels)).squeeze(-1)
 
     def schedules(self, t: int | None = None) -> SimpleNamespace:
         """sigma (instance noise), gamma (Roth), beta and the learning-rate factor per run at
@@ -183,14 +199,20 @@ class Trainer:
         return now
 
     def _compute_schedules(self, t: int) -> SimpleNamespace:
-        s = self.s
-        sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
-                                               s.noise_anneal_steps) * s.instance_noise
-        gamma = schedules.roth_gamma(t, s.roth_gamma, s.roth_alpha, s.roth_anneal_steps) * s.roth
-        beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
-                              s.beta_steps_per_level)
-        beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
-        lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_start, s.lr_decay_steps)
+        s, uses, constant = self.s, self.uses, self._constant_schedules
+        # Only what some run uses is computed: each schedule is a dozen small ops per step.
+        sigma, gamma, beta, lr_factor = constant.sigma, constant.gamma, constant.beta, constant.lr_factor
+        if uses.instance_noise:
+            sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
+                                                   s.noise_anneal_steps) * s.instance_noise
+        if uses.roth:
+            gamma = schedules.roth_gamma(t, s.roth_gamma, s.roth_alpha, s.roth_anneal_steps) * s.roth
+        if uses.beta_annealing:
+            beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
+                                  s.beta_steps_per_level)
+            beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
+        if self._lr_decays:
+            lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_start, s.lr_decay_steps)
         return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta, lr_factor=lr_factor)
 
     def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,9 +240,10 @@ class Trainer:
         return x
 
     def _finite_per_run(self, loss: torch.Tensor, grads: list[torch.Tensor]) -> torch.Tensor:
+        # A sum is non-finite when any term is (or when it overflows, which is divergence too).
         ok = torch.isfinite(loss)
         for g in grads:
-            ok = ok & torch.isfinite(g.flatten(1)).all(1)
+            ok = ok & torch.isfinite(g.flatten(1).sum(1))
         return ok
 
     def _mark_diverged(self, ok: torch.Tensor) -> None:
@@ -245,22 +268,16 @@ class Trainer:
             parts.append(gradient_penalty.interpolate(parts[0], parts[1], eps))
             if self.n_classes:
                 labels.append(real_labels)
-        inputs = torch.cat(parts, 1)
-        need_input_grad = self.uses.roth or self.uses.gradient_penalty
-        if need_input_grad:
-            inputs = inputs.detach().requires_grad_()
-        psi = self.psi(inputs, torch.cat(labels, 1) if self.n_classes else None)
-        psi_real, psi_fake = psi[:, :batch], psi[:, batch:2 * batch]
-        loss = d_loss(objective, psi_real, psi_fake)
-        if need_input_grad:
-            (input_grad,) = torch.autograd.grad(psi.sum(), inputs, create_graph=True)
-            if self.uses.roth:
-                omega = roth.omega(psi_real, psi_fake, input_grad[:, :batch], input_grad[:, batch:2 * batch])
-                loss = loss + 0.5 * now.gamma * omega
-            if self.uses.gradient_penalty:
-                loss = loss + self.s.gp_lambda * self.s.gradient_penalty * gradient_penalty.penalty(
-                    input_grad[:, 2 * batch:])
-        grads = list(torch.autograd.grad(loss.sum(), self.d_flat))
+        points, point_labels = torch.cat(parts, 1), (torch.cat(labels, 1) if self.n_classes else None)
+        self.last_d_points = points  # what D saw last (real, fake, interpolates), in box units
+        if self.manual_d:
+            psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(points, point_labels))
+            psi_real, psi_fake = psi[:, :batch, 0], psi[:, batch:, 0]
+            loss = d_loss(objective, psi_real, psi_fake)
+            loss_grad_psi = torch.cat(d_loss_gradient(objective, psi_real, psi_fake), 1)
+            grads = [backward(self.d_spec, self._d_plain, saved, loss_grad_psi.unsqueeze(-1))[0]]
+        else:
+            loss, psi_real, psi_fake, grads = self._regularized_d_loss(points, point_labels, now)
         ok = self._finite_per_run(loss, grads)
         self._mark_diverged(ok)
         self.d_optimizer.step(grads, self.s.lr_d * now.lr_factor, self.s.beta1, self.s.beta2, self.alive)
@@ -279,6 +296,31 @@ class Trainer:
             self._last.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
                               d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta, gamma=now.gamma,
                               sigma=now.sigma)
+
+    def _regularized_d_loss(self, points: torch.Tensor, labels: torch.Tensor | None, now: SimpleNamespace):
+        """D's loss with Roth's regularizer and/or the gradient penalty, which need the gradient
+        of D's input gradient (double backprop, by autograd). Points: real, fake, interpolates."""
+        batch = self.shared.batch_size
+        # Input gradients only where a regularizer needs them: Roth at the real and fake points,
+        # the penalty at the interpolates (second derivatives cost most of the step).
+        first = 0 if self.uses.roth else 2 * batch
+        free, leaf = points[:, :first].detach(), points[:, first:].detach().requires_grad_()
+        params = _layer_leaves(self._d_plain)
+        psi_leaf = self.psi(leaf, None if labels is None else labels[:, first:], params)
+        psi = psi_leaf if not first else torch.cat(
+            [self.psi(free, None if labels is None else labels[:, :first], params), psi_leaf], 1)
+        psi_real, psi_fake = psi[:, :batch], psi[:, batch:2 * batch]
+        loss = d_loss(self.shared.objective, psi_real, psi_fake)
+        (grad_leaf,) = torch.autograd.grad(psi_leaf.sum(), leaf, create_graph=True)
+        input_grad = torch.cat([torch.zeros_like(free), grad_leaf], 1) if first else grad_leaf
+        if self.uses.roth:
+            omega = roth.omega(psi_real, psi_fake, input_grad[:, :batch], input_grad[:, batch:2 * batch])
+            loss = loss + 0.5 * now.gamma * omega
+        if self.uses.gradient_penalty:
+            loss = loss + self.s.gp_lambda * self.s.gradient_penalty * gradient_penalty.penalty(
+                input_grad[:, 2 * batch:])
+        grads = [_flat(torch.autograd.grad(loss.sum(), params))]
+        return loss, psi_real, psi_fake, grads
 
     def _langevin_noise(self, real: torch.Tensor, fake: torch.Tensor, labels: list[torch.Tensor],
                         lr_factor: torch.Tensor) -> None:
@@ -304,22 +346,34 @@ class Trainer:
     def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None):
         """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
         gradient there, and the loss. One backward through D (to its inputs only)."""
-        leaf = x.detach().requires_grad_()
-        psi = self.psi(leaf, labels)
-        (psi_grad,) = torch.autograd.grad(psi.sum(), leaf)
-        psi_leaf = psi.detach().requires_grad_()
-        loss = g_loss_per_sample(self.shared.objective, psi_leaf).mean(-1)
-        (loss_grad_psi,) = torch.autograd.grad(loss.sum(), psi_leaf)
-        return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss.detach()
+        psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(x.detach(), labels))
+        # Each psi_i depends on x_i alone (no batch norm in D), so backprop of ones gives every
+        # example's input gradient in one pass.
+        _, input_grad = backward(self.d_spec, self._d_plain, saved, torch.ones_like(psi), need_params=False,
+                                 need_input=True)
+        psi_grad = input_grad[..., :x.shape[-1]]
+        psi = psi.squeeze(-1)
+        loss = g_loss_per_sample(self.shared.objective, psi).mean(-1)
+        loss_grad_psi = g_loss_gradient(self.shared.objective, psi)
+        return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss
 
     def g_step(self) -> None:
         """One generator update of every run (frozen runs compute but do not apply it)."""
         batch = self.shared.batch_size
         now = self.schedules()
         z, labels = self._latents(batch)
-        x = self._d_inputs(self.generate(z, labels), now.sigma)
-        loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
-        grads = list(torch.autograd.grad(x, self.g_flat, grad_outputs=loss_grad_x))
+        if self.manual_g:
+            generated, saved = forward_saving(self.g_spec, self._g_plain, self._with_labels(z, labels))
+            leaf = generated.requires_grad_()
+            x = self._d_inputs(leaf, now.sigma)  # noise and blur: autograd through these few ops
+            loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
+            grad_generated = loss_grad_x if x is leaf else torch.autograd.grad(x, leaf, loss_grad_x)[0]
+            grads = [backward(self.g_spec, self._g_plain, saved, grad_generated)[0]]
+        else:
+            params = _layer_leaves(self._g_plain)
+            x = self._d_inputs(self.generate(z, labels, params), now.sigma)
+            loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
+            grads = [_flat(torch.autograd.grad(x, params, grad_outputs=loss_grad_x))]
         ok = self._finite_per_run(loss, grads)
         self._mark_diverged(ok)
         apply = self.alive
@@ -449,3 +503,14 @@ class Trainer:
     def snapshot(self, **options) -> Snapshot:
         """Plain numpy arrays and numbers for the app (see ``snapshot.take_snapshot``)."""
         return take_snapshot(self, **options)
+
+
+def _layer_leaves(views: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Autograd leaves sharing storage with the flat parameters' layer views. Differentiating
+    w.r.t. these, not the flat tensor, spares autograd a zero-filled (K, P) buffer per view."""
+    return [v.detach().requires_grad_() for v in views]
+
+
+def _flat(layer_grads) -> torch.Tensor:
+    """Layer gradients (K, ...) back in the flat (K, P) layout."""
+    return torch.cat([g.flatten(1) for g in layer_grads], 1)
