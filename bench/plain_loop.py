@@ -15,33 +15,34 @@ from torch import nn
 import datasets
 
 
-def build(variant: str = "plain", seed: int = 0):
+def build(variant: str = "plain", seed: int = 0, device: str = "cpu"):
     torch.manual_seed(seed)
     dataset = datasets.get_dataset("gauss3d5")
     low, high = dataset.box
-    mid, half = torch.tensor((low + high) / 2, dtype=torch.float32), float(high[0] - low[0]) / 2
+    mid, half = torch.tensor((low + high) / 2, dtype=torch.float32, device=device), float(high[0] - low[0]) / 2
     if variant == "wgan-gp":  # the authors' toy script: ReLU 512 critic, Adam 1e-4 (0.5, 0.9)
         g = nn.Sequential(nn.Linear(3, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 3))
         d = nn.Sequential(nn.Linear(3, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 512),
                           nn.ReLU(), nn.Linear(512, 1))
-        opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.5, 0.9))
-        opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.5, 0.9))
+        lr, betas = 1e-4, (0.5, 0.9)
     else:
         g = nn.Sequential(nn.Linear(3, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 3))
         d = nn.Sequential(nn.Linear(3, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 128),
                           nn.Tanh(), nn.Linear(128, 1))
-        opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
-    generator = torch.Generator().manual_seed(seed)
+        lr, betas = 1e-3, (0.5, 0.999)
+    g, d = g.to(device), d.to(device)
+    opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=betas)
+    generator = torch.Generator(device=device).manual_seed(seed)
     softplus = nn.functional.softplus
     n_critic = 5 if variant == "wgan-gp" else 1
 
     def step():
         for _ in range(n_critic):
-            real = (dataset.sample(256, generator=generator) - mid) / half
-            fake = g(torch.randn(256, 3)).detach()
+            real = (dataset.sample(256, generator=generator, device=device) - mid) / half
+            fake = g(torch.randn(256, 3, device=device)).detach()
             if variant == "wgan-gp":
-                eps = torch.rand(256, 1)
+                eps = torch.rand(256, 1, device=device)
                 hat = (eps * real + (1 - eps) * fake).requires_grad_()
                 grad = torch.autograd.grad(d(hat).sum(), hat, create_graph=True)[0]
                 loss_d = d(fake).mean() - d(real).mean() + 0.1 * ((grad.norm(dim=1) - 1) ** 2).mean()
@@ -59,7 +60,7 @@ def build(variant: str = "plain", seed: int = 0):
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-        fake = g(torch.randn(256, 3))
+        fake = g(torch.randn(256, 3, device=device))
         loss_g = -d(fake).mean() if variant == "wgan-gp" else softplus(-d(fake)).mean()
         opt_g.zero_grad()
         loss_g.backward()

@@ -1,23 +1,41 @@
-"""Engine vs a plain PyTorch loop of the same model, measured side by side in interleaved rounds
-(these shared machines drift 2x between runs, so only ratios within one run mean something).
+"""The engine's speed, measured side by side in one run (these shared machines drift 2x between
+runs, so only ratios within one run mean something).
 
-    python bench/speed.py [--rounds 5] [--steps 100]
+    python bench/speed.py [--rounds 5] [--steps 100] [--json results/speed.json] [--device cuda]
+    python bench/speed.py --quick        # a smoke run of every row (CI)
 
-Rows: the bench preset against bench/plain_loop.py's plain loop; the same with Roth's regularizer
-and with WGAN-GP (double backprop; plain loops of theirs); and K = 16 batched runs against 16
-sequential single runs (runs x steps per second).
+Rows:
+1. The bench preset against bench/plain_loop.py's plain PyTorch loop of the same model; the same
+   with Roth's regularizer and with WGAN-GP (double backprop) against plain loops of theirs.
+   Interleaved rounds; the ratio of medians.
+2. How much of the engine's bench step is matrix products (torch.profiler), i.e. how close the
+   step is to what the arithmetic alone costs.
+3. K = 16 batched runs against 16 sequential single runs (runs x steps per second), at the bench
+   preset's batch of 256 and at a batch of 64.
+4. What the app pays per frame: a 2D snapshot (D on a 100 x 100 grid, the fixed samples, G's
+   update arrows), the same with the |grad D| map or on the app's 64 x 64 grid, a 3D snapshot
+   (three 60 x 60 slices), and the metrics on 2,500 samples. The D of these presets is
+   2 -> 128 -> 128 -> 1; on 10,000 grid points that is 0.34 GFLOP, ~3.5 ms of matrix products
+   alone at the best rate measured here.
+5. Peak resident memory of each training case, each in a fresh process.
 """
 
 import argparse
+import platform
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 
+from gan_core.files import save_json
 from gan_core.presets import get_preset
 from gan_core.trainer import Trainer
 from plain_loop import build
 
+QUIET = {"metrics_every": 10 ** 6}
 CASES = {
     "bench": ({}, "plain"),
     "roth": ({"roth": True, "roth_gamma": 2.0}, "roth"),
@@ -27,46 +45,166 @@ CASES = {
 }
 
 
-def rate(step, steps):
+DEVICE = "cpu"  # --device; the plain loops run on the same one
+
+
+def bench_trainer(overrides=None, seeds=(0,)) -> Trainer:
+    preset = get_preset("bench")
+    return Trainer([preset.experiment(overrides={**QUIET, **(overrides or {})}, seed=s) for s in seeds], device=DEVICE)
+
+
+def rate(step, steps: int) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         step()
     return steps / (time.perf_counter() - start)
 
 
+def interleaved(first, second, rounds: int, steps_first: int, steps_second: int) -> tuple[float, float]:
+    """Median steps/s of two step functions measured in alternating rounds."""
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(rate(first, steps_first))
+        b.append(rate(second, steps_second))
+    return statistics.median(a), statistics.median(b)
+
+
+def against_plain_loops(args) -> list[dict]:
+    rows = []
+    for name, (overrides, variant) in CASES.items():
+        steps = max(args.steps // (10 if variant == "wgan-gp" else 1), 2)
+        trainer, plain = bench_trainer(overrides), build(variant, device=DEVICE)
+        for _ in range(3):
+            trainer.step()
+            plain()
+        ours, theirs = interleaved(trainer.step, plain, args.rounds, steps, steps)
+        rows.append({"case": name, "engine_steps_per_s": ours, "plain_steps_per_s": theirs, "ratio": ours / theirs})
+    return rows
+
+
+def matmul_share(steps: int) -> dict:
+    """Fraction of the bench step's CPU time spent in matrix products."""
+    from torch.profiler import profile
+
+    trainer = bench_trainer()
+    for _ in range(5):
+        trainer.step()
+    with profile() as prof:
+        for _ in range(steps):
+            trainer.step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    products = sum(e.self_cpu_time_total for e in events if e.key in ("aten::bmm", "aten::baddbmm", "aten::mm",
+                                                                      "aten::addmm"))
+    return {"matmul_ms_per_step": products / steps / 1000, "op_ms_per_step": total / steps / 1000,
+            "matmul_share": products / total}
+
+
+def batched_against_sequential(args, runs: int, batch: int) -> dict:
+    overrides = {"batch_size": batch}
+    batched, single = bench_trainer(overrides, seeds=range(runs)), bench_trainer(overrides)
+    batched.step()
+    single.step()
+    together, alone = interleaved(batched.step, single.step, args.rounds, max(args.steps // 4, 2), args.steps)
+    # K sequential runs take K times one run's time: runs x steps per second = one run's steps/s.
+    return {"runs": runs, "batch": batch, "batched_run_steps_per_s": runs * together,
+            "sequential_run_steps_per_s": alone, "ratio": runs * together / alone}
+
+
+def frame_costs(repeats: int) -> list[dict]:
+    from gan_core.metrics import Scorer
+
+    def median_ms(function):
+        function()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        return 1000 * statistics.median(times)
+
+    ring = Trainer(get_preset("nonsaturating").experiment(data="ring8", overrides=QUIET), device=DEVICE)
+    cubes = Trainer(get_preset("nonsaturating").experiment(data="gauss3d5", overrides=QUIET), device=DEVICE)
+    scorer = Scorer(ring.dataset)
+    samples = ring.dataset.sample(2500, seed=1).numpy()
+    return [
+        {"what": "2D snapshot: D on 100x100, 1,000 fixed samples, arrows", "ms": median_ms(lambda: ring.snapshot())},
+        {"what": "2D snapshot with the |grad D| map", "ms": median_ms(lambda: ring.snapshot(grad_grid=True))},
+        {"what": "2D snapshot as the app takes it: D on 64x64", "ms": median_ms(lambda: ring.snapshot(grid_size=64))},
+        {"what": "3D snapshot: three 60x60 slices, 1,000 fixed samples",
+         "ms": median_ms(lambda: cubes.snapshot(arrows=False))},
+        {"what": "metrics on 2,500 samples (ring8)", "ms": median_ms(lambda: scorer(samples))},
+    ]
+
+
+def peak_rss(case: str, steps: int) -> float:
+    """Peak resident memory (MB) of a fresh process training ``case`` for ``steps`` steps."""
+    output = subprocess.run([sys.executable, __file__, "--rss-of", case, "--steps", str(steps), "--device", DEVICE],
+                            capture_output=True, text=True, check=True).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def train_for_rss(case: str, steps: int) -> None:
+    overrides = CASES[case][0] if case in CASES else {}
+    seeds = range(16) if case == "K=16" else (0,)
+    trainer = bench_trainer(overrides, seeds)
+    trainer.train(steps)
+    trainer.snapshot()
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's high-water mark across exec.
+    status = Path("/proc/self/status").read_text()
+    print(int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024)
+
+
+def render(report: dict) -> str:
+    lines = [f"machine: {report['machine']}, torch {report['torch']}, 1 torch thread, "
+             f"{report['rounds']} interleaved rounds\n",
+             "| case | engine steps/s | plain loop steps/s | ratio | target |", "|---|---|---|---|---|"]
+    targets = {"bench": "2x", "roth": "1.5x", "wgan-gp": "1.5x"}
+    for row in report["plain"]:
+        lines.append(f"| {row['case']} | {row['engine_steps_per_s']:.0f} | {row['plain_steps_per_s']:.0f} | "
+                     f"{row['ratio']:.2f}x | {targets[row['case']]} |")
+    share = report["matmul"]
+    lines += ["", f"bench step: {share['op_ms_per_step']:.2f} ms of torch ops, of which matrix products "
+                  f"{share['matmul_ms_per_step']:.2f} ms ({100 * share['matmul_share']:.0f} %).", "",
+              "| batched runs | batch | batched run-steps/s | sequential run-steps/s | ratio |", "|---|---|---|---|---|"]
+    for row in report["batched"]:
+        lines.append(f"| K = {row['runs']} | {row['batch']} | {row['batched_run_steps_per_s']:.0f} | "
+                     f"{row['sequential_run_steps_per_s']:.0f} | {row['ratio']:.2f}x |")
+    lines += ["", "| per frame | median ms |", "|---|---|"]
+    lines += [f"| {row['what']} | {row['ms']:.1f} |" for row in report["frames"]]
+    lines += ["", "| peak RSS of a fresh process | MB |", "|---|---|"]
+    lines += [f"| {case} | {mb:.0f} |" for case, mb in report["rss"].items()]
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=16)
+    parser.add_argument("--quick", action="store_true", help="one short round of every row (a smoke test)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda: engine and plain loops alike")
+    parser.add_argument("--rss-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
     torch.set_num_threads(1)
-    print("| case | engine steps/s | plain loop steps/s | ratio |\n|---|---|---|---|")
-    for name, (overrides, variant) in CASES.items():
-        steps = max(args.steps // (5 if variant == "wgan-gp" else 1), 5)
-        trainer = Trainer(get_preset("bench").experiment(overrides={**overrides, "metrics_every": 10 ** 6}))
-        plain = build(variant)
-        for _ in range(5):
-            trainer.step()
-            plain()
-        ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(rate(trainer.step, steps))
-            theirs.append(rate(plain, steps))
-        a, b = statistics.median(ours), statistics.median(theirs)
-        print(f"| {name} | {a:.0f} | {b:.0f} | {a / b:.2f}x |", flush=True)
-
-    k = args.runs
-    batched = Trainer([get_preset("bench").experiment(overrides={"metrics_every": 10 ** 6}, seed=s) for s in range(k)])
-    single = Trainer(get_preset("bench").experiment(overrides={"metrics_every": 10 ** 6}))
-    batched.step()
-    single.step()
-    together, alone = [], []
-    for _ in range(args.rounds):
-        together.append(k * rate(batched.step, max(args.steps // 4, 5)))
-        alone.append(rate(single.step, args.steps))  # K sequential runs: K x the time of one
-    a, b = statistics.median(together), statistics.median(alone)
-    print(f"\nK = {k}: batched {a:.0f} run-steps/s, sequential {b:.0f} run-steps/s, ratio {a / b:.2f}x")
+    if args.quick:
+        args.rounds, args.steps = 1, 4
+    if args.rss_of:
+        train_for_rss(args.rss_of, args.steps)
+        return
+    report = {"machine": platform.processor() or platform.machine(), "device": DEVICE, "torch": torch.__version__,
+              "rounds": args.rounds, "steps": args.steps}
+    report["plain"] = against_plain_loops(args)
+    report["matmul"] = matmul_share(max(args.steps // 2, 2))
+    report["batched"] = [batched_against_sequential(args, 16, 256), batched_against_sequential(args, 16, 64)]
+    report["frames"] = frame_costs(3 if args.quick else 50)
+    report["rss"] = {case: peak_rss(case, 5 if args.quick else 30) for case in ("bench", "roth", "wgan-gp", "K=16")}
+    text = render(report)
+    print(text)
+    if args.json:
+        save_json(args.json, report)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ raw critic value otherwise (``d_is_probability`` says which, so a view can auto-
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .objectives import PROBABILISTIC, d_value
+from .objectives import PROBABILISTIC
 
 GRID_2D = 100
 GRID_SLICE = 60
@@ -72,8 +73,7 @@ def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = 
     if fresh:
         snap.fresh_samples = trainer.sample(fresh)
     if grid and dim in (1, 2):
-        axes = [np.linspace(low[a], high[a], grid_size, dtype=np.float32) for a in range(dim)]
-        mesh = np.stack(np.meshgrid(*axes, indexing="xy"), -1).reshape(-1, dim)  # x fastest
+        axes, mesh = _grid(tuple(low), tuple(high), grid_size)
         values, grads = _d_on_points(trainer, mesh, grid_label, with_grad=grad_grid)
         shape = (trainer.runs,) + (grid_size,) * dim
         snap.grid_axes = axes
@@ -137,18 +137,20 @@ def _flag_non_finite(trainer, snap: Snapshot) -> None:
                     for name, values in snap.scalars.items()}
 
 
+@functools.lru_cache(maxsize=8)
+def _grid(low: tuple, high: tuple, size: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Axes and points (x fastest) of the 1D/2D grid over a box; the same every frame."""
+    axes = [np.linspace(low[a], high[a], size, dtype=np.float32) for a in range(len(low))]
+    mesh = np.stack(np.meshgrid(*axes, indexing="xy"), -1).reshape(-1, len(low))
+    return axes, mesh
+
+
 def _d_on_points(trainer, points: np.ndarray, label: int, with_grad: bool = False):
     """D at data-unit points (P, d) for every run: values (K, P), and |grad_x D| if asked."""
     x = trainer.to_box(torch.as_tensor(points, device=trainer.device)).expand(trainer.runs, -1, -1)
     labels = None
     if trainer.n_classes:
         labels = torch.full(x.shape[:2], label, dtype=torch.long, device=trainer.device)
-    objective = trainer.shared.objective
-    if not with_grad:
-        with torch.no_grad():
-            return d_value(objective, trainer.psi(x, labels)).cpu().numpy(), None
-    leaf = x.detach().requires_grad_()
-    values = d_value(objective, trainer.psi(leaf, labels))
-    (grad,) = torch.autograd.grad(values.sum(), leaf)
-    norms = grad.norm(dim=-1) / trainer.box_half
-    return values.detach().cpu().numpy(), norms.cpu().numpy()
+    values, grad = trainer.d_and_input_gradient(x, labels, with_grad)
+    norms = None if grad is None else (grad.norm(dim=-1) / trainer.box_half).cpu().numpy()
+    return values.cpu().numpy(), norms

@@ -31,7 +31,7 @@ from .config import PER_RUN, SHARED, STRUCTURAL, Experiment, coerce
 from .device import pick_device
 from .metrics import Scorer
 from .networks import MLPSpec, backward, forward_saving, init_mlp, mlp_forward, supports_manual_backward, unflatten
-from .objectives import d_loss, d_loss_gradient, d_value, g_loss_gradient, g_loss_per_sample
+from .objectives import PROBABILISTIC, d_loss, d_loss_gradient, d_value, g_loss_gradient, g_loss_per_sample
 from .optimizers import BatchedOptimizer
 from .randomness import RunStreams
 from .snapshot import Snapshot, take_snapshot
@@ -42,6 +42,7 @@ SCALARS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm",
            "sigma", "noise_level")
 N_FIXED = 1000  # the fixed latent batch whose samples the app animates
 N_SCORE = 2500  # samples scored by the metrics (PROTOCOL.md)
+SNAPSHOT_ROWS = 40_000  # grid points x runs evaluated at once for a snapshot (bounds its memory)
 NOISE_ANNEAL_CODES = {"none": schedules.NONE, "linear": schedules.LINEAR, "geometric": schedules.GEOMETRIC}
 
 
@@ -356,6 +357,26 @@ class Trainer:
         loss = g_loss_per_sample(self.shared.objective, psi).mean(-1)
         loss_grad_psi = g_loss_gradient(self.shared.objective, psi)
         return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss
+
+    @torch.no_grad()
+    def d_and_input_gradient(self, x: torch.Tensor, labels: torch.Tensor | None, with_grad: bool = False):
+        """What the app draws of D at points x (K, P, d) in box units: D (a probability or the critic's
+        value) and, if asked, its gradient w.r.t. x in box units. A few runs at a time, so that a
+        batch of many runs never holds (K, P, width) activations for a whole grid at once."""
+        inputs = self._with_labels(x, labels)
+        chunk = max(1, SNAPSHOT_ROWS // x.shape[1])
+        values, grads = [], []
+        for start in range(0, self.runs, chunk):
+            params = [p[start:start + chunk] for p in self._d_plain]
+            psi, saved = forward_saving(self.d_spec, params, inputs[start:start + chunk])
+            value = d_value(self.shared.objective, psi.squeeze(-1))
+            values.append(value)
+            if with_grad:
+                _, input_grad = backward(self.d_spec, params, saved, torch.ones_like(psi), need_params=False,
+                                         need_input=True)
+                slope = value * (1 - value) if self.shared.objective in PROBABILISTIC else torch.ones_like(value)
+                grads.append(slope.unsqueeze(-1) * input_grad[..., :x.shape[-1]])
+        return torch.cat(values), (torch.cat(grads) if with_grad else None)
 
     def g_step(self) -> None:
         """One generator update of every run (frozen runs compute but do not apply it)."""

@@ -237,7 +237,10 @@ def test_no_nan_reaches_a_snapshot_or_the_metrics_after_divergence():
 
 # ------------------------------------------------------------------------------------------
 # 6. snapshots
-def test_snapshot_2d_grid_is_d_at_the_grid_points():
+def test_snapshot_2d_grid_is_d_at_the_grid_points(monkeypatch):
+    import gan_core.trainer
+
+    monkeypatch.setattr(gan_core.trainer, "SNAPSHOT_ROWS", 10_000)  # one run per chunk
     trainer = Trainer([tiny(seed=0), tiny(seed=1)])
     trainer.train(5)
     snap = trainer.snapshot()
@@ -275,6 +278,27 @@ def test_snapshot_arrows_are_minus_the_per_sample_loss_gradient_in_data_units():
         x = torch.tensor(snap.fixed_samples[0, i], dtype=torch.float64)
         gradient = torch.stack([(loss(x + h * e) - loss(x - h * e)) / (2 * h) for e in torch.eye(2, dtype=torch.float64)])
         np.testing.assert_allclose(snap.arrows[0, i], -gradient.numpy(), rtol=2e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["nonsaturating", "wasserstein"])
+def test_snapshot_grad_map_is_the_norm_of_grad_d_in_data_units(objective):
+    trainer = Trainer(tiny(seed=3, objective=objective))
+    trainer.train(5)
+    snap = trainer.snapshot(grad_grid=True)
+    assert snap.d_grad_grid.shape == snap.d_grid.shape == (1, 100, 100)
+    params = [p.detach().to(torch.float64) for p in trainer.d_params]
+    low, high = (np.asarray(v, dtype=np.float64) for v in trainer.dataset.box)
+    mid, half = torch.tensor((low + high) / 2), float((high - low)[0] / 2)
+    shown = torch.sigmoid if objective == "nonsaturating" else (lambda psi: psi)
+
+    def d(x):  # D at a data-unit point, float64
+        return shown(trainer.psi(((x - mid) / half).view(1, 1, 2), None, params=params)).squeeze()
+
+    h = 1e-5
+    for iy, ix in [(0, 0), (40, 70), (99, 12)]:
+        x = torch.tensor(low + (high - low) * np.array([ix, iy]) / 99)
+        gradient = torch.stack([(d(x + h * e) - d(x - h * e)) / (2 * h) for e in torch.eye(2, dtype=torch.float64)])
+        np.testing.assert_allclose(snap.d_grad_grid[0, iy, ix], gradient.norm().item(), rtol=2e-3, atol=1e-7)
 
 
 def test_snapshot_3d_slices():
