@@ -67,6 +67,7 @@ class LabSession:
         self._settings_changed: dict | None = None
         self._info: dict = {}
         self._initial = settings if settings is not None else preset_settings(DEFAULT_PRESET)
+        self._view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False}  # thread's
         self.trainer: Trainer | None = None  # touched only by the thread
         self._thread = threading.Thread(target=self._loop, name="lab-trainer", daemon=True)
         self._thread.start()
@@ -102,6 +103,11 @@ class LabSession:
 
     def load_preset(self, name: str):
         self.load(preset_settings(name))
+
+    def set_snapshot_options(self, **options):
+        """What the views want drawn, e.g. slice_point=(x, y, z) in data units, volume=True (D on a
+        coarse 3D grid for an isosurface), grad_grid=True (the |grad D| map); applies to the next frame."""
+        self.send("view", dict(options))
 
     def poll(self) -> Update | None:
         """What is new since the last poll, or None if nothing is."""
@@ -181,6 +187,9 @@ class LabSession:
         if command == "pause":
             self._playing = False
             return True
+        if command == "view":
+            self._view_options.update(payload)
+            return True
         if command == "load":
             self._build(payload, settings_changed=True)
             return True
@@ -229,8 +238,11 @@ class LabSession:
 
     def _publish(self) -> None:
         trainer = self.trainer
+        options = dict(self._view_options)
+        if trainer.dataset.dim != 3:
+            options.update(slice_point=None, volume=False)
         snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
-                                 gp_points=bool(trainer.shared.gradient_penalty))
+                                    gp_points=bool(trainer.shared.gradient_penalty), **options)
         history = trainer.history()
         start = self._history_sent
         rows = {name: values[0, start:].copy() for name, values in history.items() if name != "step"}

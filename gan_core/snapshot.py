@@ -81,7 +81,7 @@ def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = 
         if grads is not None:
             snap.d_grad_grid = grads.reshape(shape)
     if dim == 3:
-        point = (low + high) / 2 if slice_point is None else np.asarray(slice_point, dtype=float)
+        point = (low + high) / 2 if slice_point is None else np.clip(np.asarray(slice_point, dtype=float), low, high)
         axes = [np.linspace(low[a], high[a], slice_size, dtype=np.float32) for a in range(3)]
         points = []
         for normal in range(3):
