@@ -6,32 +6,32 @@ A preset load sets the Experiment without echoing the changes back."""
 
 from __future__ import annotations
 
+import json
+
 import panel as pn
 import param
 
-from datasets import DATASET_NAMES, get_dataset
+from datasets import BENCHMARKS, DATASET_NAMES, FAMILIES, ParameterError, get_dataset
+from datasets.registry import family_parameters
 from gan_core.config import Experiment
 from gan_core.presets import PRESETS
 from gan_core.stabilizers import CATALOGUE
 
-DATA = ("dataset", "seed")
+DATA = ("seed",)
 NETWORKS = ("latent_dim", "latent_prior", "g_width", "g_depth", "g_activation", "g_batchnorm", "g_output",
             "d_width", "d_depth", "d_activation", "conditional")
 OBJECTIVE = ("objective", "n_critic", "batch_size", "g_optimizer", "d_optimizer", "lr_g", "lr_d", "beta1", "beta2",
              "lr_final_fraction", "lr_decay_start", "lr_decay_steps", "freeze_g_after", "metrics_every")
 
 
-
-def _builds_without_parameters(name: str) -> bool:
-    try:
-        get_dataset(name)
-        return True
-    except Exception:  # noqa: BLE001 - e.g. 'csv' needs a path, 'mixture' its centres
-        return False
-
-
-# The sidebar does not edit dataset_params yet: offer the datasets that need none.
-DATASETS = [name for name in DATASET_NAMES if _builds_without_parameters(name)]
+# Example parameters shown for a family when it is picked (valid as they stand; edit and apply).
+FAMILY_EXAMPLES = {
+    "ring": {"count": 8, "radius": 1.0, "sigma": 0.02, "dim": 2},
+    "grid": {"per_side": 5, "spacing": 2.0, "sigma": 0.05, "dim": 2},
+    "mixture": {"centres": [[0, 0], [1, 1], [-1, 1]], "sigma": 0.05},
+    "cube_frames": {"half_sides": [0.8, 0.4], "noise": 0.02},
+    "moons": {"noise": 0.05}, "swiss_roll": {"noise": 0.05, "dim": 2}, "spiral": {"arms": 2, "turns": 1.5, "noise": 0.03},
+}
 
 LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "n_critic": "D steps per G step"}
 
@@ -68,7 +68,7 @@ def widget_for(experiment: Experiment, name: str, label: str | None = None):
     if isinstance(p, param.Boolean):
         widget = _make(pn.widgets.Checkbox, value=value, **common)
     elif isinstance(p, param.Selector):
-        options = DATASETS if name == "dataset" else list(p.objects)
+        options = list(p.objects)
         widget = _make(pn.widgets.Select, options=options, value=value, **common)
     elif isinstance(p, param.Integer):
         low, high = p.bounds
@@ -143,7 +143,7 @@ class Controls:
                                              sizing_mode="stretch_width"),
                             pn.layout.Divider()]
         self.cards = [
-            pn.Card(*widgets(DATA), title="Data", sizing_mode="stretch_width"),
+            pn.Card(*self._data_widgets(), *widgets(DATA), title="Data", sizing_mode="stretch_width"),
             pn.Card(*stabilizers, title="Stabilizers", sizing_mode="stretch_width"),
             pn.Card(*widgets(OBJECTIVE), title="Objective & optimizers", sizing_mode="stretch_width",
                     collapsed=True),
@@ -158,6 +158,67 @@ class Controls:
             pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
                     sizing_mode="stretch_width"),
             *self.cards, sizing_mode="stretch_width")
+
+    def _data_widgets(self) -> list:
+        """The dataset picker and, for a family, its parameters as JSON. Both are checked here by
+        building the dataset (milliseconds), so a bad value is explained at once and never sent."""
+        # Not "csv": a served lab must not read files on the server named from a browser.
+        self.dataset = _make(pn.widgets.Select, name="dataset", options=[n for n in DATASET_NAMES if n != "csv"],
+                             value=self.experiment.dataset, description=self.experiment.param.dataset.doc,
+                             sizing_mode="stretch_width")
+        self.dataset_params = _make(pn.widgets.TextInput, name="dataset parameters (JSON)",
+                                    value=json.dumps(self.experiment.dataset_params), sizing_mode="stretch_width")
+        self.apply_data = _make(pn.widgets.Button, name="Apply data", button_type="primary", width=120)
+        self.data_help = pn.pane.Markdown("", styles={"font-size": "0.85em"}, sizing_mode="stretch_width")
+        self.data_error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.dataset.param.watch(self._dataset_picked, "value")
+        self.experiment.param.watch(lambda event: setattr(self.dataset, "value", event.new), "dataset")
+        self.apply_data.on_click(lambda event: self.apply_dataset())
+        self._show_data_help(self.experiment.dataset)
+        return [self.dataset, self.dataset_params, self.apply_data, self.data_help, self.data_error]
+
+    def _show_data_help(self, name: str) -> None:
+        if name in BENCHMARKS:
+            self.data_help.object = f"`{name}` is a benchmark of PROTOCOL.md: no parameters."
+        else:
+            self.data_help.object = f"Family `{name}`; parameters: {', '.join(family_parameters(name))}."
+        self.dataset_params.disabled = name in BENCHMARKS
+
+    def _dataset_picked(self, event) -> None:
+        if self._loading:
+            return
+        name = event.new
+        self._show_data_help(name)
+        if name == self.experiment.dataset:
+            return  # the trainer's data shown, not a new pick
+        self.dataset_params.value = json.dumps({} if name in BENCHMARKS else FAMILY_EXAMPLES.get(name, {}))
+        if name in BENCHMARKS:
+            self.apply_dataset()  # nothing to edit: switch at once
+
+    def apply_dataset(self) -> bool:
+        """Build the chosen data; if it builds, send it to the trainer, else show why."""
+        name = self.dataset.value
+        try:
+            params = json.loads(self.dataset_params.value or "{}") if name in FAMILIES else {}
+            if not isinstance(params, dict):
+                raise ParameterError("dataset parameters", 'a JSON object such as {"count": 8}', params)
+            get_dataset(name, **params)
+        except json.JSONDecodeError as error:
+            self.data_error.object = f"dataset parameters: not valid JSON ({error.msg} at column {error.colno})."
+            self.data_error.visible = True
+            return False
+        except (ParameterError, TypeError, ValueError, OSError) as error:
+            self.data_error.object = str(error)
+            self.data_error.visible = True
+            return False
+        self.data_error.visible = False
+        self._loading = True  # one update with both, not two
+        try:
+            self.experiment.param.update(dataset=name, dataset_params=params)
+        finally:
+            self._loading = False
+        self.session.update({"dataset": name, "dataset_params": params})
+        return True
 
     def _describe(self, name: str) -> None:
         p = PRESETS[name]
@@ -194,5 +255,9 @@ class Controls:
         self._loading = True
         try:
             self.experiment.param.update(**{k: v for k, v in settings.items() if k in Experiment.param})
+            self.dataset.value = self.experiment.dataset
+            self.dataset_params.value = json.dumps(self.experiment.dataset_params)
+            self._show_data_help(self.experiment.dataset)
+            self.data_error.visible = False
         finally:
             self._loading = False

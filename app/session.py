@@ -205,9 +205,10 @@ class LabSession:
             trainer.reset()
             self._new_run()
         elif command == "update":
+            data = trainer.dataset
             result = trainer.update(payload)
-            if result.restarted:
-                self._new_run()
+            if result.restarted or trainer.dataset is not data:
+                self._new_run()  # new data (even on the same networks): the views redraw it
             if result.message:
                 self._message("warning" if result.restarted else "info", result.message)
         else:

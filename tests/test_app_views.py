@@ -86,3 +86,33 @@ def test_seed_change_restarts_the_run(lab):
     lab.controls.experiment.seed = 7
     lab.session.step_full()
     tick_until(lab, lambda: lab._run != run and len(lab.charts.history.data["step"]) == 1)
+
+
+def test_dataset_family_with_parameters_reaches_the_trainer(lab):
+    controls = lab.controls
+    tick_until(lab, lambda: lab.controls.experiment.batch_size == SMALL["batch_size"])  # the load reached the sidebar
+    controls.dataset.value = "ring"  # a family: example parameters appear, nothing is sent yet
+    assert controls.dataset_params.value and not controls.dataset_params.disabled
+    controls.dataset_params.value = '{"count": 12, "radius": 2.0, "sigma": 0.03}'
+    assert controls.apply_dataset()
+    lab.session.step_full()
+    tick_until(lab, lambda: len(lab.plane.sources["mode_centres"].data["x"]) == 12)
+    centres = np.c_[lab.plane.sources["mode_centres"].data["x"], lab.plane.sources["mode_centres"].data["y"]]
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, rtol=1e-6)
+    assert controls.experiment.dataset_params == {"count": 12, "radius": 2.0, "sigma": 0.03}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"count": 0}', "count"),  # out of range: the parameter and its range are named
+    ('{"colour": 3}', "colour"),  # not a parameter of the family
+    ('{"count": 8', "not valid JSON"),
+])
+def test_bad_dataset_parameters_are_explained_and_not_sent(lab, text, expected):
+    controls = lab.controls
+    controls.dataset.value = "ring"
+    controls.dataset_params.value = text
+    sent = []
+    lab.session.update = lambda changes: sent.append(changes)
+    assert not controls.apply_dataset()
+    assert controls.data_error.visible and expected in controls.data_error.object
+    assert sent == [] and controls.experiment.dataset == "ring8"
