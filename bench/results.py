@@ -87,6 +87,8 @@ def main():
                         help="compute one part (each writes results/<part>.json); RESULTS.md is rebuilt "
                              "from all parts present")
     parser.add_argument("--presets", help="comma-separated subset of method presets (methods part)")
+    parser.add_argument("--rows", help="comma-separated subset of headline labels to recompute (headline "
+                                       "part); the other rows of results/headline.json are kept")
     parser.add_argument("--seeds", type=int, default=None, help="override the seed counts (3 and 10)")
     parser.add_argument("--steps", type=int, default=None, help="override every preset's step budget")
     parser.add_argument("--out", default="results")
@@ -96,13 +98,17 @@ def main():
     out.mkdir(exist_ok=True)
     parts = PARTS if args.only == "all" else (args.only,)
     if "headline" in parts:
-        rows = []
+        wanted = args.rows.split(",") if args.rows else [label for label, *_ in HEADLINES]
+        kept = {row["label"]: row for row in (_load(out / "headline.json") or {}).get("rows", [])}
         for label, preset, dataset, overrides in HEADLINES:
+            if label not in wanted:
+                continue
             summary = run_row(preset, dataset, args.seeds or 10, args.steps, overrides)
             summary["label"] = label
-            rows.append(summary)
+            kept[label] = summary
             print(table_row(f"{label} (`{preset}`)", summary), flush=True)
-        save_json(out / "headline.json", {"machine": machine(), "rows": rows})
+            rows = [kept[label] for label, *_ in HEADLINES if label in kept]
+            save_json(out / "headline.json", {"machine": machine(), "rows": rows})  # after each row
     if "methods" in parts:
         presets = args.presets.split(",") if args.presets else METHOD_PRESETS
         rows = []
