@@ -41,9 +41,9 @@ CHARTS = [
     ("Mean D(real) and D(fake)", "chart_d", "history", ["d_real", "d_fake"], ["D(real)", "D(fake)"], "linear"),
     ("Gradient norms", "chart_grads", "history", ["g_grad_norm", "d_grad_norm"],
      ["|∇θ G loss|", "mean |∇x D|"], "log"),
-    ("Instance noise σ and Roth γ", "chart_sigma", "history", ["sigma", "gamma"],
+    ("Instance noise σ and Roth γ (dotted: planned)", "chart_sigma", "history", ["sigma", "gamma"],
      ["σ (instance noise)", "γ (Roth)"], "linear"),
-    ("β (β-annealing; ∞ = the data, not drawn)", "chart_beta", "history", ["beta"], ["β"], "log"),
+    ("β-annealing: β so far, dotted: planned (∞ = the data)", "chart_beta", "history", ["beta"], ["β"], "log"),
     ("Langevin noise level I_t", "chart_noise", "history", ["noise_level"], ["I_t"], "linear"),
     ("Modes captured / covered", "chart_modes", "metrics", ["modes_captured", "modes_covered"],
      ["captured (≥1 HQ)", "covered (≥10 % share)"], "linear"),
@@ -60,10 +60,19 @@ class Charts:
         self.history = ColumnDataSource({"step": [], **{name: [] for name in SCALARS}}, name="history")
         self.metrics = ColumnDataSource({name: [] for name in METRIC_FIELDS}, name="metrics")
         self.histogram = ColumnDataSource({"unit": [], "count": []}, name="mode_histogram")
+        # The schedules ahead of time (dotted) and a "now" line on their charts.
+        self.plan = ColumnDataSource({"step": [], "beta": [], "sigma": [], "gamma": []}, name="plan")
+        self.now_lines = []
         figures = []
         for title, name, source, columns, labels, axis in CHARTS:
             fig = _figure(title, y_axis_type=axis, name=name)
             _lines(fig, self.history if source == "history" else self.metrics, columns, labels)
+            if name in ("chart_beta", "chart_sigma"):
+                for i, column in enumerate(columns):
+                    fig.line("step", column, source=self.plan, color=COLOURS[i], line_dash="dotted", line_width=1.5)
+                now = Span(location=0, dimension="height", line_color="#555", line_dash="dashed", name=f"{name}_now")
+                fig.add_layout(now)
+                self.now_lines.append(now)
             figures.append(fig)
         fig = figure(width=WIDTH, height=HEIGHT, title="Generated samples per mode (HQ)", tools="save",
                      x_range=(-0.5, 0.5), name="chart_histogram")
@@ -82,6 +91,8 @@ class Charts:
         self.history.data = {name: [] for name in self.history.data}
         self.metrics.data = {name: [] for name in self.metrics.data}
         self.histogram.data = {"unit": [], "count": []}
+        for now in self.now_lines:
+            now.location = 0.0
         # The next rows replace the data rather than stream: a stream right after a `.data =`
         # in one pn.io.hold() reached the browser twice (the replaced data already held them).
         self._fresh = {"history", "metrics"}
@@ -93,9 +104,19 @@ class Charts:
         else:
             source.stream(new, rollover=ROLLOVER)
 
+    def set_plan(self, plan: dict) -> None:
+        """The run's whole schedule: beta 0 (uniform box) and inf (the data) are not drawn on
+        the log axis; the step where beta becomes inf is where the dotted line ends."""
+        beta = np.asarray(plan["beta"], dtype=float)
+        self.plan.data = {"step": np.asarray(plan["step"], dtype=float),
+                          "beta": np.where(np.isfinite(beta) & (beta > 0), beta, np.nan),
+                          "sigma": np.asarray(plan["sigma"], dtype=float), "gamma": np.asarray(plan["gamma"], dtype=float)}
+
     def add_rows(self, rows: dict) -> None:
         if not rows or not len(rows.get("step", ())):
             return
+        for now in self.now_lines:
+            now.location = float(rows["step"][-1])
         new = {name: np.asarray(rows[name], dtype=float) for name in self.history.data}
         beta = new["beta"]
         new["beta"] = np.where(np.isfinite(beta) & (beta > 0), beta, np.nan)  # inf = data, 0 = uniform box

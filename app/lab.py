@@ -127,6 +127,8 @@ class Lab(pn.viewable.Viewer):
                     self.diverged_text.object = f"The run diverged at step {int(snapshot.diverged_at[0])}."
                     self.diverged.visible = True
                 self.numbers.object = self._numbers(update, snapshot)
+            if update.plan is not None:
+                self.charts.set_plan(update.plan)
             self.charts.add_rows(update.rows)
             self.charts.add_metrics(update.metrics)
 

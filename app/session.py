@@ -46,6 +46,7 @@ class Update:
     settings: dict | None  # the trainer's settings when they changed by a preset load
     messages: list = field(default_factory=list)  # (kind, text): kind "info", "warning" or "error"
     playing: bool = False
+    plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
 
 
 class LabSession:
@@ -65,6 +66,7 @@ class LabSession:
         self._metrics: list = []
         self._messages: list = []
         self._settings_changed: dict | None = None
+        self._plan: dict | None = None
         self._info: dict = {}
         self._initial = settings if settings is not None else preset_settings(DEFAULT_PRESET)
         self._view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False}  # thread's
@@ -118,8 +120,9 @@ class LabSession:
             rows = _concat_rows(self._rows)
             update = Update(run=self._run, snapshot=self._snapshot, rows=rows, metrics=self._metrics,
                             info=self._info, settings=self._settings_changed, messages=self._messages,
-                            playing=self._playing)
+                            playing=self._playing, plan=self._plan)
             self._rows, self._metrics, self._messages, self._settings_changed = [], [], [], None
+            self._plan = None
             return update
 
     @property
@@ -211,6 +214,7 @@ class LabSession:
                 self._new_run()  # new data (even on the same networks): the views redraw it
             if result.message:
                 self._message("warning" if result.restarted else "info", result.message)
+            self._publish_plan()
         else:
             raise ValueError(f"unknown command {command!r}")
         return True
@@ -236,6 +240,13 @@ class LabSession:
             self._info = {"name": dataset.name, "dim": dataset.dim, "box_low": np.asarray(dataset.box_low),
                           "box_high": np.asarray(dataset.box_high),
                           "centres": None if centres is None else np.asarray(centres)}
+        self._publish_plan()
+
+    def _publish_plan(self) -> None:
+        plan = self.trainer.planned_schedules()
+        with self._lock:
+            self._plan = plan
+            self._version += 1
 
     def _publish(self) -> None:
         trainer = self.trainer

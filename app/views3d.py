@@ -1,5 +1,7 @@
-"""The 3D view: real and generated points and D on three slice planes, in a Plotly figure
-whose camera the user keeps (layout.uirevision). Updated in place from snapshots."""
+"""The 3D view: real and generated points, D on three slice planes, D's decision surface and the
+cube frames' edges, in a Plotly figure whose camera the user keeps (layout.uirevision). Updated in
+place from snapshots. Its own controls choose the slices' point and whether the session computes
+D's coarse volume (``on_options``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,13 @@ import time
 import numpy as np
 import panel as pn
 
+from .controls import make
+
 SLICE_POINTS = 16  # per side of each slice drawn
-MAX_RATE_S = 0.5  # at most 2.5 updates per second: each redraws the WebGL scene (Plotly.react)
+# The lab ticks every 100 ms: a cap a little under two ticks draws every second tick, 5 to 6.7
+# redraws a second (0.2 would miss the second tick whenever it comes early, 3.3 a second).
+MAX_RATE_S = 0.2
+ISO_OPACITY = 0.3
 
 
 def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
@@ -27,8 +34,8 @@ def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
 
 
 def slices_trace(snapshot) -> dict:
-    """D on the three slice planes through the box centre, as coloured points. (Plotly Surface
-    traces are the natural choice, but three of them took seconds per redraw in a browser
+    """D on the three slice planes through the snapshot's slice point, as coloured points. (Plotly
+    Surface traces are the natural choice, but three of them took seconds per redraw in a browser
     without GPU; points of the same planes redraw in a fraction of that.)"""
     slices = snapshot.slices[0]
     if snapshot.d_is_probability:
@@ -44,6 +51,45 @@ def slices_trace(snapshot) -> dict:
                        "opacity": 0.35, "showscale": True, "colorbar": {"title": {"text": "D"}, "len": 0.6}}}
 
 
+def volume_grid(low, high, size: int) -> np.ndarray:
+    """The coarse grid's points (size^3, 3) in the order of ``Snapshot.volume.ravel()``: the
+    snapshot builds it with meshgrid(indexing="ij"), so z varies fastest."""
+    coarse = [np.linspace(low[a], high[a], size, dtype=np.float32) for a in range(3)]
+    return np.stack(np.meshgrid(*coarse, indexing="ij"), -1).reshape(-1, 3)
+
+
+def decision_level(volume: np.ndarray, is_probability: bool) -> float:
+    """Where D decides: 1/2 for a probability; a critic has no such level, so its median (the
+    surface then splits the box's points in half, as the 2D view's dashed line does)."""
+    return 0.5 if is_probability else float(np.median(volume))
+
+
+def isosurface_trace(snapshot) -> dict:
+    """D's decision surface from the coarse volume, semi-transparent so the points show through."""
+    volume = snapshot.volume[0]
+    xyz = volume_grid(snapshot.box_low, snapshot.box_high, volume.shape[0])
+    level = decision_level(volume, snapshot.d_is_probability)
+    label = "D = ½" if snapshot.d_is_probability else "critic median"
+    return {"type": "isosurface", "name": f"D isosurface ({label})", "x": xyz[:, 0], "y": xyz[:, 1],
+            "z": xyz[:, 2], "value": volume.ravel(), "isomin": level, "isomax": level,
+            "surface": {"count": 1}, "caps": {a: {"show": False} for a in "xyz"},
+            "colorscale": [[0, "#555555"], [1, "#555555"]], "showscale": False, "opacity": ISO_OPACITY,
+            "showlegend": True, "hoverinfo": "skip"}
+
+
+def edge_lines(edges: np.ndarray) -> np.ndarray:
+    """Segments (E, 2, 3) as one polyline (3E, 3): start, end, NaN (a gap) for each."""
+    gaps = np.full((len(edges), 1, 3), np.nan)
+    return np.concatenate([np.asarray(edges, dtype=float), gaps], axis=1).reshape(-1, 3)
+
+
+def edges_trace(edges: np.ndarray) -> dict:
+    line = edge_lines(edges)
+    return {"type": "scatter3d", "mode": "lines", "name": "cube edges", "x": line[:, 0], "y": line[:, 1],
+            "z": line[:, 2], "hoverinfo": "skip", "connectgaps": False,
+            "line": {"color": "#333333", "width": 3}}
+
+
 class VolumeView:
     def __init__(self, height: int = 560):
         self.figure = {"data": [], "layout": {
@@ -52,28 +98,94 @@ class VolumeView:
             "legend": {"x": 0, "y": 1},
             "scene": {"aspectmode": "cube"}}}
         self.pane = pn.pane.Plotly(self.figure, height=height, sizing_mode="stretch_width", name="volume")
-        self.panel = pn.Column(self.pane, sizing_mode="stretch_width")
+        self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=110)
+        self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=110,
+                                    description="D's decision surface (D = ½, or a critic's median), "
+                                                "from D on a 20³ grid")
+        self.sliders = [make(pn.widgets.FloatSlider, name=f"Slice {a}", start=-1.0, end=1.0, value=0.0,
+                             step=0.02, width=170, description=f"The {a} of the point the three slices pass through")
+                        for a in "xyz"]
+        for switch in (self.show_slices, self.show_isosurface):
+            switch.param.watch(self._switched, "value")
+        for slider in self.sliders:  # one change per drag: each asks the session for new slices
+            slider.param.watch(lambda event: self._send_options(), "value_throttled")
+        self.controls = pn.Row(self.show_slices, self.show_isosurface, *self.sliders, sizing_mode="stretch_width")
+        self.panel = pn.Column(self.controls, self.pane, sizing_mode="stretch_width")
         self._last = 0.0
         self._real = None
         self._centres = None
+        self._edges = None
+        self._box = None
+        self._snapshot = None
+        self._on_options = None
+
+    def on_options(self, callback) -> None:
+        """``callback(slice_point=(x, y, z), volume=bool)`` is what the session must compute for this
+        view; called now, at each new dataset and whenever the user changes the view's controls."""
+        self._on_options = callback
+        self._send_options()
+
+    def options(self) -> dict:
+        """The current choice: the slices' point in data units (None, the box centre, until a
+        dataset sets the sliders' ranges); D's volume only while the isosurface is shown."""
+        point = None if self._box is None else tuple(float(s.value) for s in self.sliders)
+        return {"slice_point": point, "volume": bool(self.show_isosurface.value)}
+
+    def _send_options(self) -> None:
+        if self._on_options is not None:
+            self._on_options(**self.options())
+
+    def _switched(self, event) -> None:
+        self._send_options()
+        if self._snapshot is not None:  # a layer goes at once, even when the run is paused
+            self.update(self._snapshot, force=True)
 
     def set_dataset(self, info: dict, snapshot) -> None:
+        """A new run. ``info`` as the session publishes it (name, dim, box_low, box_high, centres),
+        plus ``edges`` (E, 2, 3), the segments of a cube-frames dataset, or None."""
         self._real = snapshot.real
         centres = info.get("centres")
         self._centres = centres if centres is not None and centres.shape[1] == 3 else None
-        low, high = info["box_low"], info["box_high"]
+        edges = info.get("edges")
+        self._edges = None if edges is None else np.asarray(edges, dtype=float)
+        low, high = np.asarray(info["box_low"], float), np.asarray(info["box_high"], float)
         self.figure["layout"]["scene"].update(
             {f"{a}axis": {"range": [float(low[i]), float(high[i])], "title": a} for i, a in enumerate("xyz")})
+        self._set_slider_ranges(low, high)
+        self._send_options()
         self._last = 0.0
         self.update(snapshot, force=True)
+
+    def _set_slider_ranges(self, low: np.ndarray, high: np.ndarray) -> None:
+        """Sliders over the new box, at its centre; a reset of the same data keeps the user's point."""
+        if self._box is not None and np.array_equal(self._box[0], low) and np.array_equal(self._box[1], high):
+            return
+        self._box = (low, high)
+        for slider, a, b in zip(self.sliders, low, high):
+            # Programmatic: sets value, not value_throttled, so no option is sent per slider.
+            slider.param.update(start=float(a), end=float(b), step=float(b - a) / 100, value=float(a + b) / 2)
 
     def update(self, snapshot, force: bool = False) -> bool:
         now = time.monotonic()
         if not force and now - self._last < MAX_RATE_S:
             return False
         self._last = now
+        self._snapshot = snapshot
+        self.figure["data"] = self._traces(snapshot)
+        self.pane.param.trigger("object")
+        return True
+
+    def _traces(self, snapshot) -> list[dict]:
+        """Surfaces first, points over them; each layer only where its data and its switch are."""
         real, fake = self._real if self._real is not None else snapshot.real, snapshot.fixed_samples[0]
-        traces = [
+        traces = []
+        if snapshot.slices is not None and self.show_slices.value:
+            traces.append(slices_trace(snapshot))
+        if snapshot.volume is not None and self.show_isosurface.value:
+            traces.append(isosurface_trace(snapshot))
+        if self._edges is not None:
+            traces.append(edges_trace(self._edges))
+        traces += [
             {"type": "scatter3d", "mode": "markers", "name": "real", "x": real[:, 0], "y": real[:, 1],
              "z": real[:, 2], "marker": {"size": 2, "color": "#1b9e77", "opacity": 0.6}},
             {"type": "scatter3d", "mode": "markers", "name": "generated", "x": fake[:, 0], "y": fake[:, 1],
@@ -83,8 +195,4 @@ class VolumeView:
             c = self._centres
             traces.append({"type": "scatter3d", "mode": "markers", "name": "mode centres", "x": c[:, 0],
                            "y": c[:, 1], "z": c[:, 2], "marker": {"size": 5, "color": "black", "symbol": "x"}})
-        if snapshot.slices is not None:
-            traces.insert(0, slices_trace(snapshot))
-        self.figure["data"] = traces
-        self.pane.param.trigger("object")
-        return True
+        return traces

@@ -216,6 +216,24 @@ class Trainer:
             lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_start, s.lr_decay_steps)
         return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta, lr_factor=lr_factor)
 
+    def planned_schedules(self, run: int = 0, points: int = 300) -> dict[str, np.ndarray]:
+        """The whole schedule of one run as the app draws it ahead of time: steps and the beta,
+        sigma and gamma it will use at them (beta inf = the data; values of switched-off
+        stabilizers are 0). Spans the longest of the schedules in use, at least to now."""
+        e = self.experiments[run]
+        ends = [self.t, 100]
+        if e.beta_annealing:
+            ends.append(int(1.1 * schedules.beta_schedule_length(e.beta_uniform_steps, e.beta_levels,
+                                                                   e.beta_steps_per_level)))
+        if e.instance_noise and e.noise_anneal != "none":
+            ends.append(int(1.1 * e.noise_anneal_steps))
+        if e.roth:
+            ends.append(int(1.1 * e.roth_anneal_steps))
+        steps = np.unique(np.linspace(0, max(ends), points).astype(int))
+        rows = [self._compute_schedules(int(t)) for t in steps]
+        return {"step": steps, **{name: np.array([float(getattr(r, name)[run]) for r in rows])
+                                  for name in ("beta", "sigma", "gamma")}}
+
     def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each run's data batch in box units (heated where beta-annealing is on), and labels."""
         betas = beta.tolist() if self.uses.beta_annealing else [math.inf] * self.runs

@@ -384,3 +384,21 @@ def test_langevin_prior_is_the_decoupled_sgld_step():
     plain.d_step()
     expected = plain.d_flat.detach() * (1 - 0.01 / 0.5 ** 2)
     assert torch.allclose(with_prior.d_flat.detach(), expected, atol=1e-6)
+
+
+def test_planned_schedules_match_the_closed_forms_and_the_steps_taken():
+    settings = dict(beta_annealing=True, beta_uniform_steps=20, beta_start=0.1, beta_end=10.0, beta_levels=4,
+                    beta_steps_per_level=10, instance_noise=True, noise_sigma=0.2, noise_sigma_end=0.0,
+                    noise_anneal="linear", noise_anneal_steps=100)
+    trainer = Trainer(tiny(seed=0, **settings))
+    plan = trainer.planned_schedules(points=2000)
+    steps = plan["step"]
+    assert steps[0] == 0 and steps[-1] >= 110  # beyond both schedules' ends
+    expected_beta = np.array([0.0 if t < 20 else (0.1 * 100 ** (min((t - 20) // 10, 5) / 4) if t < 70 else np.inf)
+                              for t in steps])
+    np.testing.assert_allclose(plan["beta"], expected_beta, rtol=1e-5)
+    np.testing.assert_allclose(plan["sigma"], 0.2 * np.clip(1 - steps / 100, 0, None), rtol=1e-5, atol=1e-7)
+    assert (plan["gamma"] == 0).all()  # Roth is off
+    trainer.train(30)
+    taken = trainer.history()["beta"][0]  # what steps 0..29 used
+    np.testing.assert_allclose(taken, [expected_beta[list(steps).index(t)] for t in range(30)], rtol=1e-5)

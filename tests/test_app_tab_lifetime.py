@@ -1,0 +1,152 @@
+"""Closing a browser tab ends its session's training thread; another tab trains on.
+
+The app is served in this process (not `panel serve` in a subprocess) so the test can see the
+server's threads. Bokeh's defaults drop a session 15-32 s after its websocket closes; here the
+server checks every 200 ms and drops a session 5 s after its last connection went away, so a
+closed tab's Lab.stop (pn.state.on_session_destroyed) runs within about 5 s. (Much shorter does
+not work: Bokeh drops a session whose page has not opened its websocket within that time, about
+2.5 s on this machine, and builds a second one when the websocket comes.)
+
+Each tab trains on its own "lab-trainer" thread; on this two-core machine two of them, the
+server and Chromium share the cores, so the waits are generous, but a thread that never ends
+(Lab.stop not called, or the session's loop not stopping) fails the test."""
+
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from waiting import wait_until
+
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
+    sys.path.insert(0, ROOT)
+
+import panel as pn  # noqa: E402
+
+from app.lab import Lab  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+THREAD = "lab-trainer"
+LIFETIME_MS = 5000  # a session without a connection is dropped after this
+# The first x of the generated samples in a tab (null until drawn), and the history chart's length.
+FIRST_X = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  const model = doc && doc.get_model_by_name('fake_samples');
+  const x = model && model.data.x;
+  return x && x.length ? Number(x[0]) : null;
+}"""
+HISTORY_LENGTH = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  const model = doc && doc.get_model_by_name('history');
+  return model ? (model.get_length() || 0) : 0;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def trainer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == THREAD and t.is_alive()]
+
+
+@pytest.fixture
+def app_in_process():
+    """The lab served by a Panel server on a thread of this process; yields its URL."""
+    pn.extension("plotly", notifications=False)
+    port = _free_port()
+    server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
+                      show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],
+                      check_unused_sessions_milliseconds=200, unused_session_lifetime_milliseconds=LIFETIME_MS)
+    url = f"http://127.0.0.1:{port}/app"
+
+    def up():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=5)
+        except urllib.error.HTTPError:  # served, the route just does not exist: the server is up
+            return True
+        except OSError:
+            return False
+        return True
+
+    wait_until(up, timeout=60, what="in-process server up", every=0.2)
+    yield url
+    server.stop()
+    server.join(timeout=15)
+
+
+def open_tab(context, url: str, known: set, what: str) -> tuple:
+    """A new tab on the lab, once it trains; returns it and its session's training thread."""
+    page = context.new_page()
+    page.goto(url, timeout=90_000)
+    trains(page, what)
+
+    def its_thread():  # a session dropped before the page connected must have ended its thread too
+        new = [t for t in trainer_threads() if t not in known]
+        return new[0] if len(new) == 1 else None
+
+    return page, wait_until(its_thread, timeout=30, what=f"{what}: one training thread for its session")
+
+
+def trains(page, what: str, timeout: float = 90) -> None:
+    """The tab shows generated samples that move (the trainer plays and the page redraws)."""
+    first = wait_until(lambda: page.evaluate(FIRST_X), timeout=timeout, what=f"{what}: samples drawn")
+    wait_until(lambda: page.evaluate(FIRST_X) not in (None, first), timeout=timeout,
+               what=f"{what}: samples move")
+
+
+def test_closing_a_tab_stops_its_trainer_and_the_other_tab_trains_on(app_in_process, browser):
+    before = set(trainer_threads())  # other tests' sessions may still be winding down
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page_a, thread_a = open_tab(context, app_in_process, before, "tab A")
+        page_b, thread_b = open_tab(context, app_in_process, before | {thread_a}, "tab B")
+        trains(page_a, "tab A")  # both tabs train side by side
+        ours = [t for t in trainer_threads() if t not in before]
+        assert set(ours) == {thread_a, thread_b}, f"one training thread per tab, got {ours}"
+
+        # Tab B's plotted samples, seen from here while tab A closes and its thread ends.
+        seen_b = [page_b.evaluate(FIRST_X)]
+        history_b = page_b.evaluate(HISTORY_LENGTH)
+
+        def a_gone():
+            value = page_b.evaluate(FIRST_X)
+            if value != seen_b[-1]:
+                seen_b.append(value)
+            return not thread_a.is_alive()
+
+        closed = time.monotonic()
+        page_a.close()
+        wait_until(a_gone, timeout=20, what="tab A's training thread ends after the tab closed", every=0.1)
+        took = time.monotonic() - closed
+        assert [t for t in trainer_threads() if t not in before] == [thread_b], "tab B's thread alone trains on"
+        assert thread_b.is_alive()
+
+        # Tab B stays live: its samples keep moving and its history chart keeps growing.
+        changes_before = len(seen_b)
+
+        def b_moved_again():
+            value = page_b.evaluate(FIRST_X)
+            if value != seen_b[-1]:
+                seen_b.append(value)
+            return len(seen_b) >= changes_before + 3
+
+        wait_until(b_moved_again, timeout=30, what="tab B's samples keep moving after tab A closed", every=0.05)
+        wait_until(lambda: page_b.evaluate(HISTORY_LENGTH) > history_b, timeout=30,
+                   what="tab B's history chart keeps growing")
+        assert thread_b.is_alive() and not thread_a.is_alive()
+        print(f"tab A's trainer ended {took:.2f} s after its tab closed; tab B redrew "
+              f"{len(seen_b) - 1} times meanwhile")
+    finally:
+        context.close()
+    # And the last tab closing ends the last thread.
+    wait_until(lambda: not [t for t in trainer_threads() if t not in before], timeout=20,
+               what="tab B's training thread ends after its tab closed")

@@ -1,0 +1,192 @@
+"""The 3D view's figure, built from real snapshots of tiny trainers: the cube frames' edges, D's
+isosurface (on the right grid, at the decision level, only when asked), the slice point chosen
+with the view's sliders, and the redraw cap under the lab's 100 ms tick."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import param
+import pytest
+import torch
+
+import app.views3d as views3d
+from app.lab import PERIOD_MS
+from app.views3d import VolumeView
+from gan_core.config import make_experiment
+from gan_core.trainer import Trainer
+
+torch.set_num_threads(1)
+
+TINY = dict(g_width=8, d_width=8, batch_size=16, metrics_every=10 ** 6, latent_dim=3)
+
+
+def trainer_on(dataset: str, **settings) -> Trainer:
+    trainer = Trainer(make_experiment(**{**TINY, "dataset": dataset, **settings}))
+    trainer.train(3)
+    return trainer
+
+
+def info_of(trainer) -> dict:
+    """What the session publishes, with the edges it is to add for cube frames."""
+    dataset = trainer.dataset
+    structure = dataset.structure
+    return {"name": dataset.name, "dim": 3, "box_low": np.asarray(dataset.box_low),
+            "box_high": np.asarray(dataset.box_high), "centres": getattr(structure, "centres", None),
+            "edges": np.stack([structure.starts, structure.ends], 1) if hasattr(structure, "ends") else None}
+
+
+def traces(view) -> dict:
+    return {trace["name"].split(" (")[0]: trace for trace in view.figure["data"]}
+
+
+def d_at(trainer, points: np.ndarray) -> np.ndarray:
+    """D of run 0 at data-unit points (P, 3), straight from the network."""
+    x = trainer.to_box(torch.as_tensor(points, dtype=torch.float32))[None]
+    with torch.no_grad():
+        psi = trainer.psi(x, None)[0]
+    return (torch.sigmoid(psi) if trainer.shared.objective in ("minimax", "nonsaturating") else psi).numpy()
+
+
+def drag(slider, value: float) -> None:
+    """What a browser drag does: value while dragging, value_throttled on release."""
+    slider.value = value
+    with param.edit_constant(slider):
+        slider.value_throttled = value
+
+
+@pytest.fixture(scope="module")
+def cubes():
+    return trainer_on("cubes")
+
+
+@pytest.fixture(scope="module")
+def gauss():
+    return trainer_on("gauss3d5")
+
+
+def test_cube_edges_are_drawn_as_the_two_frames(cubes):
+    view = VolumeView()
+    view.set_dataset(info_of(cubes), cubes.snapshot())
+    line = traces(view)["cube edges"]
+    assert line["mode"] == "lines"
+    points = np.stack([line["x"], line["y"], line["z"]], -1).reshape(-1, 3, 3)
+    assert np.isnan(points[:, 2]).all()  # a gap after each segment
+    drawn = {tuple(sorted(map(tuple, np.round(segment[:2], 9)))) for segment in points}
+    # Independently: the edges of the cubes [-s, s]^3 join corners that differ in one coordinate.
+    expected = set()
+    for s in (0.8, 0.4):
+        corners = [np.array(c) * s for c in itertools.product((-1.0, 1.0), repeat=3)]
+        for a, b in itertools.combinations(corners, 2):
+            if np.count_nonzero(a != b) == 1:
+                expected.add(tuple(sorted((tuple(np.round(a, 9)), tuple(np.round(b, 9))))))
+    assert len(points) == 24 and drawn == expected
+
+
+def test_no_edges_for_gaussian_modes(gauss):
+    view = VolumeView()
+    view.set_dataset(info_of(gauss), gauss.snapshot())
+    names = set(traces(view))
+    assert "cube edges" not in names and {"real", "generated", "mode centres", "D on slices"} <= names
+
+
+def test_isosurface_only_when_switched_on_and_computed(cubes):
+    view = VolumeView()
+    with_volume = cubes.snapshot(volume=True)
+    view.set_dataset(info_of(cubes), with_volume)
+    assert "D isosurface" not in traces(view)  # off by default: the volume costs 8000 D evaluations
+    view.show_isosurface.value = True  # redraws the last snapshot at once
+    assert "D isosurface" in traces(view)
+    view.update(cubes.snapshot(volume=False), force=True)
+    assert "D isosurface" not in traces(view)  # the session has not computed it (yet)
+
+
+def test_isosurface_values_sit_at_their_coordinates(cubes):
+    view = VolumeView()
+    view.show_isosurface.value = True
+    snap = cubes.snapshot(volume=True)
+    view.set_dataset(info_of(cubes), snap)
+    iso = traces(view)["D isosurface"]
+    np.testing.assert_array_equal(iso["value"], snap.volume[0].ravel())
+    assert iso["isomin"] == iso["isomax"] == 0.5  # a probability: the decision boundary
+    xyz = np.stack([iso["x"], iso["y"], iso["z"]], -1)
+    low, high = snap.box_low, snap.box_high
+    assert len(np.unique(iso["z"][:20])) == 20 and len(np.unique(iso["x"][:20])) == 1  # z fastest
+    np.testing.assert_allclose(xyz.min(0), low, rtol=1e-6)
+    np.testing.assert_allclose(xyz.max(0), high, rtol=1e-6)
+    picks = [0, 1, 20, 400, 4321, 7999]
+    np.testing.assert_allclose(iso["value"][picks], d_at(cubes, xyz[picks]), rtol=1e-5, atol=1e-6)
+
+
+def test_critic_isosurface_at_its_median():
+    trainer = trainer_on("gauss3d5", objective="wasserstein", weight_clipping=True)
+    view = VolumeView()
+    view.show_isosurface.value = True
+    snap = trainer.snapshot(volume=True)
+    view.set_dataset(info_of(trainer), snap)
+    iso = traces(view)["D isosurface"]
+    assert not snap.d_is_probability
+    assert iso["isomin"] == iso["isomax"] == pytest.approx(float(np.median(snap.volume[0])))
+    xyz = np.stack([iso["x"], iso["y"], iso["z"]], -1)
+    np.testing.assert_allclose(iso["value"][[5, 777]], d_at(trainer, xyz[[5, 777]]), rtol=1e-5, atol=1e-6)
+
+
+def test_controls_send_options_and_slices_follow_the_point(gauss):
+    view = VolumeView()
+    calls = []
+    view.on_options(lambda **options: calls.append(options))
+    assert calls == [{"slice_point": None, "volume": False}]  # no dataset yet: the box centre
+    info = info_of(gauss)
+    view.set_dataset(info, gauss.snapshot())
+    centre = tuple((info["box_low"] + info["box_high"]) / 2)
+    assert len(calls) == 2 and calls[-1]["volume"] is False
+    np.testing.assert_allclose(calls[-1]["slice_point"], centre)
+    x, y, z = view.sliders
+    assert (y.start, y.end) == (pytest.approx(info["box_low"][1]), pytest.approx(info["box_high"][1]))
+
+    drag(y, 0.3)
+    assert len(calls) == 3
+    point = calls[-1]["slice_point"]
+    np.testing.assert_allclose(point, (centre[0], 0.3, centre[2]))
+    view.show_isosurface.value = True
+    assert calls[-1] == {"slice_point": point, "volume": True}
+
+    view.update(gauss.snapshot(slice_point=point), force=True)
+    slices = traces(view)["D on slices"]
+    xyz = np.stack([slices["x"], slices["y"], slices["z"]], -1)
+    on_plane = np.isclose(xyz, np.asarray(point, dtype=np.float32), atol=1e-6)
+    assert on_plane.any(1).all()  # every point lies on one of the planes through the point
+    assert (on_plane.sum(0) == len(xyz) // 3).all()  # a third on each
+
+    view.show_slices.value = False
+    assert "D on slices" not in traces(view)
+
+
+def test_a_reset_keeps_the_slice_point_a_new_box_centres_it(gauss, cubes):
+    view = VolumeView()
+    view.set_dataset(info_of(gauss), gauss.snapshot())
+    drag(view.sliders[0], 0.25)
+    view.set_dataset(info_of(gauss), gauss.snapshot())  # a reset: same data
+    assert view.sliders[0].value == 0.25
+    info = info_of(cubes)
+    view.set_dataset(info, cubes.snapshot())
+    assert view.sliders[0].value == pytest.approx((info["box_low"][0] + info["box_high"][0]) / 2)
+
+
+def test_redraws_every_second_tick_despite_jitter(gauss, monkeypatch):
+    """The lab ticks every PERIOD_MS, never exactly: the cap must still let >= 5 redraws a second through."""
+    view = VolumeView()
+    snap = gauss.snapshot()
+    view.set_dataset(info_of(gauss), snap)
+    period = PERIOD_MS / 1000
+    rng = np.random.default_rng(0)
+    ticks = 1e6 + np.arange(50) * period + rng.uniform(-0.01, 0.01, 50)  # 5 s of ticks
+    clock = [0.0]
+    monkeypatch.setattr(views3d, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    drawn = 0
+    for clock[0] in ticks:
+        drawn += view.update(snap)
+    assert drawn >= 5 * 5 - 1
+    assert drawn <= 50 / 2 + 1  # and no faster: each redraw is a whole WebGL scene in the browser
