@@ -36,6 +36,7 @@ class Lab(pn.viewable.Viewer):
         self.controls = Controls(self.session, self.preset, settings)
         self.plane = PlaneView()
         self.volume = VolumeView()
+        self.plane.on_options(lambda **options: self.session.set_snapshot_options(**options))
         self.charts = Charts()
         self.numbers = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
                                         css_classes=["lab-numbers"])

@@ -1,20 +1,22 @@
 """The 2D data plane: D's heatmap, its D = 1/2 contour, real and generated samples, the
-generator's update arrows and the mode centres, each layer toggleable. Reads snapshots only."""
+generator's update arrows, the mode centres, the gradient penalty's interpolates and the
+|grad_x D| map, each layer toggleable. Reads snapshots only."""
 
 from __future__ import annotations
 
 import contourpy
 import numpy as np
 import panel as pn
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
-from bokeh.palettes import RdBu11, interp_palette
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, LogColorMapper, Range1d
+from bokeh.palettes import RdBu11, Viridis256, interp_palette
 from bokeh.plotting import figure
 
 N_ARROWS = 150  # arrows drawn at a subsample of the fixed generated points
 
-LAYERS = {"D heatmap": "d_image", "D = ½ contour": "d_contour", "Real samples": "real_samples",
-          "Generated samples": "fake_samples", "G update arrows": "g_arrows", "Mode centres": "mode_centres",
-          "GP points": "gp_points"}
+LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour": "d_contour",
+          "Real samples": "real_samples", "Generated samples": "fake_samples", "G update arrows": "g_arrows",
+          "Mode centres": "mode_centres", "GP points": "gp_points"}
+OFF_AT_START = ("|∇x D| map",)  # costs a backward pass over the grid each frame: on request
 
 
 class PlaneView:
@@ -24,6 +26,7 @@ class PlaneView:
         self.sources = {
             "d_image": ColumnDataSource({"image": [np.zeros((2, 2), np.float32)], "x": [-1.0], "y": [-1.0],
                                          "dw": [2.0], "dh": [2.0]}, name="d_image"),
+            "grad_image": ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="grad_image"),
             "d_contour": ColumnDataSource({"xs": [], "ys": []}, name="d_contour"),
             "real_samples": ColumnDataSource({"x": [], "y": []}, name="real_samples"),
             "fake_samples": ColumnDataSource({"x": [], "y": []}, name="fake_samples"),
@@ -33,6 +36,8 @@ class PlaneView:
         }
         # High D ("looks real") blue, low D red; a smooth palette so level sets do not band.
         self.mapper = LinearColorMapper(palette=list(reversed(interp_palette(RdBu11, 256))), low=0.0, high=1.0)
+        # |grad D| spans decades (flat far from the data, steep at the boundary): a log scale.
+        self.grad_mapper = LogColorMapper(palette=Viridis256, low=1e-3, high=1.0)
         # Fixed ranges: the data's box (auto-ranging would follow stray generated points).
         fig = figure(width=size, height=size, x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
                      tools="pan,wheel_zoom,box_zoom,reset,save",
@@ -43,6 +48,8 @@ class PlaneView:
         self.renderers = {
             "d_image": fig.image("image", x="x", y="y", dw="dw", dh="dh", source=s["d_image"],
                                  color_mapper=self.mapper, level="image"),
+            "grad_image": fig.image("image", x="x", y="y", dw="dw", dh="dh", source=s["grad_image"],
+                                    color_mapper=self.grad_mapper, level="image", global_alpha=0.85),
             "d_contour": fig.multi_line("xs", "ys", source=s["d_contour"], line_color="black",
                                         line_width=1.5, line_dash="dashed"),
             "real_samples": fig.scatter("x", "y", source=s["real_samples"], size=3, color="#1b9e77",
@@ -58,6 +65,8 @@ class PlaneView:
                                      legend_label="GP interpolates"),
         }
         fig.add_layout(ColorBar(color_mapper=self.mapper, width=10, title="D"), "right")
+        self.grad_bar = ColorBar(color_mapper=self.grad_mapper, width=10, title="|∇x D|", visible=False)
+        fig.add_layout(self.grad_bar, "right")
         legend = fig.legend[0]
         fig.center.remove(legend)  # below the plot, off the data
         fig.add_layout(legend, "below")
@@ -65,17 +74,31 @@ class PlaneView:
         legend.click_policy = "hide"
         legend.label_text_font_size = "9pt"
         self.figure = fig
-        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=list(LAYERS), inline=True)
+        shown = [label for label in LAYERS if label not in OFF_AT_START]
+        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, name="plane_layers")
         self.layers.param.watch(self._show_layers, "value")
+        self.renderers["grad_image"].visible = False
+        self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
         self.pane = pn.pane.Bokeh(fig)
         self.panel = pn.Column(self.layers, self.pane, self.note)
         self._box = None
 
+    def on_options(self, callback) -> None:
+        """``callback(grad_grid=bool)`` tells the session whether snapshots need the |grad D| map."""
+        self._on_options = callback
+        callback(grad_grid="grad_image" in self._shown())
+
+    def _shown(self) -> set:
+        return {LAYERS[label] for label in self.layers.value}
+
     def _show_layers(self, event) -> None:
-        shown = {LAYERS[label] for label in event.new}
+        shown = self._shown()
         for key, renderer in self.renderers.items():
             renderer.visible = key in shown
+        self.grad_bar.visible = "grad_image" in shown
+        if self._on_options is not None:
+            self._on_options(grad_grid="grad_image" in shown)
 
     def set_dataset(self, info: dict, snapshot) -> None:
         """A new run: the real samples, the box, the mode centres."""
@@ -112,6 +135,13 @@ class PlaneView:
             self.note.object = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
                                 f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
             self.sources["d_contour"].data = contour_lines(xs, ys, grid, level)
+        if snapshot.d_grad_grid is not None:
+            norms = snapshot.d_grad_grid[0]
+            xs, ys = snapshot.grid_axes
+            self.sources["grad_image"].data = {"image": [norms], "x": [float(xs[0])], "y": [float(ys[0])],
+                                               "dw": [float(xs[-1] - xs[0])], "dh": [float(ys[-1] - ys[0])]}
+            top = max(float(norms.max()), 1e-9)
+            self.grad_mapper.update(low=top * 1e-3, high=top)  # three decades below the steepest point
         gp = snapshot.gp_points
         self.sources["gp_points"].data = ({"x": gp[0][:, 0], "y": gp[0][:, 1]} if gp is not None
                                           else {"x": [], "y": []})

@@ -15,7 +15,7 @@ from .controls import make
 SLICE_POINTS = 16  # per side of each slice drawn
 # The lab ticks every 100 ms: a cap a little under two ticks draws every second tick, 5 to 6.7
 # redraws a second (0.2 would miss the second tick whenever it comes early, 3.3 a second).
-MAX_RATE_S = 0.2
+MAX_RATE_S = 0.15
 ISO_OPACITY = 0.3
 
 
@@ -61,7 +61,7 @@ def volume_grid(low, high, size: int) -> np.ndarray:
 def decision_level(volume: np.ndarray, is_probability: bool) -> float:
     """Where D decides: 1/2 for a probability; a critic has no such level, so its median (the
     surface then splits the box's points in half, as the 2D view's dashed line does)."""
-    return 0.5 if is_probability else float(np.median(volume))
+    return 0.5 if is_probability else float(np.mean(volume))
 
 
 def isosurface_trace(snapshot) -> dict:

@@ -129,3 +129,15 @@ def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
     assert plan["step"][-1] > 11_250  # the plan reaches past the switch to the data
     beta_now = next(span for span in lab.charts.now_lines if span.name == "chart_beta_now")
     assert beta_now.location == lab.charts.history.data["step"][-1] > 0
+
+
+def test_grad_map_layer_asks_for_the_map_and_draws_it(lab):
+    lab.session.step_full()
+    tick_until(lab, lambda: len(lab.plane.sources["fake_samples"].data["x"]) == 1000)
+    assert lab.plane.sources["grad_image"].data["image"] == []  # off at start: not computed
+    lab.plane.layers.value = [*lab.plane.layers.value, "|∇x D| map"]  # what the checkbox does
+    lab.session.step_full()
+    tick_until(lab, lambda: len(lab.plane.sources["grad_image"].data["image"]) == 1)
+    norms = lab.plane.sources["grad_image"].data["image"][0]
+    assert norms.shape == (64, 64) and np.isfinite(norms).all() and norms.max() > 0
+    assert lab.plane.renderers["grad_image"].visible and lab.plane.grad_bar.visible
