@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, Span
+from bokeh.transform import dodge
 from bokeh.plotting import figure
 
 from gan_core.trainer import SCALARS
@@ -24,15 +25,6 @@ def _figure(title: str, y_axis_type: str = "linear", name: str | None = None):
     fig.title.text_font_size = "10pt"
     fig.xaxis.axis_label = "step"
     return fig
-
-
-def _lines(fig, source, names, labels=None):
-    for i, name in enumerate(names):
-        fig.line("step", name, source=source, color=COLOURS[i % len(COLOURS)], line_width=1.5,
-                 legend_label=(labels or names)[i])
-    fig.legend.location = "top_left"
-    fig.legend.label_text_font_size = "8pt"
-    fig.legend.background_fill_alpha = 0.5
 
 
 # (title, model name, source, columns, legend labels, y axis type): one line chart each.
@@ -56,20 +48,41 @@ CHARTS = [
 
 
 class Charts:
-    def __init__(self):
-        self.history = ColumnDataSource({"step": [], **{name: [] for name in SCALARS}}, name="history")
-        self.metrics = ColumnDataSource({name: [] for name in METRIC_FIELDS}, name="metrics")
-        self.histogram = ColumnDataSource({"unit": [], "count": []}, name="mode_histogram")
+    """The charts of one run, or of runs side by side (``arms``): then each run has its own
+    sources and colour, and a chart's second series is dashed."""
+
+    def __init__(self, arms: list[str] | None = None):
+        self.arms = list(arms or [""])
+        several = len(self.arms) > 1
+        suffixes = [""] + [f"_{chr(ord('b') + i)}" for i in range(len(self.arms) - 1)]  # unique model names
+        self.histories = [ColumnDataSource({"step": [], **{name: [] for name in SCALARS}}, name="history" + x)
+                          for x in suffixes]
+        self.metric_sources = [ColumnDataSource({name: [] for name in METRIC_FIELDS}, name="metrics" + x)
+                               for x in suffixes]
+        self.histograms = [ColumnDataSource({"unit": [], "count": []}, name="mode_histogram" + x) for x in suffixes]
         # The schedules ahead of time (dotted) and a "now" line on their charts.
-        self.plan = ColumnDataSource({"step": [], "beta": [], "sigma": [], "gamma": []}, name="plan")
+        self.plans = [ColumnDataSource({"step": [], "beta": [], "sigma": [], "gamma": []}, name="plan" + x)
+                      for x in suffixes]
+        self.history, self.metrics, self.histogram, self.plan = (self.histories[0], self.metric_sources[0],
+                                                                  self.histograms[0], self.plans[0])
         self.now_lines = []
         figures = []
         for title, name, source, columns, labels, axis in CHARTS:
             fig = _figure(title, y_axis_type=axis, name=name)
-            _lines(fig, self.history if source == "history" else self.metrics, columns, labels)
+            for arm, arm_name in enumerate(self.arms):
+                data = (self.histories if source == "history" else self.metric_sources)[arm]
+                for i, (column, label) in enumerate(zip(columns, labels)):
+                    colour = COLOURS[(arm if several else i) % len(COLOURS)]
+                    fig.line("step", column, source=data, color=colour, line_width=1.5,
+                             line_dash="dashed" if several and i else "solid",
+                             legend_label=f"{arm_name}: {label}" if several else label)
+                    if name in ("chart_beta", "chart_sigma"):
+                        fig.line("step", column, source=self.plans[arm], color=colour, line_dash="dotted",
+                                 line_width=1.5)
+            fig.legend.location = "top_left"
+            fig.legend.label_text_font_size = "8pt"
+            fig.legend.background_fill_alpha = 0.5
             if name in ("chart_beta", "chart_sigma"):
-                for i, column in enumerate(columns):
-                    fig.line("step", column, source=self.plan, color=COLOURS[i], line_dash="dotted", line_width=1.5)
                 now = Span(location=0, dimension="height", line_color="#555", line_dash="dashed", name=f"{name}_now")
                 fig.add_layout(now)
                 self.now_lines.append(now)
@@ -78,53 +91,62 @@ class Charts:
                      x_range=(-0.5, 0.5), name="chart_histogram")
         fig.toolbar.logo = None
         fig.title.text_font_size = "10pt"
-        fig.vbar(x="unit", top="count", width=0.8, source=self.histogram, color="#7b3294")
+        width = 0.8 / len(self.arms)
+        for arm, arm_name in enumerate(self.arms):  # bars of the runs next to each other
+            offset = (arm - (len(self.arms) - 1) / 2) * width
+            fig.vbar(x=dodge("unit", offset), top="count", width=width,
+                     source=self.histograms[arm], color=COLOURS[arm % len(COLOURS)] if several else "#7b3294",
+                     **({"legend_label": arm_name} if several else {}))
         self.fair_share = Span(location=0, dimension="width", line_color="black", line_dash="dashed")
         fig.add_layout(self.fair_share)
         self.histogram_figure = fig
         figures.append(fig)
         self.figures = figures
-        self._fresh = {"history", "metrics"}
+        self._fresh = {(kind, arm) for kind in ("history", "metrics") for arm in range(len(self.arms))}
         self.panel = pn.FlexBox(*[pn.pane.Bokeh(f) for f in figures])
 
     def clear(self) -> None:
-        self.history.data = {name: [] for name in self.history.data}
-        self.metrics.data = {name: [] for name in self.metrics.data}
-        self.histogram.data = {"unit": [], "count": []}
+        for arm in range(len(self.arms)):
+            for source in (self.histories[arm], self.metric_sources[arm]):
+                source.data = {name: [] for name in source.data}
+            self.histograms[arm].data = {"unit": [], "count": []}
         for now in self.now_lines:
             now.location = 0.0
         # The next rows replace the data rather than stream: a stream right after a `.data =`
         # in one pn.io.hold() reached the browser twice (the replaced data already held them).
-        self._fresh = {"history", "metrics"}
+        self._fresh = {(kind, arm) for kind in ("history", "metrics") for arm in range(len(self.arms))}
 
-    def _append(self, key: str, source: ColumnDataSource, new: dict) -> None:
+    def _append(self, key: tuple, source: ColumnDataSource, new: dict) -> None:
         if key in self._fresh:
             self._fresh.discard(key)
             source.data = new
         else:
             source.stream(new, rollover=ROLLOVER)
 
-    def set_plan(self, plan: dict) -> None:
+    def set_plan(self, plan: dict, arm: int = 0) -> None:
         """The run's whole schedule: beta 0 (uniform box) and inf (the data) are not drawn on
         the log axis; the step where beta becomes inf is where the dotted line ends."""
         beta = np.asarray(plan["beta"], dtype=float)
-        self.plan.data = {"step": np.asarray(plan["step"], dtype=float),
-                          "beta": np.where(np.isfinite(beta) & (beta > 0), beta, np.nan),
-                          "sigma": np.asarray(plan["sigma"], dtype=float), "gamma": np.asarray(plan["gamma"], dtype=float)}
+        self.plans[arm].data = {"step": np.asarray(plan["step"], dtype=float),
+                                "beta": np.where(np.isfinite(beta) & (beta > 0), beta, np.nan),
+                                "sigma": np.asarray(plan["sigma"], dtype=float),
+                                "gamma": np.asarray(plan["gamma"], dtype=float)}
 
-    def add_rows(self, rows: dict) -> None:
+    def add_rows(self, rows: dict, arm: int = 0) -> None:
         if not rows or not len(rows.get("step", ())):
             return
-        for now in self.now_lines:
-            now.location = float(rows["step"][-1])
-        new = {name: np.asarray(rows[name], dtype=float) for name in self.history.data}
+        if arm == 0:
+            for now in self.now_lines:
+                now.location = float(rows["step"][-1])
+        history = self.histories[arm]
+        new = {name: np.asarray(rows[name], dtype=float) for name in history.data}
         beta = new["beta"]
         new["beta"] = np.where(np.isfinite(beta) & (beta > 0), beta, np.nan)  # inf = data, 0 = uniform box
         for name in ("g_grad_norm", "d_grad_norm"):  # log axis
             new[name] = np.where(new[name] > 0, new[name], np.nan)
-        self._append("history", self.history, new)
+        self._append(("history", arm), history, new)
 
-    def add_metrics(self, entries: list) -> None:
+    def add_metrics(self, entries: list, arm: int = 0) -> None:
         if not entries:
             return
         rows = {name: [] for name in METRIC_FIELDS}
@@ -138,11 +160,11 @@ class Charts:
             rows["reverse_kl"].append(_number(m.get("reverse_kl")))
             rows["sample_distance"].append(_number(m.get("sample_distance")))
             rows["sample_distance_floor"].append(_number(m.get("sample_distance_floor")))
-        self._append("metrics", self.metrics, rows)
+        self._append(("metrics", arm), self.metric_sources[arm], rows)
         counts = entries[-1][1].get("mode_counts")
         if counts:
             counts = np.asarray(counts, dtype=float)
-            self.histogram.data = {"unit": np.arange(len(counts)), "count": counts}
+            self.histograms[arm].data = {"unit": np.arange(len(counts)), "count": counts}
             self.histogram_figure.x_range.update(start=-0.5, end=len(counts) - 0.5)
             self.fair_share.location = float(counts.sum() / len(counts))
             unit = entries[-1][1].get("mode_unit", "mode")

@@ -222,7 +222,9 @@ class Controls:
 
     def _describe(self, name: str) -> None:
         p = PRESETS[name]
-        variant = f"  \nThis lesson loads its last variant, **{list(p.variants)[-1]}**." if p.variants else ""
+        variant = (f"  \nRuns side by side from one seed: {', '.join(f'**{v}**' for v in p.variants)}. "
+                   f"The sidebar edits the last; data, networks, objective and seed change in all."
+                   if p.variants else "")
         self.preset_text.object = (f"**{p.summary}**  \n{p.explanation}  \nData: `{p.data}`{variant}  \n"
                                    f"*{p.reference}*")
 

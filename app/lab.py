@@ -2,7 +2,8 @@
 
 One Lab (and one LabSession, i.e. one training thread) per browser session. A periodic
 callback on the server's loop copies the session's latest snapshot into the plots inside
-pn.io.hold(); the training thread never touches Bokeh or Panel objects."""
+pn.io.hold(); the training thread never touches Bokeh or Panel objects. A lesson with
+variants shows its runs side by side (A/B from one seed): one data view each, shared charts."""
 
 from __future__ import annotations
 
@@ -34,10 +35,8 @@ class Lab(pn.viewable.Viewer):
         # (a health check's GET) must not train until the server drops it.
         self.session = LabSession(settings, play=self.play and not served)
         self.controls = Controls(self.session, self.preset, settings)
-        self.plane = PlaneView()
-        self.volume = VolumeView()
-        self.plane.on_options(lambda **options: self.session.set_snapshot_options(**options))
-        self.charts = Charts()
+        self._arm_names: list[str] = []
+        self._make_views([""])
         self.numbers = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
                                         css_classes=["lab-numbers"])
         self.message = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
@@ -45,12 +44,13 @@ class Lab(pn.viewable.Viewer):
         reset.on_click(lambda e: self.session.reset())
         self.diverged_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         self.diverged = pn.Column(self.diverged_text, reset, visible=False, sizing_mode="stretch_width")
-        self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane or the volume
+        self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane(s) or the volume(s)
+        self.chart_area = pn.Column(self.charts.panel, sizing_mode="stretch_width")
         self.main = pn.Column(
             self.message, self.diverged,
             pn.Row(self.view,
                    pn.Column("### Now", self.numbers, width=300)),
-            "### Training curves and metrics", self.charts.panel, sizing_mode="stretch_width")
+            "### Training curves and metrics", self.chart_area, sizing_mode="stretch_width")
         self._run = None
         self._dataset_run = None
         self._rate = (time.monotonic(), 0)
@@ -63,6 +63,32 @@ class Lab(pn.viewable.Viewer):
             pn.state.on_session_destroyed(lambda context: self.stop(wait=False))
         else:
             self._start()
+
+    def _make_views(self, names: list[str]) -> None:
+        """Views and charts for these runs (one, or a lesson's variants side by side)."""
+        self._arm_names = names
+        several = len(names) > 1
+        size = {1: 600, 2: 430}.get(len(names), 340)
+        letters = [chr(ord("A") + i) for i in range(len(names))]
+        suffixes = [""] + [f"_{chr(ord('b') + i)}" for i in range(len(names) - 1)]
+        self.planes = [PlaneView(size=size, title=f"{letter}: {name}" if several else "", suffix=suffix)
+                       for letter, name, suffix in zip(letters, names, suffixes)]
+        self.volumes = [VolumeView() for _ in names]
+        for plane in self.planes:
+            plane.on_options(lambda **options: self.session.set_snapshot_options(**options))
+        self.plane, self.volume = self.planes[0], self.volumes[0]
+        self.charts = Charts([f"{letter}: {name}" for letter, name in zip(letters, names)] if several else None)
+        self._dataset_run = None  # draw the data afresh in the new views
+
+    def _show(self, views) -> None:
+        """Put these views on the page (swapped in, so a view renders only when shown)."""
+        panels = [view.panel for view in views]
+        wanted = panels[0] if len(panels) == 1 else None
+        current = self.view.objects[0] if self.view.objects else None
+        if wanted is not None and current is not wanted:
+            self.view.objects = [wanted]
+        elif wanted is None and (not isinstance(current, pn.Row) or list(current.objects) != panels):
+            self.view.objects = [pn.Row(*panels)]
 
     def _start(self) -> None:
         if self._callback is None:
@@ -94,6 +120,10 @@ class Lab(pn.viewable.Viewer):
             return
         with pn.io.hold():
             self.controls.show_playing(update.playing)
+            names = [arm.name for arm in update.arms]
+            if names and names != self._arm_names:
+                self._make_views(names)
+                self.chart_area.objects = [self.charts.panel]
             if update.run != self._run:
                 self._run = update.run
                 self.charts.clear()
@@ -101,63 +131,81 @@ class Lab(pn.viewable.Viewer):
             if update.settings:
                 self.controls.load_settings(update.settings)
             for kind, text in update.messages:
-                if kind == "error" and text.startswith("The run diverged"):
+                if kind == "error" and " diverged at step " in text:
                     self.diverged_text.object = text
                     self.diverged.visible = True
                 else:
                     self.message.alert_type = {"error": "danger"}.get(kind, kind)
                     self.message.object = text
                     self.message.visible = True
-            snapshot = update.snapshot
-            if snapshot is not None:
-                three_d = snapshot.dim == 3
-                view = self.volume if three_d else self.plane
-                if self._dataset_run != update.run:
-                    self._dataset_run = update.run
-                    if self.view.objects[0] is not view.panel:  # swap, so a view renders when shown
-                        self.view.objects = [view.panel]
-                    if snapshot.dim in (2, 3):
-                        view.set_dataset(update.info, snapshot)
-                    else:
-                        self.plane.note.object = "1D data: no data view yet; the charts and numbers still update."
-                if snapshot.dim == 2:
-                    self.plane.update(snapshot)
-                elif three_d:
-                    self.volume.update(snapshot)
-                if not snapshot.alive[0] and not self.diverged.visible:
-                    self.diverged_text.object = f"The run diverged at step {int(snapshot.diverged_at[0])}."
-                    self.diverged.visible = True
-                self.numbers.object = self._numbers(update, snapshot)
-            if update.plan is not None:
-                self.charts.set_plan(update.plan)
-            self.charts.add_rows(update.rows)
-            self.charts.add_metrics(update.metrics)
+            snapshots = [arm.snapshot for arm in update.arms]
+            if all(snapshot is not None for snapshot in snapshots) and snapshots:
+                self._draw(update, snapshots)
+            for index, arm in enumerate(update.arms):
+                if arm.plan is not None:
+                    self.charts.set_plan(arm.plan, index)
+                self.charts.add_rows(arm.rows, index)
+                self.charts.add_metrics(arm.metrics, index)
 
-    def _numbers(self, update, snapshot) -> str:
-        now, step = time.monotonic(), snapshot.step
+    def _draw(self, update, snapshots) -> None:
+        dim = snapshots[0].dim
+        views = self.volumes if dim == 3 else self.planes
+        if self._dataset_run != update.run:
+            self._dataset_run = update.run
+            self._show(views)
+            for view, snapshot in zip(views, snapshots):
+                if dim in (2, 3):
+                    view.set_dataset(update.info, snapshot)
+                else:
+                    view.note.object = "1D data: no data view yet; the charts and numbers still update."
+        for view, snapshot in zip(views, snapshots):
+            if dim in (2, 3):
+                view.update(snapshot)
+        for name, snapshot in zip(update.arms, snapshots):
+            if not snapshot.alive[0] and not self.diverged.visible:
+                who = f"Run {name.name!r}" if name.name else "The run"
+                self.diverged_text.object = f"{who} diverged at step {int(snapshot.diverged_at[0])}."
+                self.diverged.visible = True
+        self.numbers.object = self._numbers(update, snapshots)
+
+    def _numbers(self, update, snapshots) -> str:
+        """A table of the current numbers: one column per run."""
+        first = snapshots[0]
+        now, step = time.monotonic(), first.step
         then, before = self._rate
         if now - then > 1.0:
             self._steps_per_s = max(0.0, (step - before) / (now - then))
             self._rate = (now, step)
-        s = {name: float(v[0]) for name, v in snapshot.scalars.items()}
-        beta = ("∞ (the data)" if not np.isfinite(s["beta"]) else "0 (the uniform box)" if s["beta"] == 0
-                else f"{s['beta']:.3g}")
-        lines = ["| | |\n|---|---|",
-                 f"| Data | `{update.info.get('name')}` ({snapshot.dim}D) |",
-                 f"| Step | **{step}** ({'playing' if update.playing else 'paused'}, {self._steps_per_s:.0f}/s) |",
-                 f"| Objective | {snapshot.objective} |",
-                 f"| D loss / G loss | {s['d_loss']:.3f} / {s['g_loss']:.3f} |",
-                 f"| D(real) / D(fake) | {s['d_real']:.3f} / {s['d_fake']:.3f} |",
-                 f"| σ / γ | {s['sigma']:.3g} / {s['gamma']:.3g} |",
-                 f"| β | {beta} |"]
-        m = (snapshot.metrics or [None])[0]
-        if m:
-            if m.get("n_modes") is not None:
-                lines.append(f"| {m.get('mode_unit', 'mode')}s captured / covered | "
-                             f"{m['modes_captured']} / {m['modes_covered']} of {m['n_modes']} |")
-                lines.append(f"| HQ samples | {100 * m['hq_fraction']:.1f} % (ceiling {100 * m['hq_ceiling']:.1f} %) |")
-                if m.get("reverse_kl") is not None:
-                    lines.append(f"| Reverse KL | {m['reverse_kl']:.3f} |")
-            lines.append(f"| Sample distance | {m['sample_distance']:.4f} (floor {m['sample_distance_floor']:.4f}) |")
-            lines.append(f"| Metrics at step | {snapshot.metrics_step} |")
+        names = [arm.name for arm in update.arms]
+        header = "| | " + " | ".join(f"**{chr(ord('A') + i)}**: {n}" if n else "" for i, n in enumerate(names))
+        lines = [header + " |", "|---" * (len(names) + 1) + "|",
+                 f"| Data | `{update.info.get('name')}` ({first.dim}D) |" + " |" * (len(names) - 1),
+                 f"| Step | **{step}** ({'playing' if update.playing else 'paused'}, {self._steps_per_s:.0f}/s"
+                 f"{' each' if len(names) > 1 else ''}) |" + " |" * (len(names) - 1)]
+        columns = [_column(snapshot) for snapshot in snapshots]
+        for key in columns[0]:
+            lines.append(f"| {key} | " + " | ".join(column.get(key, "") for column in columns) + " |")
         return "\n".join(lines)
+
+
+def _column(snapshot) -> dict[str, str]:
+    """One run's numbers, by row label."""
+    s = {name: float(v[0]) for name, v in snapshot.scalars.items()}
+    beta = ("∞ (the data)" if not np.isfinite(s["beta"]) else "0 (the uniform box)" if s["beta"] == 0
+            else f"{s['beta']:.3g}")
+    column = {"Objective": snapshot.objective,
+              "D loss / G loss": f"{s['d_loss']:.3f} / {s['g_loss']:.3f}",
+              "D(real) / D(fake)": f"{s['d_real']:.3f} / {s['d_fake']:.3f}",
+              "σ / γ": f"{s['sigma']:.3g} / {s['gamma']:.3g}",
+              "β": beta}
+    m = (snapshot.metrics or [None])[0]
+    if m:
+        if m.get("n_modes") is not None:
+            column[f"{m.get('mode_unit', 'mode')}s captured / covered"] = (
+                f"{m['modes_captured']} / {m['modes_covered']} of {m['n_modes']}")
+            column["HQ samples"] = f"{100 * m['hq_fraction']:.1f} % (ceiling {100 * m['hq_ceiling']:.1f} %)"
+            if m.get("reverse_kl") is not None:
+                column["Reverse KL"] = f"{m['reverse_kl']:.3f}"
+        column["Sample distance"] = f"{m['sample_distance']:.4f} (floor {m['sample_distance_floor']:.4f})"
+        column["Metrics at step"] = str(snapshot.metrics_step)
+    return column

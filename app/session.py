@@ -4,6 +4,9 @@ The UI never touches the trainer. It enqueues commands (play, pause, step_d, ste
 step_full, reset, update(settings), load(settings)); the thread drains them between steps,
 trains ``steps_per_frame`` steps per loop while playing, and publishes the latest Snapshot,
 the new history rows and metrics under a lock. ``poll()`` hands the UI what is new.
+
+A lesson with variants runs them side by side ("arms", A/B from one seed): one Trainer each,
+stepped in turn, so variants may differ even in what a batch must share (objective, optimizer).
 Errors in the thread are published as a message (never a traceback on the page).
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gan_core.config import make_experiment, settings_of
+from gan_core.config import SHARED, make_experiment, settings_of
 from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
 from gan_core.trainer import Trainer
@@ -34,24 +37,57 @@ def preset_settings(name: str) -> dict:
     return settings_of(preset.experiment(variant=variant))
 
 
+def preset_arms(name: str) -> dict[str, dict]:
+    """The runs a preset puts side by side: a lesson's variants (A/B from one seed), else one run."""
+    preset = PRESETS[name]
+    if not preset.variants:
+        return {"": preset_settings(name)}
+    return {variant: settings_of(preset.experiment(variant=variant)) for variant in preset.variants}
+
+
+@dataclass
+class Arm:
+    """One of the runs shown side by side: what is new for it since the last poll."""
+
+    name: str  # "" for a lone run, else the lesson's variant
+    snapshot: Snapshot | None = None
+    rows: dict = field(default_factory=dict)  # history rows since the last poll: name -> 1D array, with "step"
+    metrics: list = field(default_factory=list)  # [(step, metrics dict)] since the last poll
+    plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
+
+
 @dataclass
 class Update:
     """What is new since the last poll."""
 
-    run: int  # changes when the run restarts (reset, preset, structural change): clear the charts
-    snapshot: Snapshot | None
-    rows: dict  # history rows since the last poll: name -> 1D array (run 0), with "step"
-    metrics: list  # [(step, metrics dict of run 0)] since the last poll
+    run: int  # changes when the runs restart (reset, preset, structural change): clear the charts
+    arms: list[Arm]
     info: dict  # the dataset: name, dim, box, centres (or None)
-    settings: dict | None  # the trainer's settings when they changed by a preset load
+    settings: dict | None  # the (last) run's settings when they changed by a preset load
     messages: list = field(default_factory=list)  # (kind, text): kind "info", "warning" or "error"
     playing: bool = False
-    plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
+
+    # The first run's parts, for a lone run.
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self.arms[0].snapshot if self.arms else None
+
+    @property
+    def rows(self) -> dict:
+        return self.arms[0].rows if self.arms else {}
+
+    @property
+    def metrics(self) -> list:
+        return self.arms[0].metrics if self.arms else []
+
+    @property
+    def plan(self) -> dict | None:
+        return self.arms[0].plan if self.arms else None
 
 
 class LabSession:
     def __init__(self, settings: dict | None = None, steps_per_frame: int = 20, play: bool = False,
-                 min_frame_s: float = 0.05):
+                 min_frame_s: float = 0.05, arms: dict[str, dict] | None = None):
         self.steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
         self._commands: queue.Queue = queue.Queue()
@@ -61,18 +97,24 @@ class LabSession:
         self._run = 0
         self._version = 0
         self._polled_version = -1
-        self._snapshot: Snapshot | None = None
-        self._rows: list[dict] = []
-        self._metrics: list = []
+        self._arms: list[dict] = []  # per run, under the lock: latest snapshot, unpolled rows, metrics, plan
         self._messages: list = []
         self._settings_changed: dict | None = None
-        self._plan: dict | None = None
         self._info: dict = {}
-        self._initial = settings if settings is not None else preset_settings(DEFAULT_PRESET)
+        if arms is None:
+            arms = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
+        self._initial = arms
         self._view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False}  # thread's
-        self.trainer: Trainer | None = None  # touched only by the thread
+        self.trainers: list[Trainer] = []  # touched only by the thread, like everything below
+        self.names: list[str] = []
+        self._sent: list[tuple[int, int]] = []  # per run: history rows and metrics already published
         self._thread = threading.Thread(target=self._loop, name="lab-trainer", daemon=True)
         self._thread.start()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The first run's trainer (the only one outside lessons)."""
+        return self.trainers[0] if self.trainers else None
 
     # ---------------------------------------------------------------------------------------
     # the UI's side
@@ -101,10 +143,14 @@ class LabSession:
         self.send("update", dict(changes))
 
     def load(self, settings: dict):
-        self.send("load", dict(settings))
+        self.send("load", {"": dict(settings)})
+
+    def load_arms(self, arms: dict[str, dict]):
+        """Runs side by side from one seed (a lesson's variants): name -> settings."""
+        self.send("load", {name: dict(settings) for name, settings in arms.items()})
 
     def load_preset(self, name: str):
-        self.load(preset_settings(name))
+        self.load_arms(preset_arms(name))
 
     def set_snapshot_options(self, **options):
         """What the views want drawn, e.g. slice_point=(x, y, z) in data units, volume=True (D on a
@@ -117,12 +163,13 @@ class LabSession:
             if self._version == self._polled_version:
                 return None
             self._polled_version = self._version
-            rows = _concat_rows(self._rows)
-            update = Update(run=self._run, snapshot=self._snapshot, rows=rows, metrics=self._metrics,
-                            info=self._info, settings=self._settings_changed, messages=self._messages,
-                            playing=self._playing, plan=self._plan)
-            self._rows, self._metrics, self._messages, self._settings_changed = [], [], [], None
-            self._plan = None
+            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"])
+                    for a in self._arms]
+            update = Update(run=self._run, arms=arms, info=self._info, settings=self._settings_changed,
+                            messages=self._messages, playing=self._playing)
+            for a in self._arms:
+                a.update(rows=[], metrics=[], plan=None)
+            self._messages, self._settings_changed = [], None
             return update
 
     @property
@@ -144,7 +191,7 @@ class LabSession:
     def _loop(self) -> None:
         torch.set_num_threads(1)
         try:
-            self._build(self._initial, settings_changed=True)
+            self._build(self._initial)
         except Exception as error:  # noqa: BLE001 - shown to the user, the thread waits for a fix
             self._publish_error(error)
         while not self._stop.is_set():
@@ -153,11 +200,12 @@ class LabSession:
                 changed = self._drain(block=not self._playing)
                 if self._stop.is_set():
                     break
-                if self._playing and self.trainer is not None:
-                    for _ in range(max(1, int(self.steps_per_frame))):
-                        self.trainer.step()
+                if self._playing and self.trainers:
+                    for trainer in self.trainers:  # side by side: the same number of steps each
+                        for _ in range(max(1, int(self.steps_per_frame))):
+                            trainer.step()
                     changed = True
-                if changed and self.trainer is not None:
+                if changed and self.trainers:
                     self._publish()
             except Exception as error:  # noqa: BLE001
                 self._playing = False
@@ -181,7 +229,6 @@ class LabSession:
                 return changed
 
     def _execute(self, command: str, payload) -> bool:
-        trainer = self.trainer
         if command == "noop":
             return False
         if command == "play":
@@ -194,83 +241,103 @@ class LabSession:
             self._view_options.update(payload)
             return True
         if command == "load":
-            self._build(payload, settings_changed=True)
+            self._build(payload)
             return True
-        if trainer is None:
+        if not self.trainers:
             return False
-        if command == "step_d":
-            trainer.d_step()
-        elif command == "step_g":
-            trainer.g_step()
-        elif command == "step_full":
-            trainer.step()
-        elif command == "reset":
-            trainer.reset()
+        if command == "update":
+            self._update(payload)
+            return True
+        for trainer in self.trainers:
+            if command == "step_d":
+                trainer.d_step()
+            elif command == "step_g":
+                trainer.g_step()
+            elif command == "step_full":
+                trainer.step()
+            elif command == "reset":
+                trainer.reset()
+            else:
+                raise ValueError(f"unknown command {command!r}")
+        if command == "reset":
             self._new_run()
-        elif command == "update":
-            data = trainer.dataset
-            result = trainer.update(payload)
-            if result.restarted or trainer.dataset is not data:
-                self._new_run()  # new data (even on the same networks): the views redraw it
-            if result.message:
-                self._message("warning" if result.restarted else "info", result.message)
-            self._publish_plan()
-        else:
-            raise ValueError(f"unknown command {command!r}")
         return True
 
-    def _build(self, settings: dict, settings_changed: bool = False) -> None:
-        self.trainer = Trainer(make_experiment(**settings), device="cpu")
+    def _update(self, changes: dict) -> None:
+        """The sidebar's change. Side by side, it edits the last run, except what the runs must
+        share to stay comparable (data, networks, objective, seed), which changes in all of them."""
+        shared = {k: v for k, v in changes.items() if k in SHARED or k == "seed"}
+        own = {k: v for k, v in changes.items() if k not in shared}
+        restarted, messages, data = False, [], self.trainers[0].dataset
+        for index, trainer in enumerate(self.trainers):
+            mine = {**shared, **(own if index == len(self.trainers) - 1 else {})}
+            if not mine:
+                continue
+            result = trainer.update(mine)
+            restarted = restarted or result.restarted
+            if result.message and result.message not in messages:
+                messages.append(result.message)
+        for text in messages:
+            self._message("warning" if restarted else "info", text)
+        if restarted or self.trainers[0].dataset is not data:
+            self._new_run()  # new networks or new data: the views redraw
+        else:
+            self._publish_plans()
+
+    def _build(self, arms: dict[str, dict]) -> None:
+        trainers = [Trainer(make_experiment(**settings), device="cpu") for settings in arms.values()]
+        self.trainers, self.names = trainers, list(arms)
         self._new_run()
-        if settings_changed:
-            with self._lock:
-                self._settings_changed = settings_of(self.trainer.shared)
+        with self._lock:
+            self._settings_changed = settings_of(trainers[-1].shared)
 
     def _new_run(self) -> None:
-        dataset = self.trainer.dataset
-        structure = dataset.structure
-        centres = getattr(structure, "centres", None)
+        dataset = self.trainers[0].dataset
+        centres = getattr(dataset.structure, "centres", None)
+        self._sent = [(0, 0) for _ in self.trainers]
         with self._lock:
             self._run += 1
-            self._snapshot = None  # the old run's snapshot must not be drawn as the new run's
-            self._rows = []
-            self._metrics = []
-            self._history_sent = 0
-            self._metrics_sent = 0
+            # A new run: the old run's snapshots must not be drawn as the new one's.
+            self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None}
+                          for name in self.names]
             self._info = {"name": dataset.name, "dim": dataset.dim, "box_low": np.asarray(dataset.box_low),
                           "box_high": np.asarray(dataset.box_high),
                           "centres": None if centres is None else np.asarray(centres)}
-        self._publish_plan()
+        self._publish_plans()
 
-    def _publish_plan(self) -> None:
-        plan = self.trainer.planned_schedules()
+    def _publish_plans(self) -> None:
+        plans = [trainer.planned_schedules() for trainer in self.trainers]
         with self._lock:
-            self._plan = plan
+            for arm, plan in zip(self._arms, plans):
+                arm["plan"] = plan
             self._version += 1
 
     def _publish(self) -> None:
-        trainer = self.trainer
-        options = dict(self._view_options)
-        if trainer.dataset.dim != 3:
-            options.update(slice_point=None, volume=False)
-        snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
-                                    gp_points=bool(trainer.shared.gradient_penalty), **options)
-        history = trainer.history()
-        start = self._history_sent
-        rows = {name: values[0, start:].copy() for name, values in history.items() if name != "step"}
-        rows["step"] = history["step"][start:].copy()
-        new_metrics = [(step, results[0]) for step, results in trainer.metrics_log[self._metrics_sent:]]
-        if not snapshot.alive[0] and self._playing:
-            self._playing = False
-            self._message("error", f"The run diverged at step {int(snapshot.diverged_at[0])}: its losses or "
-                                   f"gradients stopped being finite. Reset, or change a setting and reset.")
+        published = []
+        for index, (trainer, name) in enumerate(zip(self.trainers, self.names)):
+            options = dict(self._view_options)
+            if trainer.dataset.dim != 3:
+                options.update(slice_point=None, volume=False)
+            snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
+                                        gp_points=bool(trainer.shared.gradient_penalty), **options)
+            history = trainer.history()
+            rows_sent, metrics_sent = self._sent[index]
+            rows = {key: values[0, rows_sent:].copy() for key, values in history.items() if key != "step"}
+            rows["step"] = history["step"][rows_sent:].copy()
+            metrics = [(step, results[0]) for step, results in trainer.metrics_log[metrics_sent:]]
+            self._sent[index] = (len(history["step"]), len(trainer.metrics_log))
+            if not snapshot.alive[0] and self._playing:
+                self._playing = False
+                who = f"Run {name!r}" if name else "The run"
+                self._message("error", f"{who} diverged at step {int(snapshot.diverged_at[0])}: its losses or "
+                                       f"gradients stopped being finite. Reset, or change a setting and reset.")
+            published.append((snapshot, rows, metrics))
         with self._lock:
-            self._history_sent = len(history["step"])
-            self._metrics_sent = len(trainer.metrics_log)
-            self._snapshot = snapshot
-            if len(rows["step"]):
-                self._rows.append(rows)
-            self._metrics.extend(new_metrics)
+            for arm, (snapshot, rows, metrics) in zip(self._arms, published):
+                arm["snapshot"] = snapshot
+                if len(rows["step"]):
+                    arm["rows"].append(rows)
+                arm["metrics"].extend(metrics)
             self._version += 1
 
     def _message(self, kind: str, text: str) -> None:

@@ -22,17 +22,18 @@ OFF_AT_START = ("|∇x D| map",)  # costs a backward pass over the grid each fra
 class PlaneView:
     """A Bokeh figure updated in place from Snapshots (2D datasets)."""
 
-    def __init__(self, size: int = 600):
+    def __init__(self, size: int = 600, title: str = "", suffix: str = ""):
+        """``title`` names the run (side by side); ``suffix`` keeps model names unique per page."""
         self.sources = {
             "d_image": ColumnDataSource({"image": [np.zeros((2, 2), np.float32)], "x": [-1.0], "y": [-1.0],
-                                         "dw": [2.0], "dh": [2.0]}, name="d_image"),
-            "grad_image": ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="grad_image"),
-            "d_contour": ColumnDataSource({"xs": [], "ys": []}, name="d_contour"),
-            "real_samples": ColumnDataSource({"x": [], "y": []}, name="real_samples"),
-            "fake_samples": ColumnDataSource({"x": [], "y": []}, name="fake_samples"),
-            "g_arrows": ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []}, name="g_arrows"),
-            "mode_centres": ColumnDataSource({"x": [], "y": []}, name="mode_centres"),
-            "gp_points": ColumnDataSource({"x": [], "y": []}, name="gp_points"),
+                                         "dw": [2.0], "dh": [2.0]}, name="d_image" + suffix),
+            "grad_image": ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="grad_image" + suffix),
+            "d_contour": ColumnDataSource({"xs": [], "ys": []}, name="d_contour" + suffix),
+            "real_samples": ColumnDataSource({"x": [], "y": []}, name="real_samples" + suffix),
+            "fake_samples": ColumnDataSource({"x": [], "y": []}, name="fake_samples" + suffix),
+            "g_arrows": ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []}, name="g_arrows" + suffix),
+            "mode_centres": ColumnDataSource({"x": [], "y": []}, name="mode_centres" + suffix),
+            "gp_points": ColumnDataSource({"x": [], "y": []}, name="gp_points" + suffix),
         }
         # High D ("looks real") blue, low D red; a smooth palette so level sets do not band.
         self.mapper = LinearColorMapper(palette=list(reversed(interp_palette(RdBu11, 256))), low=0.0, high=1.0)
@@ -41,8 +42,8 @@ class PlaneView:
         # Fixed ranges: the data's box (auto-ranging would follow stray generated points).
         fig = figure(width=size, height=size, x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
                      tools="pan,wheel_zoom,box_zoom,reset,save",
-                     title="Data plane: D (blue = real, red = fake), samples, G's updates",
-                     output_backend="canvas", name="plane")
+                     title=title or "Data plane: D (blue = real, red = fake), samples, G's updates",
+                     output_backend="canvas", name="plane" + suffix)
         fig.toolbar.logo = None
         s = self.sources
         self.renderers = {
@@ -75,7 +76,7 @@ class PlaneView:
         legend.label_text_font_size = "9pt"
         self.figure = fig
         shown = [label for label in LAYERS if label not in OFF_AT_START]
-        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, name="plane_layers")
+        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True)
         self.layers.param.watch(self._show_layers, "value")
         self.renderers["grad_image"].visible = False
         self._on_options = None

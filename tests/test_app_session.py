@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 from waiting import wait_until
 
@@ -83,3 +84,50 @@ def test_stop_ends_thread():
     wait_until(lambda: s.poll() is not None)
     s.stop()
     assert not s.alive
+
+
+def arms_settings(**extra):
+    base = {**SMALL, "dataset": "gauss3d5", "metrics_every": 5, **extra}
+    return {"vanilla": {**base, "beta_annealing": False},
+            "beta-gan": {**base, "beta_annealing": True, "beta_uniform_steps": 3, "beta_steps_per_level": 2}}
+
+
+def test_runs_side_by_side_start_alike_and_differ_by_their_setting():
+    session = LabSession(arms=arms_settings(), steps_per_frame=5, min_frame_s=0.0)
+    try:
+        seen = []
+        session.step_full()
+        wait_until(lambda: (u := latest(session, seen)) and len(u.arms) == 2
+                   and all(a.snapshot is not None and a.snapshot.step == 1 for a in u.arms))
+        a, b = seen[-1].arms
+        assert (a.name, b.name) == ("vanilla", "beta-gan")
+        # One seed: the same networks and latents; after one step D differs (heated data vs data).
+        np.testing.assert_array_equal(a.snapshot.real, b.snapshot.real)
+        assert a.snapshot.scalars["beta"][0] == np.inf and b.snapshot.scalars["beta"][0] == 0.0
+        session.play()
+        wait_until(lambda: (u := latest(session, seen)) and all(arm.snapshot.step >= 20 for arm in u.arms))
+        session.pause()
+        steps = [arm.snapshot.step for arm in seen[-1].arms]
+        assert abs(steps[0] - steps[1]) <= 5  # stepped in turn, one frame apart at most
+        rows = {name: sum(len(u.arms[i].rows.get("step", [])) for u in seen if len(u.arms) == 2)
+                for i, name in enumerate(("a", "b"))}
+        assert rows["a"] >= 20 and rows["b"] >= 20
+    finally:
+        session.stop()
+
+
+def test_sidebar_edits_the_last_run_and_shared_settings_in_all():
+    session = LabSession(arms=arms_settings(), steps_per_frame=5, min_frame_s=0.0)
+    try:
+        session.update({"lr_d": 5e-4})  # per run: the last run only
+        session.update({"dataset": "gauss3d10"})  # shared: every run (restarts both)
+        session.step_full()
+        seen = []
+        wait_until(lambda: (u := latest(session, seen)) and u.info.get("name") == "gauss3d10"
+                   and all(a.snapshot is not None for a in u.arms))
+        wait_until(lambda: all(t.t == 1 for t in session.trainers))
+        first, last = session.trainers
+        assert first.shared.lr_d != 5e-4 and last.shared.lr_d == 5e-4
+        assert first.dataset.name == last.dataset.name == "gauss3d10"
+    finally:
+        session.stop()

@@ -141,3 +141,21 @@ def test_grad_map_layer_asks_for_the_map_and_draws_it(lab):
     norms = lab.plane.sources["grad_image"].data["image"][0]
     assert norms.shape == (64, 64) and np.isfinite(norms).all() and norms.max() > 0
     assert lab.plane.renderers["grad_image"].visible and lab.plane.grad_bar.visible
+
+
+def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
+    lab.controls.preset.value = "lesson-beta-vs-vanilla"
+    lab.controls._load_preset()
+    tick_until(lab, lambda: len(lab.volumes) == 2 and all(len(v.figure["data"]) >= 3 for v in lab.volumes),
+               timeout=60)
+    row = lab.view.objects[0]
+    assert [p for p in row.objects] == [v.panel for v in lab.volumes]  # both 3D views on the page
+    assert lab.charts.arms == ["A: vanilla", "B: beta-gan"]
+    tick_until(lab, lambda: len(lab.charts.histories[1].data["step"]) > 0 and
+               len(lab.charts.histories[0].data["step"]) > 0, timeout=60)
+    assert "**A**: vanilla" in lab.numbers.object and "**B**: beta-gan" in lab.numbers.object
+    # The vanilla run trains on the data; beta-GAN starts on the uniform box (beta 0).
+    assert np.isinf(lab.charts.histories[0].data["beta"][-1]) or np.isnan(lab.charts.histories[0].data["beta"][-1])
+    plan_b = np.asarray(lab.charts.plans[1].data["beta"])
+    assert np.nanmax(plan_b) == pytest.approx(10.0, rel=1e-5)
+    assert np.isnan(np.asarray(lab.charts.plans[0].data["beta"])).all()  # vanilla: no beta schedule
