@@ -12,6 +12,8 @@ test:
 
 bench:
 	$(VENV)/bin/python bench/metrics.py
+	$(VENV)/bin/python bench/speed.py --json results/speed.json
+	$(VENV)/bin/python bench/app_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-results
