@@ -17,7 +17,7 @@ from .charts import Charts
 from .controls import Controls, make
 from .session import DEFAULT_PRESET, LabSession, preset_settings
 from .views2d import PlaneView
-from .views3d import VolumeView
+from .views3d import VolumeView, link_controls
 
 TITLE = "GAN Stability Lab"
 PERIOD_MS = 100
@@ -73,7 +73,11 @@ class Lab(pn.viewable.Viewer):
         suffixes = [""] + [f"_{chr(ord('b') + i)}" for i in range(len(names) - 1)]
         self.planes = [PlaneView(size=size, title=f"{letter}: {name}" if several else "", suffix=suffix)
                        for letter, name, suffix in zip(letters, names, suffixes)]
-        self.volumes = [VolumeView() for _ in names]
+        self.volumes = [VolumeView(title=f"{letter}: {name}" if several else "")
+                        for letter, name in zip(letters, names)]
+        link_controls(self.volumes)  # one set of view options per session: the views move together
+        for volume in self.volumes:
+            volume.on_options(lambda **options: self.session.set_snapshot_options(**options))
         for plane in self.planes:
             plane.on_options(lambda **options: self.session.set_snapshot_options(**options))
         self.plane, self.volume = self.planes[0], self.volumes[0]

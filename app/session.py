@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from datasets import Edges
 from gan_core.config import SHARED, make_experiment, settings_of
 from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
@@ -302,7 +303,9 @@ class LabSession:
                           for name in self.names]
             self._info = {"name": dataset.name, "dim": dataset.dim, "box_low": np.asarray(dataset.box_low),
                           "box_high": np.asarray(dataset.box_high),
-                          "centres": None if centres is None else np.asarray(centres)}
+                          "centres": None if centres is None else np.asarray(centres),
+                          "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)
+                                    if isinstance(dataset.structure, Edges) else None)}
         self._publish_plans()
 
     def _publish_plans(self) -> None:

@@ -13,9 +13,17 @@ import panel as pn
 from .controls import make
 
 SLICE_POINTS = 16  # per side of each slice drawn
-# The lab ticks every 100 ms: a cap a little under two ticks draws every second tick, 5 to 6.7
-# redraws a second (0.2 would miss the second tick whenever it comes early, 3.3 a second).
+# Each redraw is a whole WebGL scene in the browser (Plotly.react, ~50 ms without GPU): at most one
+# per MAX_RATE_S on average (6.7 a second), with a budget that saves up to BURST redraws, since
+# snapshots come irregularly (a busy training thread, a late 100 ms tick) and a per-gap cap
+# dropped every one that followed a short gap (3 a second reached the browser, not 5).
 MAX_RATE_S = 0.15
+BURST = 2
+# Back-pressure: a browser slower than that (a busy CPU, no GPU) would queue the frames in its
+# websocket and fall seconds behind (20 s measured). It echoes each frame's render count (a JS
+# callback); no new frame while more than MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
+MAX_IN_FLIGHT = 1
+STALL_S = 2.0
 ISO_OPACITY = 0.3
 
 
@@ -61,7 +69,7 @@ def volume_grid(low, high, size: int) -> np.ndarray:
 def decision_level(volume: np.ndarray, is_probability: bool) -> float:
     """Where D decides: 1/2 for a probability; a critic has no such level, so its median (the
     surface then splits the box's points in half, as the 2D view's dashed line does)."""
-    return 0.5 if is_probability else float(np.mean(volume))
+    return 0.5 if is_probability else float(np.median(volume))
 
 
 def isosurface_trace(snapshot) -> dict:
@@ -90,34 +98,50 @@ def edges_trace(edges: np.ndarray) -> dict:
             "line": {"color": "#333333", "width": 3}}
 
 
+def link_controls(views) -> None:
+    """Runs side by side share one set of snapshot options in the session: each view's switches
+    and sliders move the others', so every view shows what the session computes."""
+    for a, b in ((a, b) for a in views for b in views if a is not b):
+        for x, y in zip(a.widgets(), b.widgets()):
+            x.link(y, value="value")
+
+
 class VolumeView:
-    def __init__(self, height: int = 560):
+    def __init__(self, height: int = 560, title: str = ""):
         self.figure = {"data": [], "layout": {
             "uirevision": "keep-camera", "height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
-            "title": {"text": "3D: real, generated, D on three slices", "font": {"size": 13}},
+            "title": {"text": title or "3D: real, generated, D", "font": {"size": 13}},
             "legend": {"x": 0, "y": 1},
             "scene": {"aspectmode": "cube"}}}
         self.pane = pn.pane.Plotly(self.figure, height=height, sizing_mode="stretch_width", name="volume")
-        self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=110)
-        self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=110,
+        self._ack = pn.widgets.IntInput(value=0, visible=False)
+        self.pane.jscallback(args={"ack": self._ack}, _render_count="ack.value = source._render_count")
+        self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=100)
+        self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=100,
                                     description="D's decision surface (D = ½, or a critic's median), "
                                                 "from D on a 20³ grid")
         self.sliders = [make(pn.widgets.FloatSlider, name=f"Slice {a}", start=-1.0, end=1.0, value=0.0,
-                             step=0.02, width=170, description=f"The {a} of the point the three slices pass through")
+                             step=0.02, width=140, description=f"The {a} of the point the three slices pass through")
                         for a in "xyz"]
         for switch in (self.show_slices, self.show_isosurface):
             switch.param.watch(self._switched, "value")
         for slider in self.sliders:  # one change per drag: each asks the session for new slices
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
-        self.controls = pn.Row(self.show_slices, self.show_isosurface, *self.sliders, sizing_mode="stretch_width")
-        self.panel = pn.Column(self.controls, self.pane, sizing_mode="stretch_width")
-        self._last = 0.0
+        # Wraps in a narrow view (runs side by side).
+        self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
+        self.panel = pn.Column(self.controls, self.pane, self._ack, sizing_mode="stretch_width")
+        self._last = time.monotonic()
+        self._behind_since = None
+        self._budget = float(BURST)
         self._real = None
         self._centres = None
         self._edges = None
         self._box = None
         self._snapshot = None
         self._on_options = None
+
+    def widgets(self) -> list:
+        return [self.show_slices, self.show_isosurface, *self.sliders]
 
     def on_options(self, callback) -> None:
         """``callback(slice_point=(x, y, z), volume=bool)`` is what the session must compute for this
@@ -153,7 +177,6 @@ class VolumeView:
             {f"{a}axis": {"range": [float(low[i]), float(high[i])], "title": a} for i, a in enumerate("xyz")})
         self._set_slider_ranges(low, high)
         self._send_options()
-        self._last = 0.0
         self.update(snapshot, force=True)
 
     def _set_slider_ranges(self, low: np.ndarray, high: np.ndarray) -> None:
@@ -166,13 +189,36 @@ class VolumeView:
             slider.param.update(start=float(a), end=float(b), step=float(b - a) / 100, value=float(a + b) / 2)
 
     def update(self, snapshot, force: bool = False) -> bool:
+        """Draw the snapshot if the redraw budget allows (or ``force``); True if drawn."""
         now = time.monotonic()
-        if not force and now - self._last < MAX_RATE_S:
+        if not force and (self._browser_behind(now) or not self._take_budget(now)):
             return False
-        self._last = now
         self._snapshot = snapshot
         self.figure["data"] = self._traces(snapshot)
         self.pane.param.trigger("object")
+        return True
+
+    def _browser_behind(self, now: float) -> bool:
+        """Whether the browser still owes acknowledgements of the frames sent (none are owed
+        where the figure is not on a page: no model, nothing to wait for)."""
+        sent = max((model._render_count for model, _ in self.pane._models.values()), default=0)
+        if sent - self._ack.value <= MAX_IN_FLIGHT:
+            self._behind_since = None
+            return False
+        if self._behind_since is None:
+            self._behind_since = now
+        if now - self._behind_since < STALL_S:
+            return True
+        self._behind_since = now  # no acknowledgement for that long: one frame, then wait again
+        return False
+
+    def _take_budget(self, now: float) -> bool:
+        """Spend one redraw of the budget, refilled at one per MAX_RATE_S, if there is one."""
+        self._budget = min(float(BURST), self._budget + (now - self._last) / MAX_RATE_S)
+        self._last = now
+        if self._budget < 1:
+            return False
+        self._budget -= 1
         return True
 
     def _traces(self, snapshot) -> list[dict]:

@@ -159,3 +159,22 @@ def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
     plan_b = np.asarray(lab.charts.plans[1].data["beta"])
     assert np.nanmax(plan_b) == pytest.approx(10.0, rel=1e-5)
     assert np.isnan(np.asarray(lab.charts.plans[0].data["beta"])).all()  # vanilla: no beta schedule
+
+
+def test_cube_frames_are_drawn_as_edges_and_the_slice_point_reaches_the_trainer(lab):
+    lab.controls.dataset.value = "cubes"  # a benchmark: switches at once
+    lab.session.step_full()
+    tick_until(lab, lambda: any(t["name"] == "cube edges" for t in lab.volume.figure["data"]), timeout=30)
+    edges = next(t for t in lab.volume.figure["data"] if t["name"] == "cube edges")
+    points = np.c_[edges["x"], edges["y"], edges["z"]]
+    points = points[np.isfinite(points).all(1)]
+    assert len(points) == 2 * 24  # 24 edges, two ends each
+    assert set(np.round(np.abs(points).max(1), 6)) == {0.8, 0.4}  # two frames, half-sides 0.8 and 0.4
+    lab.session.set_snapshot_options(slice_point=(0.3, -0.2, 0.1))
+    lab.session.step_full()
+
+    def slices_through_point():
+        slices = next((t for t in lab.volume.figure["data"] if t["name"] == "D on slices"), None)
+        return slices is not None and all(np.isclose(np.asarray(slices[axis], dtype=float), value).any()
+                                          for axis, value in zip("xyz", (0.3, -0.2, 0.1)))
+    tick_until(lab, slices_through_point, timeout=30)
