@@ -119,6 +119,8 @@ class Lab(pn.viewable.Viewer):
     # ------------------------------------------------------------------------------------------
     def tick(self) -> None:
         """Copy what is new from the session into the page (on the server's loop)."""
+        for volume in self.volumes:
+            volume.flush()  # a 3D frame held back by the redraw budget
         update = self.session.poll()
         if update is None:
             return

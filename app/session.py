@@ -29,6 +29,7 @@ from gan_core.trainer import Trainer
 DEFAULT_PRESET = "nonsaturating"
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
 SLICE = 32  # 3D: D's slices; the browser redraws the WebGL scene at each update, keep it light
+FRAME_BUDGET_S = 0.08  # training time per drawn frame at most: >= 10 frames/s whatever the speed
 
 
 def preset_settings(name: str) -> dict:
@@ -202,9 +203,7 @@ class LabSession:
                 if self._stop.is_set():
                     break
                 if self._playing and self.trainers:
-                    for trainer in self.trainers:  # side by side: the same number of steps each
-                        for _ in range(max(1, int(self.steps_per_frame))):
-                            trainer.step()
+                    self._train_one_frame(started)
                     changed = True
                 if changed and self.trainers:
                     self._publish()
@@ -214,6 +213,15 @@ class LabSession:
             spare = self.min_frame_s - (time.perf_counter() - started)
             if self._playing and spare > 0:
                 self._stop.wait(spare)
+
+    def _train_one_frame(self, started: float) -> None:
+        """Up to ``steps_per_frame`` steps of every run, but no longer than FRAME_BUDGET_S: on a
+        slow or busy machine the frames keep coming (smoothly moving points), with fewer steps each."""
+        for _ in range(max(1, int(self.steps_per_frame))):
+            for trainer in self.trainers:  # side by side: the same number of steps each
+                trainer.step()
+            if time.perf_counter() - started > FRAME_BUDGET_S:
+                break
 
     def _drain(self, block: bool) -> bool:
         """Run queued commands; wait for one if paused. True if anything happened."""

@@ -138,6 +138,7 @@ class VolumeView:
         self._edges = None
         self._box = None
         self._snapshot = None
+        self._pending = None
         self._on_options = None
 
     def widgets(self) -> list:
@@ -188,11 +189,17 @@ class VolumeView:
             # Programmatic: sets value, not value_throttled, so no option is sent per slider.
             slider.param.update(start=float(a), end=float(b), step=float(b - a) / 100, value=float(a + b) / 2)
 
+    def flush(self) -> bool:
+        """Draw the latest skipped snapshot, if any and if the budget allows now."""
+        return self._pending is not None and self.update(self._pending)
+
     def update(self, snapshot, force: bool = False) -> bool:
         """Draw the snapshot if the redraw budget allows (or ``force``); True if drawn."""
         now = time.monotonic()
         if not force and (self._browser_behind(now) or not self._take_budget(now)):
-            return False
+            self._pending = snapshot  # drawn by flush() when the budget allows: a paused run's last
+            return False              # frame must not be lost
+        self._pending = None
         self._snapshot = snapshot
         self.figure["data"] = self._traces(snapshot)
         self.pane.param.trigger("object")
