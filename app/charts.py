@@ -11,7 +11,7 @@ from bokeh.plotting import figure
 
 from gan_core.trainer import SCALARS
 
-ROLLOVER = 20_000
+ROLLOVER = 3_000  # points per series kept in the browser (BokehJS redraws them all each update)
 WIDTH, HEIGHT = 380, 210
 COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a"]
 METRIC_FIELDS = ("step", "modes_captured", "modes_covered", "hq_percent", "hq_ceiling_percent", "reverse_kl",
@@ -139,7 +139,13 @@ class Charts:
             for now in self.now_lines:
                 now.location = float(rows["step"][-1])
         history = self.histories[arm]
+        # One point per update, the mean of the steps since the last (the last step's number):
+        # streaming every step made each repaint slower as the run grew, until the page lagged
+        # seconds behind. Every step is in the trainer's history (the CLI's history.csv).
         new = {name: np.asarray(rows[name], dtype=float) for name in history.data}
+        with np.errstate(all="ignore"):
+            new = {name: (values[-1:] if name in ("step", "beta") else np.array([np.nanmean(values)]))
+                   for name, values in new.items()}
         beta = new["beta"]
         new["beta"] = np.where(np.isfinite(beta) & (beta > 0), beta, np.nan)  # inf = data, 0 = uniform box
         for name in ("g_grad_norm", "d_grad_norm"):  # log axis

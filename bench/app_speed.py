@@ -1,0 +1,653 @@
+"""The served lab's speed as a user sees it, in headless Chromium (a benchmark, not a test).
+
+    python bench/app_speed.py [--seconds 10] [--json results/app_speed.json]
+
+Serves the app in this process (as tests/test_app_tab_lifetime.py does), so the server's
+LabSession objects and threads can be watched, and drives /usr/bin/chromium (GANLAB_CHROMIUM
+overrides) with Playwright. Measures, each against its target:
+
+a. first frame: page.goto() until the generated-samples plot has data in the browser (the first
+   page of this process, cold, and a later one, warm);
+b. 2D frames per second reaching the browser while training goes on (the default preset):
+   changes of the generated-samples ColumnDataSource, seen by a listener in the page; also how
+   often the page actually painted the plane (BokehJS PlotView paints, wrapped in the page);
+c. 3D frames per second (gauss3d5, on a fresh page): Plotly redraws of the view (Plotly.react,
+   wrapped in the page) that show new generated points;
+d. the session's training steps/s while the 2D page plays, against a plain Trainer of the same
+   settings in this process with no page open (measured before and after the page, averaged);
+e. sidebar switch -> trainer: from just before the mouse button is released over "Instance
+   noise" (pressed there beforehand) until the trainer thread runs the "update" command
+   (LabSession._execute, patched here to note the time), median of 6 clicks (on, off, ...).
+
+Page 1 (cold): a, b, e, then b again after ~30 s of training (charts grown); the page closes, the
+plain trainer runs again; page 2 (warm): a, then c.
+
+Times in the page are epoch ms (performance.timeOrigin + now), so a window timed here counts what
+happened in the page even when a busy page answers Playwright late. Also prints where the time
+goes: a page's way to its first frame (server-side events and browser milestones), snapshots
+published and frames drawn by the server, CPU use of the trainer thread (and how long it sat
+runnable waiting for a core), of the server thread and of Chromium, how busy the page's main
+thread was (long tasks), and how old a frame was when the page had it.
+
+Sessions without a connection are dropped after 5 s here (Bokeh's default is 15 s), so a closed
+page's trainer ends before the plain trainer is timed. These shared machines drift, and another
+busy process skews every figure: read the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import socket
+import statistics
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+IMPORTING = time.perf_counter()
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the lab's modules are the package `app`, at the repository root
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import panel as pn  # noqa: E402
+import torch  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from app import charts, views2d, views3d  # noqa: E402
+from app.lab import Lab  # noqa: E402
+from app.session import DEFAULT_PRESET, LabSession, preset_settings  # noqa: E402
+from gan_core.config import make_experiment  # noqa: E402
+from gan_core.files import save_json  # noqa: E402
+from gan_core.trainer import Trainer  # noqa: E402
+
+CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DATASET_3D = "gauss3d5"
+CLICKS = 6
+
+TARGETS = {"first_frame_s": ("<=", 3.0), "fps_2d": (">=", 10.0), "fps_3d": (">=", 5.0),
+           "train_ratio": (">=", 0.8), "latency_ms": ("<=", 100.0)}
+
+# --- in the page --------------------------------------------------------------------------------
+HAS_SAMPLES = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  const model = doc && doc.get_model_by_name('fake_samples');
+  return !!(model && model.data.x && model.data.x.length > 0);
+}"""
+# Hooks installed once a page has loaded; times are epoch ms (performance.timeOrigin + now), so a
+# window timed here in Python counts what happened in the page however late the page answers.
+HOOKS = """() => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__frames2d = [];  // each change of the generated samples' source: one frame from the server
+  const samples = Bokeh.documents[0].get_model_by_name('fake_samples');
+  samples.properties.data.change.connect(() => window.__frames2d.push([now(), Number(samples.data.x[0])]));
+  window.__charted = [];  // each batch of history rows reaching the charts: [time, its last step]
+  const history = Bokeh.documents[0].get_model_by_name('history');
+  const rows = () => { const s = history.data.step; if (s && s.length) window.__charted.push([now(), Number(s[s.length - 1])]); };
+  history.streaming.connect(rows);
+  history.properties.data.change.connect(rows);
+  window.__paints = [];  // each Bokeh plot painted on the canvas: [end, its name, ms]
+  try {
+    const PlotView = Bokeh.require("models/plots/plot").Plot.prototype.default_view;
+    if (!PlotView.prototype.__timed) {
+      const paint = PlotView.prototype._actual_paint;
+      PlotView.prototype._actual_paint = function (...args) {
+        const start = performance.now();
+        try { return paint.apply(this, args); } finally {
+          window.__paints.push([now(), this.model.name || this.model.id, performance.now() - start]); }
+      };
+      PlotView.prototype.__timed = true;
+    }
+  } catch (error) { window.__paints = null; }  // another BokehJS: no paint counts
+  window.__longtasks = [];  // the page's main thread busy >= 50 ms at a stretch: [start, duration]
+  new PerformanceObserver(list => { for (const e of list.getEntries())
+    window.__longtasks.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({entryTypes: ['longtask']});
+  window.__reacts = [];  // each Plotly redraw of the 3D view: [end, duration, first generated x]
+  if (window.Plotly && !window.Plotly.__timed) {
+    const react = window.Plotly.react;
+    window.Plotly.react = async function(gd, data, ...rest) {
+      const start = performance.now();
+      try { return await react.call(this, gd, data, ...rest); } finally {
+        const g = (data || []).find(t => t && t.name === 'generated');
+        window.__reacts.push([now(), performance.now() - start, g && g.x ? Number(g.x[0]) : null]);
+      }
+    };
+    window.__resizes = [];  // Plotly.Plots.resize calls (each redraws the WebGL scene): [time]
+    const resize = window.Plotly.Plots.resize;
+    window.Plotly.Plots.resize = function(...args) { window.__resizes.push(now()); return resize.apply(this, args); };
+    window.Plotly.__timed = true;
+  }
+  return !!(window.Plotly && window.Plotly.__timed);
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- server-side instruments ---------------------------------------------------------------------
+class Instruments:
+    """Patches (this process only) that note sessions, frames and when commands run."""
+
+    def __init__(self):
+        self.sessions: list[LabSession] = []
+        self.sent: list[tuple[float, dict]] = []  # (time.time(), payload) of "update" commands sent
+        self.executed: list[tuple[float, float, dict]] = []  # (start, end, payload) in the trainer thread
+        self.publishes = 0
+        self.frames_2d = 0  # PlaneView.update calls (Lab.tick drew a 2D frame)
+        self.frames_3d = 0  # VolumeView.update calls that pushed a new figure
+        self.tick_s: list[float] = []
+        self.drawn: dict[float, float] = {}  # first generated x of a frame the server drew -> time.time()
+        self.charted: dict[float, float] = {}  # last step of history rows the server sent to the charts -> time
+        self.events: list[tuple[str, float]] = []  # (what, time.time()): a page's way to its first frame
+        init, send, execute, publish = (LabSession.__init__, LabSession.send, LabSession._execute,
+                                        LabSession._publish)
+        plane_update, volume_update, tick = views2d.PlaneView.update, views3d.VolumeView.update, Lab.tick
+        lab_init, lab_start, add_rows = Lab.__init__, Lab._start, charts.Charts.add_rows
+        me = self
+
+        def new_add_rows(self, rows, arm=0):
+            if arm == 0 and rows and len(rows.get("step", ())):
+                me.charted[float(rows["step"][-1])] = time.time()
+            return add_rows(self, rows, arm)
+
+        def new_lab_init(self, *args, **kwargs):
+            me.events.append(("Lab() begins", time.time()))
+            lab_init(self, *args, **kwargs)
+            me.events.append(("Lab() built", time.time()))
+
+        def new_lab_start(self):
+            me.events.append(("page loaded: Lab._start", time.time()))
+            return lab_start(self)
+
+        def new_init(self, *args, **kwargs):
+            me.sessions.append(self)
+            init(self, *args, **kwargs)
+
+        def new_send(self, command, payload=None):
+            if command == "update":
+                me.sent.append((time.time(), payload))
+            send(self, command, payload)
+
+        def new_execute(self, command, payload):
+            me.events.append((f"trainer runs {command!r}", time.time()))
+            if command != "update":
+                return execute(self, command, payload)
+            start = time.time()
+            try:
+                return execute(self, command, payload)
+            finally:
+                me.executed.append((start, time.time(), payload))
+
+        def new_publish(self):
+            publish(self)
+            me.publishes += 1
+            me.events.append(("snapshot published", time.time()))
+
+        def new_plane_update(self, snapshot):
+            me.frames_2d += 1
+            me.events.append(("2D frame drawn (server)", time.time()))
+            me.drawn[float(snapshot.fixed_samples[0][0, 0])] = time.time()
+            return plane_update(self, snapshot)
+
+        def new_volume_update(self, snapshot, force=False):
+            drawn = volume_update(self, snapshot, force=force)
+            me.frames_3d += bool(drawn)
+            if drawn:
+                me.events.append(("3D frame drawn (server)", time.time()))
+                me.drawn[float(snapshot.fixed_samples[0][0, 0])] = time.time()
+            return drawn
+
+        def new_tick(self):
+            start = time.perf_counter()
+            try:
+                return tick(self)
+            finally:
+                me.tick_s.append(time.perf_counter() - start)
+
+        LabSession.__init__, LabSession.send, LabSession._execute = new_init, new_send, new_execute
+        LabSession._publish = new_publish
+        Lab.__init__, Lab._start, charts.Charts.add_rows = new_lab_init, new_lab_start, new_add_rows
+        views2d.PlaneView.update, views3d.VolumeView.update, Lab.tick = (new_plane_update, new_volume_update,
+                                                                         new_tick)
+
+    def live_session(self) -> LabSession:
+        alive = [s for s in self.sessions if s.alive and s.trainer is not None]
+        if not alive:
+            raise RuntimeError("no live LabSession")
+        return alive[-1]
+
+    def timeline(self, since: float) -> dict:
+        """Seconds from ``since`` to the first of each event after it."""
+        found: dict = {}
+        for what, when in self.events:
+            if when >= since and what not in found:
+                found[what] = when - since
+        return found
+
+    def counters(self) -> dict:
+        return {"publishes": self.publishes, "frames_2d": self.frames_2d, "frames_3d": self.frames_3d,
+                "ticks": len(self.tick_s)}
+
+
+# --- CPU use from /proc (Linux) ------------------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(path: str) -> float:
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_sample(threads: dict[str, threading.Thread]) -> dict:
+    """CPU seconds so far: this process, some of its threads, and its child processes (Chromium)."""
+    me = os.getpid()
+    sample = {"process": _cpu_of(f"/proc/{me}/stat"),
+              "browser": sum(_cpu_of(f"/proc/{pid}/stat") for pid in _descendants(me))}
+    for name, thread in threads.items():
+        if thread is not None and thread.native_id is not None:
+            sample[name] = _cpu_of(f"/proc/{me}/task/{thread.native_id}/stat")
+            try:  # schedstat: ns on a CPU, ns runnable but waiting for one, timeslices
+                waited = int(Path(f"/proc/{me}/task/{thread.native_id}/schedstat").read_text().split()[1])
+                sample[f"{name} waiting for a CPU"] = waited / 1e9
+            except (OSError, IndexError, ValueError):
+                pass
+    return sample
+
+
+def cpu_share(before: dict, after: dict, seconds: float) -> dict:
+    return {k: (after[k] - before.get(k, 0.0)) / seconds for k in after}
+
+
+# --- measurements --------------------------------------------------------------------------------
+def plain_rate(seconds: float) -> float:
+    """Steps/s of a plain Trainer of the app's default settings, one torch thread, this thread."""
+    torch.set_num_threads(1)
+    trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)), device="cpu")
+    trainer.train(20)
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        trainer.train(50)
+        steps += 50
+    return steps / (time.perf_counter() - start)
+
+
+def first_frame(context, url: str, inst: Instruments) -> tuple:
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    since, start = time.time(), time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=120_000)
+    parts = {"HTML response": time.perf_counter() - start}
+    page.wait_for_load_state("load", timeout=120_000)
+    parts["page 'load' event"] = time.perf_counter() - start
+    page.wait_for_function(HAS_SAMPLES, polling=20, timeout=120_000)
+    took = time.perf_counter() - start
+    parts.update(inst.timeline(since))
+    parts["samples in the browser"] = took
+    return page, took, dict(sorted(parts.items(), key=lambda kv: kv[1])), errors
+
+
+class Window:
+    """A counting window: the trainer's steps, server-side counters and CPU use over it."""
+
+    def __init__(self, inst: Instruments):
+        self.inst, self.session = inst, inst.live_session()
+        self.threads = {"trainer": self.session._thread, "server": SERVER_THREAD[0]}
+        self.cpu, self.counters, self.ticks = cpu_sample(self.threads), inst.counters(), len(inst.tick_s)
+        self.t, self.wall, self.epoch = self.session.trainer.t, time.perf_counter(), time.time()
+
+    def close(self) -> dict:
+        inst = self.inst
+        t, wall, cpu, counters = self.session.trainer.t, time.perf_counter(), cpu_sample(self.threads), inst.counters()
+        self.span, self.end = wall - self.wall, time.time()
+        return {"app_steps_per_s": (t - self.t) / self.span,
+                "server": {k: (counters[k] - self.counters[k]) / self.span for k in counters},
+                "cpu": cpu_share(self.cpu, cpu, self.span), "tick_ms": _spread(sorted(inst.tick_s[self.ticks:])),
+                "steps_per_frame": self.session.steps_per_frame}
+
+    def inside(self, epoch_ms: list[float]) -> list[float]:
+        return [t for t in epoch_ms if self.epoch * 1000 <= t <= self.end * 1000]
+
+    def busy(self, longtasks: list) -> float:
+        """Share of the window the page's main thread spent in long tasks (>= 50 ms each)."""
+        low, high = self.epoch * 1000, self.end * 1000
+        return sum(max(0.0, min(start + length, high) - max(start, low)) for start, length in longtasks) / (high - low)
+
+
+def count_2d(page, seconds: float, inst: Instruments) -> dict:
+    window = Window(inst)
+    time.sleep(seconds)
+    result = window.close()
+    frames, longtasks, charted, paints = page.evaluate(
+        "() => [window.__frames2d, window.__longtasks, window.__charted, window.__paints]")
+    frames = [f for f in frames if window.inside([f[0]])]
+    charted = [c for c in charted if window.inside([c[0]])]
+    times = [t for t, _ in frames]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    return {"fps": len(frames) / window.span, "page_busy": window.busy(longtasks),
+            "server_to_page_ms": _spread(sorted(lags(inst, frames))),
+            "charts_server_to_page_ms": _spread(sorted(lags(inst, charted, inst.charted))),
+            "gap_median_ms": statistics.median(gaps) if gaps else None, "gap_max_ms": max(gaps) if gaps else None,
+            **paint_counts(window, paints), **result}
+
+
+def paint_counts(window: "Window", paints) -> dict:
+    """Canvas paints of the 2D plane and of the charts per second, and the ms they took per second."""
+    if paints is None:
+        return {}
+    paints = [p for p in paints if window.inside([p[0]])]
+    plane = [ms for _, name, ms in paints if name == "plane"]
+    others = [ms for _, name, ms in paints if name != "plane"]
+    return {"plane_paints_per_s": len(plane) / window.span, "chart_paints_per_s": len(others) / window.span,
+            "paint_ms_per_s": {"plane": sum(plane) / window.span, "charts": sum(others) / window.span}}
+
+
+def switch_latency(page, inst: Instruments) -> dict:
+    label = page.get_by_text("Instance noise", exact=True).first
+    box = label.evaluate_handle("el => el.getRootNode().querySelector('input[type=checkbox]')").as_element()
+    # [input event created (its timeStamp), click handled], epoch ms: the gap is the page's input delay
+    box.evaluate("el => { window.__clicks = []; el.addEventListener('click', e => window.__clicks.push("
+                 "[performance.timeOrigin + e.timeStamp, performance.timeOrigin + performance.now()]), true); }")
+    from_python, from_browser, from_input, queued, lost = [], [], [], [], 0
+    for i in range(CLICKS):
+        done, sent = len(inst.executed), len(inst.sent)
+        # The pointer goes to the box and presses before the clock starts; the click is its release.
+        # (Playwright's click() walks the pointer there first, an input event at a time, each waiting
+        # for a busy page: it took seconds, none of them the app's.)
+        where = box.bounding_box()
+        page.mouse.move(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+        page.mouse.down()
+        issued = time.time()
+        page.mouse.up()
+        deadline = time.time() + 10
+        while len(inst.executed) <= done and time.time() < deadline:
+            time.sleep(0.002)
+        if len(inst.executed) <= done:  # a click lost (or later than 10 s): counted, not timed
+            lost += 1
+            continue
+        ran = inst.executed[done][0]
+        created, clicked = (t / 1000 for t in page.evaluate("() => window.__clicks[window.__clicks.length - 1]"))
+        from_python.append(1000 * (ran - issued))
+        from_input.append(1000 * (ran - created))
+        from_browser.append(1000 * (ran - clicked))
+        if len(inst.sent) > sent:
+            queued.append(1000 * (ran - inst.sent[sent][0]))
+        time.sleep(0.7 + 0.1 * i)  # land the next click at another point of the trainer's frame
+    if not from_python:
+        raise RuntimeError(f"none of {CLICKS} clicks on 'Instance noise' reached the trainer within 10 s")
+    return {"median_ms": statistics.median(from_python), "from_python_ms": from_python, "lost": lost,
+            "from_browser_click_ms": from_browser, "from_input_event_ms": from_input, "queued_in_session_ms": queued,
+            "median_from_browser_ms": statistics.median(from_browser),
+            "median_queued_ms": statistics.median(queued) if queued else None}
+
+
+def count_3d(page, seconds: float, inst: Instruments) -> dict:
+    switched, since = time.perf_counter(), time.time()
+    page.locator(f"select:has(option[value='{DATASET_3D}'])").first.select_option(DATASET_3D)
+    deadline = time.time() + 60  # wait on the server's side: a busy page answers late
+    while inst.frames_3d < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    served = time.perf_counter() - switched
+    time.sleep(1.0)  # past the new run's first, forced redraw
+    window = Window(inst)
+    time.sleep(seconds)
+    result = window.close()
+    reacts, longtasks, charted, resizes, paints = page.evaluate(
+        "() => [window.__reacts, window.__longtasks, window.__charted, window.__resizes || [], window.__paints]")
+    charted = [c for c in charted if window.inside([c[0]])]
+    shown = next((end / 1000 - since for end, _, x in reacts if x is not None), None)
+    reacts = [r for r in reacts if window.inside([r[0]])]
+    new = [r for r, before in zip(reacts, [[None, None, None]] + reacts[:-1]) if r[2] != before[2]]
+    return {"fps": len(new) / window.span, "redraws_per_s": len(reacts) / window.span,
+            "resizes_per_s": len(window.inside(resizes)) / window.span,
+            "redraw_ms": _spread(sorted(d / 1000 for _, d, _ in reacts)), "page_busy": window.busy(longtasks),
+            "server_to_page_ms": _spread(sorted(lags(inst, [(end, x) for end, _, x in new]))),
+            "charts_server_to_page_ms": _spread(sorted(lags(inst, charted, inst.charted))),
+            "switch_to_server_frames_s": served, "switch_to_plot_s": shown, "switch_timeline": inst.timeline(since),
+            **paint_counts(window, paints), **result}
+
+
+def lags(inst: Instruments, frames, sent: dict | None = None) -> list[float]:
+    """Seconds from the server drawing a frame to the page having it, matched by the first generated x
+    (or, with ``sent`` = inst.charted, from history rows sent to the charts, matched by their last step)."""
+    found = []
+    for when, x in frames:
+        key = None if x is None else float(x) if sent is not None else float(np.float32(x))
+        drawn = (inst.drawn if sent is None else sent).get(key) if key is not None else None
+        if drawn is not None:
+            found.append(when / 1000 - drawn)
+    return found
+
+
+def _spread(seconds: list[float]) -> dict:
+    """Median and largest of some durations, in ms."""
+    return {"median": 1000 * statistics.median(seconds), "max": 1000 * max(seconds)} if seconds else {}
+
+
+SERVER_THREAD: list = [None]
+
+
+def serve() -> tuple:
+    # A closed page leaves the server writing to a closed websocket: noise, not findings.
+    for name, level in (("asyncio", logging.CRITICAL), ("bokeh.server.views.ws", logging.ERROR),
+                        ("tornado.access", logging.ERROR)):
+        logging.getLogger(name).setLevel(level)
+    pn.extension("plotly", notifications=False)
+    port = free_port()
+    # Sessions without a connection are dropped after 5 s (Bokeh's default: 15 s, checked every 17 s),
+    # so a closed page's trainer stops soon; much shorter drops a page's session before its websocket opens.
+    server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
+                      show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],
+                      check_unused_sessions_milliseconds=200, unused_session_lifetime_milliseconds=5000)
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=5)
+            break
+        except urllib.error.HTTPError:  # the route is absent, but the server answers
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    SERVER_THREAD[0] = server  # the thread that runs the server's event loop (Lab.tick included)
+    return server, f"http://127.0.0.1:{port}/app"
+
+
+def wait_no_trainers(inst: Instruments, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while any(s.alive for s in inst.sessions) and time.time() < deadline:
+        time.sleep(0.1)
+
+
+def verdict(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    op, target = TARGETS[key]
+    return "yes" if (value <= target if op == "<=" else value >= target) else "**NO**"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each counting window")
+    parser.add_argument("--json", help="write the figures to this JSON file")
+    args = parser.parse_args()
+    if not os.path.exists(CHROMIUM):
+        sys.exit(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set GANLAB_CHROMIUM)")
+    began = time.perf_counter()
+    phases: dict[str, float] = {"imports (before the run)": began - IMPORTING}
+
+    def phase(name: str) -> None:  # how long each part of this run took (a slow run: which part)
+        phases[name] = time.perf_counter() - IMPORTING - sum(phases.values())
+
+    load = os.getloadavg()[0]
+    inst = Instruments()
+    plain_before = plain_rate(args.seconds / 2)
+    phase("plain trainer")
+    server, url = serve()
+    phase("server start")
+    results: dict = {"seconds": args.seconds, "load_average_1min_at_start": load, "plain_before": plain_before,
+                     "phases_s": phases}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            context = browser.new_context(viewport={"width": 1500, "height": 1100})
+            phase("Chromium start")
+            # Page 1: the first frame (cold), 2D frames, the switch's latency, 2D again later in the run.
+            page, cold, cold_parts, errors = first_frame(context, url, inst)
+            results["first_frame_cold_s"], results["first_frame_cold_parts"] = cold, cold_parts
+            if not page.evaluate(HOOKS):
+                print("warning: Plotly.react not found in the page; 3D redraws will not be counted")
+            time.sleep(1.0)
+            phase("first page")
+            results["2d"] = count_2d(page, args.seconds, inst)
+            phase("2D frames")
+            results["latency"] = switch_latency(page, inst)
+            phase("switch latency")
+            results["2d_later"] = count_2d(page, args.seconds / 2, inst)
+            results["2d_later"]["run_steps"] = inst.live_session().trainer.t
+            phase("2D frames later in the run")
+            page.close()
+            wait_no_trainers(inst)
+            phase("page closed, trainer ended")
+            results["plain_after"] = plain_rate(args.seconds / 2)
+            phase("plain trainer again")
+            # Page 2, fresh (its charts short, as page 1's were for the 2D figure): first frame (warm), 3D.
+            page, warm, warm_parts, more_errors = first_frame(context, url, inst)
+            results["first_frame_warm_s"], results["first_frame_warm_parts"] = warm, warm_parts
+            page.evaluate(HOOKS)
+            phase("later page")
+            results["3d"] = count_3d(page, args.seconds, inst)
+            phase("3D frames")
+            results["page_errors"] = errors + more_errors
+            page.close()
+            context.close()
+            browser.close()
+        wait_no_trainers(inst)
+    finally:
+        server.stop()
+        server.join(timeout=15)
+    phase("server stop")
+    plain = (results["plain_before"] + results["plain_after"]) / 2
+    results["plain_steps_per_s"] = plain
+    results["train_ratio"] = results["2d"]["app_steps_per_s"] / plain
+    results["total_s"] = time.perf_counter() - began
+    report(results)
+    if args.json:
+        save_json(args.json, results)
+
+
+def report(r: dict) -> None:
+    d2, d3, lat = r["2d"], r["3d"], r["latency"]
+    rows = [
+        ("a. First frame (goto -> generated samples in the browser), first page", f"{r['first_frame_cold_s']:.2f} s",
+         "<= 3 s", verdict("first_frame_s", r["first_frame_cold_s"])),
+        ("a. First frame, a later page", f"{r['first_frame_warm_s']:.2f} s", "<= 3 s",
+         verdict("first_frame_s", r["first_frame_warm_s"])),
+        ("b. 2D frames/s reaching the browser (generated-samples source changes)", f"{d2['fps']:.1f}/s", ">= 10/s",
+         verdict("fps_2d", d2["fps"])),
+        ("b. 2D plane painted/s in the browser (Bokeh canvas paints)",
+         f"{d2['plane_paints_per_s']:.1f}/s" if "plane_paints_per_s" in d2 else "n/a", ">= 10/s",
+         verdict("fps_2d", d2.get("plane_paints_per_s"))),
+        (f"c. 3D frames/s reaching the browser ({DATASET_3D}: redraws with new generated points)", f"{d3['fps']:.1f}/s",
+         ">= 5/s", verdict("fps_3d", d3["fps"])),
+        ("c. 3D Plotly redraws/s (Plotly.react calls finished)", f"{d3['redraws_per_s']:.1f}/s", ">= 5/s",
+         verdict("fps_3d", d3["redraws_per_s"])),
+        ("d. Training steps/s in the app (2D page open, playing)", f"{d2['app_steps_per_s']:.0f}/s", "", ""),
+        ("d. Training steps/s of a plain Trainer, same settings (no page)", f"{r['plain_steps_per_s']:.0f}/s "
+         f"({r['plain_before']:.0f} before, {r['plain_after']:.0f} after)", "", ""),
+        ("d. App / plain", f"{r['train_ratio']:.2f}", ">= 0.8", verdict("train_ratio", r["train_ratio"])),
+        (f"e. Instance-noise click (button released) -> trainer runs the update, median of {len(lat['from_python_ms'])}"
+         + (f" ({lat['lost']} clicks lost)" if lat["lost"] else ""), f"{lat['median_ms']:.0f} ms",
+         "<= 100 ms", verdict("latency_ms", lat["median_ms"])),
+    ]
+    print(f"\nApp speed, {r['seconds']:g} s windows, load average {r['load_average_1min_at_start']:.2f} at start, "
+          f"{r['total_s']:.0f} s in all\n")
+    print("| Figure | Measured | Target | Met |\n|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+    def fmt(values):
+        return ", ".join(f"{v:.0f}" for v in values)
+
+    print("\nWhere the time goes")
+    for name, parts in (("first page", r["first_frame_cold_parts"]), ("later page", r["first_frame_warm_parts"])):
+        print(f"- {name}, s from goto: " + ", ".join(f"{what} {t:.2f}" for what, t in parts.items()))
+    later = r["2d_later"]
+    for name, d in (("2D", d2), ("3D", d3)):
+        s, c = d["server"], d["cpu"]
+        print(f"- {name}: per second, trainer published {s['publishes']:.1f} snapshots, Lab.tick ran {s['ticks']:.1f} "
+              f"times and drew {s['frames_2d'] if name == '2D' else s['frames_3d']:.1f} frames; "
+              f"CPU (cores busy): trainer thread {c.get('trainer', 0):.2f} (and runnable but waiting for a core "
+              f"{c.get('trainer waiting for a CPU', 0):.2f}), server thread {c.get('server', 0):.2f}, "
+              f"whole Python process {c['process']:.2f}, Chromium {c['browser']:.2f}; "
+              f"training {d['app_steps_per_s']:.0f} steps/s; Lab.tick took {d['tick_ms'].get('median', 0):.0f} ms "
+              f"(median), {d['tick_ms'].get('max', 0):.0f} ms (max)")
+    shown = "never" if d3["switch_to_plot_s"] is None else f"{d3['switch_to_plot_s']:.1f} s"
+    print(f"- 3D: after the data switch the server drew 3D frames at {d3['switch_to_server_frames_s']:.1f} s, the page "
+          f"showed the first at {shown}; server side, s after the switch: "
+          + ", ".join(f"{what} {t:.2f}" for what, t in d3["switch_timeline"].items()))
+    print(f"- page main thread busy (long tasks) {100 * d2['page_busy']:.0f} % of the 2D window, "
+          f"{100 * d3['page_busy']:.0f} % of the 3D one; a Plotly.react call took "
+          f"{d3['redraw_ms'].get('median', 0):.0f} ms median, {d3['redraw_ms'].get('max', 0):.0f} ms max; "
+          f"Plotly.Plots.resize ran {d3['resizes_per_s']:.1f} times a second")
+    if d2["gap_median_ms"] is not None:
+        print(f"- 2D frame gaps in the browser: median {d2['gap_median_ms']:.0f} ms, max {d2['gap_max_ms']:.0f} ms "
+              f"({d2['steps_per_frame']} steps per frame)")
+    for name, d in (("2D", d2), ("3D", d3)):
+        if "paint_ms_per_s" in d:
+            print(f"- {name}: the page painted the charts {d['chart_paints_per_s']:.1f} times a second (all 11), "
+                  f"{d['paint_ms_per_s']['charts']:.0f} ms of each second, the plane "
+                  f"{d['paint_ms_per_s']['plane']:.0f} ms of each second")
+    print(f"- 2D again, {later['run_steps']} steps into the run: {later['fps']:.1f} frames/s, page main thread busy "
+          f"{100 * later['page_busy']:.0f} %, frames {later['server_to_page_ms'].get('median', 0):.0f} ms and chart rows "
+          f"{later['charts_server_to_page_ms'].get('median', 0):.0f} ms old when the page had them (median)")
+    for name, d in (("2D", d2), ("3D", d3)):
+        lag = d["server_to_page_ms"]
+        if lag:
+            print(f"- {name}: from the server drawing a frame to the page having it (3D: redrawn): median "
+                  f"{lag['median']:.0f} ms, max {lag['max']:.0f} ms")
+        lag = d["charts_server_to_page_ms"]
+        if lag:
+            print(f"- {name}: from the server sending history rows to the charts having them: median "
+                  f"{lag['median']:.0f} ms, max {lag['max']:.0f} ms")
+    print(f"- switch latency, ms: from the click issued in Python {fmt(lat['from_python_ms'])}; from the input event's "
+          f"creation in the browser {fmt(lat['from_input_event_ms'])}; from the page's click handler "
+          f"{fmt(lat['from_browser_click_ms'])}; waiting in the session's queue {fmt(lat['queued_in_session_ms'])}")
+    print("- this run, s: " + ", ".join(f"{name} {t:.1f}" for name, t in r["phases_s"].items()))
+    if r["page_errors"]:
+        print(f"- page errors: {r['page_errors']}")
+
+
+if __name__ == "__main__":
+    main()
