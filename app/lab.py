@@ -21,6 +21,7 @@ from .views3d import VolumeView, link_controls
 
 TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
+CHART_PERIOD_S = 0.3  # charts take new points this often: each update repaints all eleven in the page
 
 
 class Lab(pn.viewable.Viewer):
@@ -52,6 +53,8 @@ class Lab(pn.viewable.Viewer):
                    pn.Column("### Now", self.numbers, width=300)),
             "### Training curves and metrics", self.chart_area, sizing_mode="stretch_width")
         self._run = None
+        self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
+        self._charts_due = 0.0
         self._dataset_run = None
         self._rate = (time.monotonic(), 0)
         self._steps_per_s = 0.0
@@ -123,6 +126,9 @@ class Lab(pn.viewable.Viewer):
             volume.flush()  # a 3D frame held back by the redraw budget
         update = self.session.poll()
         if update is None:
+            if self._chart_rows:
+                with pn.io.hold():
+                    self._update_charts()  # rows of a paused run must still reach the charts
             return
         with pn.io.hold():
             self.controls.show_playing(update.playing)
@@ -132,6 +138,7 @@ class Lab(pn.viewable.Viewer):
                 self.chart_area.objects = [self.charts.panel]
             if update.run != self._run:
                 self._run = update.run
+                self._chart_rows = {}
                 self.charts.clear()
                 self.diverged.visible = False
             if update.settings:
@@ -150,8 +157,19 @@ class Lab(pn.viewable.Viewer):
             for index, arm in enumerate(update.arms):
                 if arm.plan is not None:
                     self.charts.set_plan(arm.plan, index)
-                self.charts.add_rows(arm.rows, index)
                 self.charts.add_metrics(arm.metrics, index)
+                if arm.rows:
+                    self._chart_rows.setdefault(index, []).append(arm.rows)
+            self._update_charts()
+
+    def _update_charts(self) -> None:
+        """Hand the charts the rows gathered since their last update, if it is time."""
+        if not self._chart_rows or time.monotonic() < self._charts_due:
+            return
+        self._charts_due = time.monotonic() + CHART_PERIOD_S
+        for index, chunks in self._chart_rows.items():
+            self.charts.add_rows({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}, index)
+        self._chart_rows = {}
 
     def _draw(self, update, snapshots) -> None:
         dim = snapshots[0].dim
