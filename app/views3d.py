@@ -109,8 +109,8 @@ def link_controls(views) -> None:
 class VolumeView:
     def __init__(self, height: int = 560, title: str = ""):
         # hovermode off: Plotly's hover picking (readPixels) cost ~15 % of a headless page's time.
-        self.figure = {"data": [], "layout": {"hovermode": False, 
-            "uirevision": "keep-camera", "height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        self.figure = {"data": [], "layout": {
+            "hovermode": False, "uirevision": "keep-camera", "height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
             "title": {"text": title or "3D: real, generated, D", "font": {"size": 13}},
             "legend": {"x": 0, "y": 1},
             "scene": {"aspectmode": "cube"}}}
