@@ -21,6 +21,7 @@ from .views3d import VolumeView, link_controls
 
 TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
+FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 CHART_PERIOD_S = 0.3  # charts take new points this often: each update repaints all eleven in the page
 
 
@@ -60,12 +61,21 @@ class Lab(pn.viewable.Viewer):
         self._steps_per_s = 0.0
         self._callback = None
         if served:
-            # Served: start drawing once the page has loaded. Changes streamed while the browser
+            # The first frame goes out with the document itself (it is ready within ~0.3 s): the
+            # page shows samples and D as soon as it renders, not a second after it has loaded.
+            self._draw_first_frame(timeout=FIRST_FRAME_WAIT_S)
+            # Then drawing starts once the page has loaded. Changes streamed while the browser
             # was still fetching the document were lost (a gap in the charts).
             pn.state.onload(self._start)
             pn.state.on_session_destroyed(lambda context: self.stop(wait=False))
         else:
             self._start()
+
+    def _draw_first_frame(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._dataset_run is None and time.monotonic() < deadline:
+            self.tick()
+            time.sleep(0.02)
 
     def _make_views(self, names: list[str]) -> None:
         """Views and charts for these runs (one, or a lesson's variants side by side)."""
