@@ -178,3 +178,14 @@ def test_cube_frames_are_drawn_as_edges_and_the_slice_point_reaches_the_trainer(
         return slices is not None and all(np.isclose(np.asarray(slices[axis], dtype=float), value).any()
                                           for axis, value in zip("xyz", (0.3, -0.2, 0.1)))
     tick_until(lab, slices_through_point, timeout=30)
+
+
+def test_first_frame_is_drawn_before_the_page_is_served():
+    lab = Lab(play=False)  # what a served page does while its document is being built
+    try:
+        lab._draw_first_frame(timeout=20)
+        assert len(lab.plane.sources["fake_samples"].data["x"]) == 1000
+        assert lab.plane.sources["d_image"].data["image"][0].shape == (64, 64)
+        assert not lab.session.playing  # drawing is not training: play starts when the page has loaded
+    finally:
+        lab.stop()
