@@ -130,7 +130,7 @@ class Controls:
         step.on_click(lambda e: session.step_full())
         self.reset_button = _make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
         self.reset_button.on_click(lambda e: session.reset())
-        self.speed = _make(pn.widgets.IntSlider, name="Training steps per frame (at most; a frame trains ≤ 80 ms)", start=1, end=100,
+        self.speed = _make(pn.widgets.IntSlider, name="Steps per frame (at most)", start=1, end=100,
                                           value=session.steps_per_frame, sizing_mode="stretch_width")
         self.speed.param.watch(self._set_speed, "value_throttled")
 

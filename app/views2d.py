@@ -76,7 +76,9 @@ class PlaneView:
         legend.label_text_font_size = "9pt"
         self.figure = fig
         shown = [label for label in LAYERS if label not in OFF_AT_START]
-        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True)
+        # As wide as the plot, wrapping onto a second line rather than over the numbers beside it.
+        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
+                                               stylesheets=[".bk-input-group { flex-wrap: wrap; }"])
         self.layers.param.watch(self._show_layers, "value")
         self.renderers["grad_image"].visible = False
         self._on_options = None
