@@ -22,6 +22,7 @@ from .views3d import VolumeView, link_controls
 TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
+NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
 CHART_PERIOD_S = 0.3  # charts take new points this often: each update repaints all eleven in the page
 
 
@@ -56,6 +57,7 @@ class Lab(pn.viewable.Viewer):
         self._run = None
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
         self._charts_due = 0.0
+        self._numbers_due = 0.0
         self._dataset_run = None
         self._rate = (time.monotonic(), 0)
         self._steps_per_s = 0.0
@@ -200,7 +202,11 @@ class Lab(pn.viewable.Viewer):
                 who = f"Run {name.name!r}" if name.name else "The run"
                 self.diverged_text.object = f"{who} diverged at step {int(snapshot.diverged_at[0])}."
                 self.diverged.visible = True
-        self.numbers.object = self._numbers(update, snapshots)
+        # The numbers' table re-lays out the page (and repaints every chart) when its text changes:
+        # a few times a second is plenty to read it.
+        if time.monotonic() >= self._numbers_due or not update.playing:
+            self._numbers_due = time.monotonic() + NUMBERS_PERIOD_S
+            self.numbers.object = self._numbers(update, snapshots)
 
     def _numbers(self, update, snapshots) -> str:
         """A table of the current numbers: one column per run."""

@@ -135,8 +135,10 @@ class PlaneView:
                     high = low + 1e-9
                 self.mapper.update(low=low, high=high)
                 level, label = float(np.median(grid)), "critic median"
-            self.note.object = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
-                                f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
+            note = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
+                    f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
+            if note != self.note.object:  # a text change re-lays out the page: only when it differs
+                self.note.object = note
             self.sources["d_contour"].data = contour_lines(xs, ys, grid, level)
         if snapshot.d_grad_grid is not None:
             norms = snapshot.d_grad_grid[0]
