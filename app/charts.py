@@ -47,6 +47,17 @@ CHARTS = [
 ]
 
 
+def run_letter(index: int) -> str:
+    """Runs side by side are A, B, C..."""
+    return chr(ord("A") + index)
+
+
+def model_suffix(index: int) -> str:
+    """Bokeh model names must be unique in a page: the first run's keep their plain names (the
+    tests look them up), the others get "_b", "_c"..."""
+    return f"_{run_letter(index).lower()}" if index else ""
+
+
 class Charts:
     """The charts of one run, or of runs side by side (``arms``): then each run has its own
     sources and colour, and a chart's second series is dashed."""
@@ -54,7 +65,7 @@ class Charts:
     def __init__(self, arms: list[str] | None = None):
         self.arms = list(arms or [""])
         several = len(self.arms) > 1
-        suffixes = [""] + [f"_{chr(ord('b') + i)}" for i in range(len(self.arms) - 1)]  # unique model names
+        suffixes = [model_suffix(i) for i in range(len(self.arms))]
         self.histories = [ColumnDataSource({"step": [], **{name: [] for name in SCALARS}}, name="history" + x)
                           for x in suffixes]
         self.metric_sources = [ColumnDataSource({name: [] for name in METRIC_FIELDS}, name="metrics" + x)

@@ -13,7 +13,7 @@ import numpy as np
 import panel as pn
 import param
 
-from .charts import Charts
+from .charts import Charts, model_suffix, run_letter
 from .controls import Controls, make
 from .session import DEFAULT_PRESET, LabSession, preset_settings
 from .views2d import PlaneView
@@ -84,8 +84,8 @@ class Lab(pn.viewable.Viewer):
         self._arm_names = names
         several = len(names) > 1
         size = {1: 600, 2: 430}.get(len(names), 340)
-        letters = [chr(ord("A") + i) for i in range(len(names))]
-        suffixes = [""] + [f"_{chr(ord('b') + i)}" for i in range(len(names) - 1)]
+        letters = [run_letter(i) for i in range(len(names))]
+        suffixes = [model_suffix(i) for i in range(len(names))]
         self.planes = [PlaneView(size=size, title=f"{letter}: {name}" if several else "", suffix=suffix)
                        for letter, name, suffix in zip(letters, names, suffixes)]
         self.volumes = [VolumeView(title=f"{letter}: {name}" if several else "")
@@ -217,7 +217,7 @@ class Lab(pn.viewable.Viewer):
             self._steps_per_s = max(0.0, (step - before) / (now - then))
             self._rate = (now, step)
         names = [arm.name for arm in update.arms]
-        header = "| | " + " | ".join(f"**{chr(ord('A') + i)}**: {n}" if n else "" for i, n in enumerate(names))
+        header = "| | " + " | ".join(f"**{run_letter(i)}**: {n}" if n else "" for i, n in enumerate(names))
         lines = [header + " |", "|---" * (len(names) + 1) + "|",
                  f"| Data | `{update.info.get('name')}` ({first.dim}D) |" + " |" * (len(names) - 1),
                  f"| Step | **{step}** ({'playing' if update.playing else 'paused'}, {self._steps_per_s:.0f}/s"

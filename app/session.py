@@ -34,16 +34,14 @@ FRAME_BUDGET_S = 0.08  # training time per drawn frame at most: >= 10 frames/s w
 
 def preset_settings(name: str) -> dict:
     """All settings of a preset (a lesson with variants: its last variant)."""
-    preset = PRESETS[name]
-    variant = list(preset.variants)[-1] if preset.variants else None
-    return settings_of(preset.experiment(variant=variant))
+    return list(preset_arms(name).values())[-1]
 
 
 def preset_arms(name: str) -> dict[str, dict]:
     """The runs a preset puts side by side: a lesson's variants (A/B from one seed), else one run."""
     preset = PRESETS[name]
     if not preset.variants:
-        return {"": preset_settings(name)}
+        return {"": settings_of(preset.experiment())}
     return {variant: settings_of(preset.experiment(variant=variant)) for variant in preset.variants}
 
 

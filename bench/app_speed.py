@@ -39,14 +39,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
-import socket
 import statistics
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 IMPORTING = time.perf_counter()
@@ -55,20 +51,17 @@ if str(ROOT) not in sys.path:  # the lab's modules are the package `app`, at the
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import panel as pn  # noqa: E402
 import torch  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from app import charts, views2d, views3d  # noqa: E402
 from app.lab import Lab  # noqa: E402
+from app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
 from app.session import DEFAULT_PRESET, LabSession, preset_settings  # noqa: E402
 from gan_core.config import make_experiment  # noqa: E402
 from gan_core.files import save_json  # noqa: E402
 from gan_core.trainer import Trainer  # noqa: E402
 
-CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DATASET_3D = "gauss3d5"
 CLICKS = 6
 
@@ -126,12 +119,6 @@ HOOKS = """() => {
   }
   return !!(window.Plotly && window.Plotly.__timed);
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- server-side instruments ---------------------------------------------------------------------
@@ -462,26 +449,9 @@ def serve() -> tuple:
     for name, level in (("asyncio", logging.CRITICAL), ("bokeh.server.views.ws", logging.ERROR),
                         ("tornado.access", logging.ERROR)):
         logging.getLogger(name).setLevel(level)
-    pn.extension("plotly", notifications=False)
-    port = free_port()
-    # Sessions without a connection are dropped after 5 s (Bokeh's default: 15 s, checked every 17 s),
-    # so a closed page's trainer stops soon; much shorter drops a page's session before its websocket opens.
-    server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
-                      show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],
-                      check_unused_sessions_milliseconds=200, unused_session_lifetime_milliseconds=5000)
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=5)
-            break
-        except urllib.error.HTTPError:  # the route is absent, but the server answers
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
+    server, url = serve_in_process(session_lifetime_ms=5000)  # a closed page's trainer ends within ~5 s
     SERVER_THREAD[0] = server  # the thread that runs the server's event loop (Lab.tick included)
-    return server, f"http://127.0.0.1:{port}/app"
+    return server, url
 
 
 def wait_no_trainers(inst: Instruments, timeout: float = 30) -> None:

@@ -365,13 +365,7 @@ class Trainer:
     def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None):
         """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
         gradient there, and the loss. One backward through D (to its inputs only)."""
-        psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(x.detach(), labels))
-        # Each psi_i depends on x_i alone (no batch norm in D), so backprop of ones gives every
-        # example's input gradient in one pass.
-        _, input_grad = backward(self.d_spec, self._d_plain, saved, torch.ones_like(psi), need_params=False,
-                                 need_input=True)
-        psi_grad = input_grad[..., :x.shape[-1]]
-        psi = psi.squeeze(-1)
+        psi, psi_grad = self._psi_and_input_gradient(self._d_plain, x.detach(), labels)
         loss = g_loss_per_sample(self.shared.objective, psi).mean(-1)
         loss_grad_psi = g_loss_gradient(self.shared.objective, psi)
         return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss
@@ -381,20 +375,29 @@ class Trainer:
         """What the app draws of D at points x (K, P, d) in box units: D (a probability or the critic's
         value) and, if asked, its gradient w.r.t. x in box units. A few runs at a time, so that a
         batch of many runs never holds (K, P, width) activations for a whole grid at once."""
-        inputs = self._with_labels(x, labels)
         chunk = max(1, SNAPSHOT_ROWS // x.shape[1])
         values, grads = [], []
         for start in range(0, self.runs, chunk):
             params = [p[start:start + chunk] for p in self._d_plain]
-            psi, saved = forward_saving(self.d_spec, params, inputs[start:start + chunk])
-            value = d_value(self.shared.objective, psi.squeeze(-1))
+            part = slice(start, start + chunk)
+            if not with_grad:
+                psi = forward_saving(self.d_spec, params, self._with_labels(x[part], _part(labels, part)))[0]
+                values.append(d_value(self.shared.objective, psi.squeeze(-1)))
+                continue
+            psi, psi_grad = self._psi_and_input_gradient(params, x[part], _part(labels, part))
+            value = d_value(self.shared.objective, psi)
+            slope = value * (1 - value) if self.shared.objective in PROBABILISTIC else torch.ones_like(value)
             values.append(value)
-            if with_grad:
-                _, input_grad = backward(self.d_spec, params, saved, torch.ones_like(psi), need_params=False,
-                                         need_input=True)
-                slope = value * (1 - value) if self.shared.objective in PROBABILISTIC else torch.ones_like(value)
-                grads.append(slope.unsqueeze(-1) * input_grad[..., :x.shape[-1]])
+            grads.append(slope.unsqueeze(-1) * psi_grad)
         return torch.cat(values), (torch.cat(grads) if with_grad else None)
+
+    def _psi_and_input_gradient(self, params: list[torch.Tensor], x: torch.Tensor, labels: torch.Tensor | None):
+        """D's psi at x (K, B, d) and each example's gradient of psi w.r.t. its x. Each psi_i depends on
+        x_i alone (no batch norm in D), so one backward pass of ones gives them all."""
+        psi, saved = forward_saving(self.d_spec, params, self._with_labels(x, labels))
+        _, input_grad = backward(self.d_spec, params, saved, torch.ones_like(psi), need_params=False,
+                                 need_input=True)
+        return psi.squeeze(-1), input_grad[..., :x.shape[-1]]
 
     def g_step(self) -> None:
         """One generator update of every run (frozen runs compute but do not apply it)."""
@@ -553,3 +556,7 @@ def _layer_leaves(views: list[torch.Tensor]) -> list[torch.Tensor]:
 def _flat(layer_grads) -> torch.Tensor:
     """Layer gradients (K, ...) back in the flat (K, P) layout."""
     return torch.cat([g.flatten(1) for g in layer_grads], 1)
+
+
+def _part(labels: torch.Tensor | None, runs: slice) -> torch.Tensor | None:
+    return None if labels is None else labels[runs]

@@ -1,8 +1,6 @@
 """Shared fixtures: the system Chromium for Playwright, and the served app."""
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,10 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# Without these flags Chromium keeps dialling Google services that this closed network refuses.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root there
+    sys.path.insert(0, str(ROOT))
+
+from app.local_server import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,12 +30,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,9 @@ Each tab trains on its own "lab-trainer" thread; on this two-core machine two of
 server and Chromium share the cores, so the waits are generous, but a thread that never ends
 (Lab.stop not called, or the session's loop not stopping) fails the test."""
 
-import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,9 +23,7 @@ ROOT = str(Path(__file__).resolve().parents[1])
 if ROOT not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
     sys.path.insert(0, ROOT)
 
-import panel as pn  # noqa: E402
-
-from app.lab import Lab  # noqa: E402
+from app.local_server import serve_in_process  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -48,12 +43,6 @@ HISTORY_LENGTH = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def trainer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == THREAD and t.is_alive()]
 
@@ -61,23 +50,7 @@ def trainer_threads() -> list[threading.Thread]:
 @pytest.fixture
 def app_in_process():
     """The lab served by a Panel server on a thread of this process; yields its URL."""
-    pn.extension("plotly", notifications=False)
-    port = _free_port()
-    server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
-                      show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],
-                      check_unused_sessions_milliseconds=200, unused_session_lifetime_milliseconds=LIFETIME_MS)
-    url = f"http://127.0.0.1:{port}/app"
-
-    def up():
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=5)
-        except urllib.error.HTTPError:  # served, the route just does not exist: the server is up
-            return True
-        except OSError:
-            return False
-        return True
-
-    wait_until(up, timeout=60, what="in-process server up", every=0.2)
+    server, url = serve_in_process(session_lifetime_ms=LIFETIME_MS)
     yield url
     server.stop()
     server.join(timeout=15)
