@@ -331,12 +331,12 @@ class LabSession:
                 options.update(slice_point=None, volume=False)
             snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
                                         gp_points=bool(trainer.shared.gradient_penalty), **options)
-            history = trainer.history()
             rows_sent, metrics_sent = self._sent[index]
-            rows = {key: values[0, rows_sent:].copy() for key, values in history.items() if key != "step"}
-            rows["step"] = history["step"][rows_sent:].copy()
+            history = trainer.history(rows_sent)  # the new rows only
+            rows = {key: values[0].copy() for key, values in history.items() if key != "step"}
+            rows["step"] = history["step"]
             metrics = [(step, results[0]) for step, results in trainer.metrics_log[metrics_sent:]]
-            self._sent[index] = (len(history["step"]), len(trainer.metrics_log))
+            self._sent[index] = (rows_sent + len(history["step"]), len(trainer.metrics_log))
             if not snapshot.alive[0] and self._playing:
                 self._playing = False
                 who = f"Run {name!r}" if name else "The run"

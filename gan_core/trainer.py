@@ -481,14 +481,23 @@ class Trainer:
         self.metrics_log.append((self.t, results))
         return results
 
-    def history(self) -> dict[str, np.ndarray]:
-        """Per-step scalars: name -> (K, steps) array, plus 'step'."""
+    def history(self, start: int = 0) -> dict[str, np.ndarray]:
+        """Per-step scalars from the ``start``-th step on (all by default): name -> (K, steps - start)
+        array, plus 'step'. Only those rows are copied: the app asks for the new ones every frame."""
         if self._rows:
             self._history.append(torch.stack(self._rows, 1).cpu().numpy())
             self._rows = []
-        table = np.concatenate(self._history, 1) if self._history else np.zeros((self.runs, 0, len(SCALARS)))
+            if len(self._history) > 64:  # one chunk per call otherwise: keep the walk below short
+                self._history = [np.concatenate(self._history, 1)]
+        parts, offset = [], 0
+        for chunk in self._history:
+            end = offset + chunk.shape[1]
+            if end > start:
+                parts.append(chunk[:, max(0, start - offset):])
+            offset = end
+        table = np.concatenate(parts, 1) if parts else np.zeros((self.runs, 0, len(SCALARS)), np.float32)
         result = {name: table[:, :, i] for i, name in enumerate(SCALARS)}
-        result["step"] = np.arange(1, table.shape[1] + 1)
+        result["step"] = np.arange(start + 1, start + 1 + table.shape[1])
         return result
 
     def status(self) -> dict:

@@ -402,3 +402,17 @@ def test_planned_schedules_match_the_closed_forms_and_the_steps_taken():
     trainer.train(30)
     taken = trainer.history()["beta"][0]  # what steps 0..29 used
     np.testing.assert_allclose(taken, [expected_beta[list(steps).index(t)] for t in range(30)], rtol=1e-5)
+
+
+def test_history_from_a_step_on_is_the_tail_of_the_whole_history():
+    trainer = Trainer([tiny(seed=0), tiny(seed=1)])
+    for _ in range(70):  # more calls than chunks kept before they are merged
+        trainer.step()
+        trainer.history(trainer.t)
+    whole = trainer.history()
+    assert whole["step"].tolist() == list(range(1, 71))
+    for start in (0, 1, 33, 69, 70):
+        tail = trainer.history(start)
+        assert tail["step"].tolist() == list(range(start + 1, 71))
+        for name in ("d_loss", "g_loss", "beta"):
+            np.testing.assert_array_equal(tail[name], whole[name][:, start:])
