@@ -64,7 +64,7 @@ def test_chart_grows(lab):
 
 def test_instance_noise_switch_reaches_trainer(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history") > 40, timeout=60, what="some training")  # a point per 0.3 s
+    wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history") > 20, timeout=60, what="some training")  # a point per 0.6 s
     lab.screenshot(path=str(SHOTS / "lab-2d.png"))
     assert value(lab, "history", "sigma", -1) == 0
     # Panel widgets live in shadow DOM: the checkbox is the label's sibling in its shadow root.
