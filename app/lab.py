@@ -57,7 +57,11 @@ class Lab(pn.viewable.Viewer):
         self.loading_3d = pn.pane.Markdown("Loading the 3D view…", sizing_mode="stretch_width")
         self._waiting_3d = None  # (update, snapshots) that arrived before Plotly: drawn when it is there
         self.plotly.param.watch(self._plotly_arrived, "ready")
-        self.chart_area = pn.Column(self.charts.panel, sizing_mode="stretch_width")
+        # Served, the eleven charts join the page once it has loaded: building their views took
+        # about half of BokehJS's time before the first frame could show (bench/app_speed.py).
+        self.chart_area = pn.Column(sizing_mode="stretch_width")
+        if not served:
+            self.chart_area.objects = [self.charts.panel]
         self.main = pn.Column(
             self.message, self.diverged,
             pn.Row(self.view,
@@ -120,6 +124,8 @@ class Lab(pn.viewable.Viewer):
             self.view.objects = [pn.Row(*panels)]
 
     def _start(self) -> None:
+        if not self.chart_area.objects:
+            self.chart_area.objects = [self.charts.panel]
         if self._callback is None:
             if self.play:
                 self.session.play()

@@ -74,6 +74,11 @@ HAS_SAMPLES = """() => {
   const model = doc && doc.get_model_by_name('fake_samples');
   return !!(model && model.data.x && model.data.x.length > 0);
 }"""
+# The charts join a served page once it has loaded (app/lab.py): hooks wait for them.
+HAS_CHARTS = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  return !!(doc && doc.get_model_by_name('history'));
+}"""
 # Hooks installed once a page has loaded; times are epoch ms (performance.timeOrigin + now), so a
 # window timed here in Python counts what happened in the page however late the page answers.
 HOOKS = """() => {
@@ -496,6 +501,7 @@ def main():
             # Page 1: the first frame (cold), 2D frames, the switch's latency, 2D again later in the run.
             page, cold, cold_parts, errors = first_frame(context, url, inst)
             results["first_frame_cold_s"], results["first_frame_cold_parts"] = cold, cold_parts
+            page.wait_for_function(HAS_CHARTS, timeout=30_000)
             if not page.evaluate(HOOKS):
                 print("warning: Plotly.react not found in the page; 3D redraws will not be counted")
             time.sleep(1.0)
@@ -515,6 +521,7 @@ def main():
             # Page 2, fresh (its charts short, as page 1's were for the 2D figure): first frame (warm), 3D.
             page, warm, warm_parts, more_errors = first_frame(context, url, inst)
             results["first_frame_warm_s"], results["first_frame_warm_parts"] = warm, warm_parts
+            page.wait_for_function(HAS_CHARTS, timeout=30_000)
             page.evaluate(HOOKS)
             phase("later page")
             results["3d"] = count_3d(page, args.seconds, inst)
