@@ -146,14 +146,16 @@ def test_bad_dataset_parameters_are_explained_and_not_sent(lab, text, expected):
 
 
 def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
-    lab.session.load({**preset_settings("beta-gan"), **SMALL})
+    settings = preset_settings("beta-gan")
+    lab.session.load({**settings, **SMALL})
     lab.session.play()
     tick_until(lab, lambda: len(lab.charts.plan.data["step"]) > 0 and len(lab.charts.history.data["step"]) > 5)
     plan = lab.charts.plan.data
     # beta rises geometrically to its end value; the data phase (inf) is left undrawn.
     finite = np.asarray(plan["beta"])[np.isfinite(plan["beta"])]
     assert finite.max() == pytest.approx(10.0, rel=1e-5) and finite.min() == pytest.approx(0.1, rel=1e-5)
-    assert plan["step"][-1] > 11_250  # the plan reaches past the switch to the data
+    switch = settings["beta_uniform_steps"] + (settings["beta_levels"] + 1) * settings["beta_steps_per_level"]
+    assert plan["step"][-1] > switch  # the plan reaches past the switch to the data
     beta_now = next(span for span in lab.charts.now_lines if span.name == "chart_beta_now")
     assert beta_now.location == lab.charts.history.data["step"][-1] > 0
 
