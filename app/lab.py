@@ -15,7 +15,7 @@ import param
 
 from .charts import Charts, model_suffix, run_letter
 from .controls import Controls, make
-from .plotly_loader import PlotlyLoader, plotly_ready_now
+from .plotly_loader import PlotlyLoader
 from .session import DEFAULT_PRESET, LabSession, preset_settings
 from .views2d import PlaneView
 from .views3d import VolumeView, link_controls
@@ -53,7 +53,7 @@ class Lab(pn.viewable.Viewer):
         self.diverged_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         self.diverged = pn.Column(self.diverged_text, reset, visible=False, sizing_mode="stretch_width")
         self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane(s) or the volume(s)
-        self.plotly = PlotlyLoader()  # the 3D view's library, fetched once the page is up
+        self.plotly = PlotlyLoader(served)  # the 3D view's library, fetched once the page is up
         self.loading_3d = pn.pane.Markdown("Loading the 3D view…", sizing_mode="stretch_width")
         self._waiting_3d = None  # (update, snapshots) that arrived before Plotly: drawn when it is there
         self.plotly.param.watch(self._plotly_arrived, "ready")
@@ -203,7 +203,7 @@ class Lab(pn.viewable.Viewer):
     def _draw(self, update, snapshots) -> None:
         dim = self._dataset_dim = snapshots[0].dim
         views = self.volumes if dim == 3 else self.planes
-        if dim == 3 and not (plotly_ready_now() or self.plotly.ready):
+        if dim == 3 and not self.plotly.ready:
             self._waiting_3d = (update, snapshots)
             if self.view.objects != [self.loading_3d]:
                 self.view.objects = [self.loading_3d]

@@ -9,7 +9,6 @@ loader reports it ready. In a notebook nothing is deferred: the loader finds Plo
 
 from __future__ import annotations
 
-import panel as pn
 import param
 from panel.models.plotly import PlotlyPlot
 from panel.reactive import ReactiveHTML
@@ -55,11 +54,8 @@ class PlotlyLoader(ReactiveHTML):
       tag.addEventListener('load', () => { data.ready = true })
     """}
 
-    def __init__(self, **params):
-        params.setdefault("src", deferred_src())
-        super().__init__(width=0, height=0, margin=0, **params)
-
-
-def plotly_ready_now() -> bool:
-    """Outside a served page (a notebook, a test without a browser) nothing waits for the loader."""
-    return not deferred_src() or pn.state.curdoc is None or pn.state.curdoc.session_context is None
+    def __init__(self, served: bool, **params):
+        """``served``: in a page of a server that defers Plotly; elsewhere (a notebook, a test
+        without a browser) Plotly is there already and nothing waits."""
+        src = deferred_src() if served else ""
+        super().__init__(src=src, ready=not src, width=0, height=0, margin=0, **params)

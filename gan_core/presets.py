@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datasets import ParameterError
 
 from .config import Experiment, coerce, make_experiment
+from .schedules import beta_schedule_length
 
 SEED_000 = "Ramakers, Kollmann, Harmeling: Stabilizing GANs using Langevin dynamics (seed 000)"
 SEED_001 = "Aly, El Sheikh: Stable training for GANs (seed 001)"
@@ -28,14 +29,15 @@ TOY_NETS = dict(latent_dim=3, g_width=128, g_depth=2, g_activation="relu", d_wid
                 d_activation="tanh", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=256)
 # 1,200 steps on the uniform box, 21 levels beta_k = 0.1 * 100^(k/20) of 420 steps, then 3,300 on the
 # data with both learning rates decayed linearly to 10 % (13,320 steps: about a minute for one run on
-# this project's 2-core CPU, 59-74 s measured as the machine drifted). Without the final decay the outer/inner cube split missed 40/60 in 2 of
-# 10 seeds (results/RESULTS.md).
+# this project's 2-core CPU, 59-74 s measured as the machine drifted). Without the final decay the
+# outer/inner cube split missed 40/60 in 2 of 10 seeds (results/RESULTS.md).
 BETA_ON_DATA_STEPS = 3300
 BETA_SCHEDULE = dict(beta_annealing=True, beta_uniform_steps=1200, beta_start=0.1, beta_end=10.0,
                      beta_levels=20, beta_steps_per_level=420)
-BETA_STEPS = BETA_SCHEDULE["beta_uniform_steps"] + 21 * BETA_SCHEDULE["beta_steps_per_level"] + BETA_ON_DATA_STEPS
-BETA_FINAL_DECAY = dict(lr_final_fraction=0.1, lr_decay_start=BETA_STEPS - BETA_ON_DATA_STEPS,
-                        lr_decay_steps=BETA_ON_DATA_STEPS)
+BETA_ON_DATA_FROM = beta_schedule_length(BETA_SCHEDULE["beta_uniform_steps"], BETA_SCHEDULE["beta_levels"],
+                                         BETA_SCHEDULE["beta_steps_per_level"])
+BETA_STEPS = BETA_ON_DATA_FROM + BETA_ON_DATA_STEPS
+BETA_FINAL_DECAY = dict(lr_final_fraction=0.1, lr_decay_start=BETA_ON_DATA_FROM, lr_decay_steps=BETA_ON_DATA_STEPS)
 
 
 @dataclass(frozen=True)

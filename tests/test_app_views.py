@@ -61,11 +61,10 @@ def test_3d_dataset_shows_volume(lab):
     assert lab.message.visible and "restarted" in lab.message.object
 
 
-def test_3d_view_waits_for_plotly_in_the_page_then_draws_the_waiting_frame(lab, monkeypatch):
+def test_3d_view_waits_for_plotly_in_the_page_then_draws_the_waiting_frame(lab):
     """Served, Plotly arrives after the page (app/plotly_loader.py): a 3D frame before it shows a
     placeholder, and the frame is drawn when the page reports Plotly, even with the run paused."""
-    import app.lab
-    monkeypatch.setattr(app.lab, "plotly_ready_now", lambda: False)
+    lab.plotly.ready = False  # a served page before its loader has fetched Plotly
     lab.controls.experiment.dataset = "gauss3d5"
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects == [lab.loading_3d])
@@ -85,7 +84,7 @@ def test_plotly_is_deferred_from_the_served_page():
     assert PlotlyPlot.__javascript__ == []
     assert plotly_loader.deferred_src() == (bundled[0] if bundled else plotly_loader.deferred_src())
     assert plotly_loader.deferred_src().endswith(".js")
-    assert plotly_loader.PlotlyLoader().src == plotly_loader.deferred_src()
+    assert plotly_loader.PlotlyLoader(served=True).src == plotly_loader.deferred_src()
 
 
 def test_preset_load_syncs_widgets(lab):
