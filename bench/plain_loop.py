@@ -3,7 +3,9 @@
 G z(3) -> ReLU 128 -> ReLU 128 -> 3, D 3 -> Tanh 128 x3 -> 1, batch 256, Adam lr 1e-3
 betas (0.5, 0.999), non-saturating loss, one D step per G step, data gauss3d5 (scaled to the
 box as the lab does). Optional Roth regularizer or WGAN-GP, the textbook way.
-Used by bench/speed.py; run alone: python bench/plain_loop.py [--steps N] [--variant plain|roth|wgan-gp]
+With ``compiled``, the plain variant's networks and Adam steps go through torch.compile (inductor),
+as a user chasing speed would do next. Used by bench/speed.py; run alone:
+python bench/plain_loop.py [--steps N] [--variant plain|roth|wgan-gp] [--compiled]
 """
 
 import argparse
@@ -15,7 +17,7 @@ from torch import nn
 import datasets
 
 
-def build(variant: str = "plain", seed: int = 0, device: str = "cpu"):
+def build(variant: str = "plain", seed: int = 0, device: str = "cpu", compiled: bool = False):
     torch.manual_seed(seed)
     dataset = datasets.get_dataset("gauss3d5")
     low, high = dataset.box
@@ -33,6 +35,12 @@ def build(variant: str = "plain", seed: int = 0, device: str = "cpu"):
     g, d = g.to(device), d.to(device)
     opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=betas)
+    step_g, step_d = opt_g.step, opt_d.step
+    if compiled:
+        if variant != "plain":  # double backprop through compiled graphs is not supported by torch.compile
+            raise ValueError("compiled: only the plain variant")
+        g, d = torch.compile(g), torch.compile(d)
+        step_g, step_d = torch.compile(opt_g.step), torch.compile(opt_d.step)
     generator = torch.Generator(device=device).manual_seed(seed)
     softplus = nn.functional.softplus
     n_critic = 5 if variant == "wgan-gp" else 1
@@ -59,12 +67,12 @@ def build(variant: str = "plain", seed: int = 0, device: str = "cpu"):
                 loss_d = softplus(-d(real)).mean() + softplus(d(fake)).mean()
             opt_d.zero_grad()
             loss_d.backward()
-            opt_d.step()
+            step_d()
         fake = g(torch.randn(256, 3, device=device))
         loss_g = -d(fake).mean() if variant == "wgan-gp" else softplus(-d(fake)).mean()
         opt_g.zero_grad()
         loss_g.backward()
-        opt_g.step()
+        step_g()
 
     return step
 
@@ -73,9 +81,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--variant", default="plain", choices=["plain", "roth", "wgan-gp"])
+    parser.add_argument("--compiled", action="store_true", help="torch.compile the networks and Adam (plain only)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    step = build(args.variant)
+    step = build(args.variant, compiled=args.compiled)
     for _ in range(20):
         step()
     start = time.perf_counter()

@@ -18,6 +18,8 @@ Rows:
    2 -> 128 -> 128 -> 1; on 10,000 grid points that is 0.34 GFLOP, ~3.5 ms of matrix products
    alone at the best rate measured here.
 5. Peak resident memory of each training case, each in a fresh process.
+6. With --compile: the bench case against the plain loop under torch.compile (inductor; needs a C++
+   compiler and ~40 s to compile), i.e. whether compiling a user's loop closes the gap.
 """
 
 import argparse
@@ -80,6 +82,22 @@ def against_plain_loops(args) -> list[dict]:
         ours, theirs = interleaved(trainer.step, plain, args.rounds, steps, steps)
         rows.append({"case": name, "engine_steps_per_s": ours, "plain_steps_per_s": theirs, "ratio": ours / theirs})
     return rows
+
+
+def against_compiled_plain_loop(args) -> dict:
+    """Engine, plain loop and compiled plain loop, interleaved (bench case)."""
+    trainer, plain, compiled = bench_trainer(), build("plain", device=DEVICE), build("plain", device=DEVICE, compiled=True)
+    for _ in range(20):  # the first calls compile
+        trainer.step()
+        plain()
+        compiled()
+    rates = {"engine": [], "plain": [], "compiled": []}
+    for _ in range(args.rounds):
+        for name, step in (("engine", trainer.step), ("plain", plain), ("compiled", compiled)):
+            rates[name].append(rate(step, args.steps))
+    engine, plain_rate, compiled_rate = (statistics.median(rates[k]) for k in ("engine", "plain", "compiled"))
+    return {"engine_steps_per_s": engine, "plain_steps_per_s": plain_rate, "compiled_plain_steps_per_s": compiled_rate,
+            "compiled_over_plain": compiled_rate / plain_rate, "engine_over_compiled": engine / compiled_rate}
 
 
 def matmul_share(steps: int) -> dict:
@@ -164,6 +182,11 @@ def render(report: dict) -> str:
         lines.append(f"| {row['case']} | {row['engine_steps_per_s']:.0f} | {row['plain_steps_per_s']:.0f} | "
                      f"{row['ratio']:.2f}x | {targets[row['case']]} |")
     share = report["matmul"]
+    if "compiled" in report:
+        c = report["compiled"]
+        lines += ["", f"plain loop under torch.compile: {c['compiled_plain_steps_per_s']:.0f} steps/s, "
+                      f"{c['compiled_over_plain']:.2f}x the plain loop ({c['plain_steps_per_s']:.0f}); the engine "
+                      f"({c['engine_steps_per_s']:.0f}) is {c['engine_over_compiled']:.2f}x the compiled loop."]
     lines += ["", f"bench step: {share['op_ms_per_step']:.2f} ms of torch ops, of which matrix products "
                   f"{share['matmul_ms_per_step']:.2f} ms ({100 * share['matmul_share']:.0f} %).", "",
               "| batched runs | batch | batched run-steps/s | sequential run-steps/s | ratio |", "|---|---|---|---|---|"]
@@ -184,6 +207,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one short round of every row (a smoke test)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda: engine and plain loops alike")
+    parser.add_argument("--compile", action="store_true", help="add the torch.compile'd plain loop (row 6)")
     parser.add_argument("--rss-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global DEVICE
@@ -197,6 +221,8 @@ def main():
     report = {"machine": platform.processor() or platform.machine(), "device": DEVICE, "torch": torch.__version__,
               "rounds": args.rounds, "steps": args.steps}
     report["plain"] = against_plain_loops(args)
+    if args.compile:
+        report["compiled"] = against_compiled_plain_loop(args)
     report["matmul"] = matmul_share(max(args.steps // 2, 2))
     report["batched"] = [batched_against_sequential(args, 16, 256), batched_against_sequential(args, 16, 64)]
     report["frames"] = frame_costs(3 if args.quick else 50)

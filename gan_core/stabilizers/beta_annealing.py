@@ -12,6 +12,7 @@ data point is kept with probability Z(x) / Z(0) (Z is largest at the centre), th
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -29,16 +30,17 @@ def sample_heated(draw_data: Callable[[int], torch.Tensor], beta: float, n: int,
     if beta == float("inf"):
         return draw_data(n)
     std = beta ** -0.5
-    kept, count = [], 0
-    best = (2 * ndtr(torch.tensor(1 / std, dtype=torch.float64)) - 1) ** dim
+    best = math.erf(1 / (std * math.sqrt(2))) ** dim  # Z(0), the largest acceptance
+    xs, lows, highs, count = [], [], [], 0
     while count < n:
         x = draw_data(n).to(torch.float64)
-        inside = ndtr((1 - x) / std) - ndtr((-1 - x) / std)  # per axis
-        keep = torch.rand(n, generator=generator, device=device, dtype=torch.float64) * best < inside.prod(-1)
-        kept.append(x[keep])
-        count += int(keep.sum())
-    x = torch.cat(kept)[:n]
-    low, high = ndtr((-1 - x) / std), ndtr((1 - x) / std)
+        low, high = ndtr((-1 - x) / std), ndtr((1 - x) / std)  # per axis: Z(x) = prod(high - low)
+        keep = torch.rand(n, generator=generator, device=device, dtype=torch.float64) * best < (high - low).prod(-1)
+        xs.append(x[keep])
+        lows.append(low[keep])
+        highs.append(high[keep])
+        count += len(xs[-1])
+    x, low, high = (torch.cat(parts)[:n] for parts in (xs, lows, highs))
     u = low + (high - low) * torch.rand(x.shape, generator=generator, device=device, dtype=torch.float64)
     heated = x + std * ndtri(u.clamp(1e-300, 1 - 1e-16))
     return heated.clamp(-1, 1).to(torch.float32)
