@@ -74,6 +74,7 @@ def build(variant: str = "plain", seed: int = 0, device: str = "cpu", compiled: 
         loss_g.backward()
         step_g()
 
+    step.networks = (g, d)  # for tests: the compiled modules share the eager ones' parameters
     return step
 
 

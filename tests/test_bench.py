@@ -3,9 +3,13 @@ figures themselves come from full runs (README), never from timed assertions her
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,3 +31,23 @@ def test_speed_benchmark_quick_run_produces_every_row(tmp_path):
     assert set(report["rss"]) == {"bench", "roth", "wgan-gp", "K=16"}
     assert report["rss"]["K=16"] > report["rss"]["bench"] > 50
     assert re.search(r"\| bench \| \d+ \| \d+ \| [\d.]+x \| 2x \|", result.stdout)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
+                    reason="torch.compile's CPU backend needs a C++ compiler")
+def test_compiled_plain_loop_trains_the_same_model_as_the_eager_one(monkeypatch):
+    """bench/speed.py --compile compares against this loop: it must be the same computation."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    from plain_loop import build
+
+    def parameters_after(steps, compiled):
+        step = build("plain", seed=3, compiled=compiled)
+        for _ in range(steps):
+            step()
+        return [p.detach().clone() for net in step.networks for p in net.parameters()]
+
+    eager, compiled = parameters_after(5, False), parameters_after(5, True)
+    start = [p.detach().clone() for net in build("plain", seed=3).networks for p in net.parameters()]
+    for a, b, s in zip(eager, compiled, start):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+        assert not torch.equal(a, s)  # it trained
