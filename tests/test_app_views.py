@@ -8,6 +8,7 @@ import pytest
 
 from app.lab import Lab
 from app.session import preset_settings
+from gan_core.schedules import beta_schedule_length
 
 SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
 
@@ -153,7 +154,8 @@ def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
     # beta rises geometrically to its end value; the data phase (inf) is left undrawn.
     finite = np.asarray(plan["beta"])[np.isfinite(plan["beta"])]
     assert finite.max() == pytest.approx(10.0, rel=1e-5) and finite.min() == pytest.approx(0.1, rel=1e-5)
-    switch = settings["beta_uniform_steps"] + (settings["beta_levels"] + 1) * settings["beta_steps_per_level"]
+    switch = beta_schedule_length(settings["beta_uniform_steps"], settings["beta_levels"],
+                                  settings["beta_steps_per_level"])
     assert plan["step"][-1] > switch  # the plan reaches past the switch to the data
     beta_now = next(span for span in lab.charts.now_lines if span.name == "chart_beta_now")
     assert beta_now.location == lab.charts.history.data["step"][-1] > 0
