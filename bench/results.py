@@ -137,7 +137,8 @@ def render(out: Path) -> None:
              "cube edges), 97.1 % (3D mixtures). *Batch wall*: all seeds of a row trained together as one "
              "vectorised batch on one core.", "", PUBLISHED, ""]
     headline = _load(out / "headline.json")
-    timing = {r["label"]: r["single_run_seconds"] for r in (_load(out / "timing.json") or {}).get("rows", [])}
+    timing_part = _load(out / "timing.json") or {"rows": []}
+    timing = {r["label"]: r["single_run_seconds"] for r in timing_part["rows"]}
     if headline:
         lines += [f"## Headline rows ({headline['machine']})", "", HEADER]
         notes = []
@@ -152,7 +153,7 @@ def render(out: Path) -> None:
                              f"{r['mass_split']['outer']:.2f}/{r['mass_split']['inner']:.2f}" if r.get("mass_split")
                              else "undefined" for r in row["per_run"]) + ")")
             if row["label"] in timing:
-                note += f"; one run alone: {timing[row['label']]:.1f} s wall"
+                note += f"; one run alone: {timing[row['label']]:.1f} s wall ({timing_part['machine']})"
             notes.append(note)
         lines += ["", *notes, ""]
     methods = []

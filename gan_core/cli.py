@@ -94,8 +94,8 @@ def command_train(args) -> int:
     for key in overrides:
         if key not in SETTINGS:
             raise ParameterError(key, "a known setting (see python -m gan_core train --help)", key)
-    out = prepare_output(args.out)
     configure_threads()
+    out = prepare_output(args.out)
     trainers = build_trainers(preset, args.data, overrides, args.seed, args.runs, args.steps)
     progress = sys.stderr.isatty()
     results = [train_batch(variant, trainer, progress) for variant, trainer in trainers]

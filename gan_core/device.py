@@ -6,10 +6,19 @@ import os
 
 import torch
 
-# Small MLP steps are bound by per-op overhead and memory, not arithmetic: on the 2-core
-# machines measured (STACK.md, and bench/threads.py) one thread ran a GAN step about 2x faster
-# than two, and leaves the other core to the web server. GANLAB_THREADS overrides.
-DEFAULT_CPU_THREADS = 1
+from datasets import ParameterError
+
+# Small MLP steps are bound by per-op overhead and memory more than arithmetic. On this project's
+# 2-core machine (bench/threads.py, torch 2.13) two threads ran a lone run 1.15-1.48x faster than one,
+# with bit-identical parameters; more threads were not measured, and on small products their
+# synchronisation soon costs more than it gains, so the default stops at 2. The app trains on one
+# thread instead, leaving the other core to the web server (app/session.py). GANLAB_THREADS overrides.
+MAX_DEFAULT_CPU_THREADS = 2
+
+
+def default_cpu_threads() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DEFAULT_CPU_THREADS))
 
 
 def pick_device() -> torch.device:
@@ -17,7 +26,13 @@ def pick_device() -> torch.device:
 
 
 def configure_threads() -> int:
-    threads = int(os.environ.get("GANLAB_THREADS", DEFAULT_CPU_THREADS))
+    value = os.environ.get("GANLAB_THREADS", "")
+    if not value:
+        threads = default_cpu_threads()
+    elif value.isdigit() and int(value) >= 1:
+        threads = int(value)
+    else:
+        raise ParameterError("GANLAB_THREADS", "a whole number >= 1 (torch threads on the CPU)", value)
     torch.set_num_threads(threads)
     return threads
 

@@ -2,14 +2,17 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gan_core.cli import main
+from gan_core.device import configure_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_KEYS = {"hq_fraction", "hq_ceiling", "modes_captured", "modes_covered", "n_modes", "reverse_kl",
@@ -84,6 +87,25 @@ def test_bad_train_command_names_the_key_and_writes_nothing(tmp_path, capsys, ar
     captured = capsys.readouterr()
     assert message in captured.err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_bad_thread_count_is_named_and_nothing_is_written(tmp_path, capsys, monkeypatch, value):
+    monkeypatch.setenv("GANLAB_THREADS", value)
+    out = tmp_path / "never"
+    assert main(["train", "--preset", "bench", "--out", str(out), "--steps", "5"]) == 2
+    assert "parameter 'GANLAB_THREADS' must be a whole number >= 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_thread_count_defaults_to_the_cores_up_to_two_and_can_be_set(monkeypatch):
+    monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert configure_threads() == 2 and torch.get_num_threads() == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert configure_threads() == 1 and torch.get_num_threads() == 1
+    monkeypatch.setenv("GANLAB_THREADS", "3")
+    assert configure_threads() == 3 and torch.get_num_threads() == 3  # (conftest restores the count)
 
 
 def test_diverging_run_is_reported_not_silent(tmp_path, capsys):
