@@ -135,7 +135,7 @@ def render(out: Path) -> None:
     lines = ["# Results", "", "Produced by `python bench/results.py` (parts: `--only headline|methods|timing`).",
              "Mean ± standard error over seeds 0..n−1; failed runs stay in the table. HQ ceiling: 98.9 % (2D, "
              "cube edges), 97.1 % (3D mixtures). *Batch wall*: all seeds of a row trained together as one "
-             "vectorised batch on one core.", "", PUBLISHED, ""]
+             "vectorised batch, on the torch threads the heading names.", "", PUBLISHED, ""]
     headline = _load(out / "headline.json")
     timing_part = _load(out / "timing.json") or {"rows": []}
     timing = {r["label"]: r["single_run_seconds"] for r in timing_part["rows"]}
