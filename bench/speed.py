@@ -62,13 +62,13 @@ def rate(step, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def interleaved(first, second, rounds: int, steps_first: int, steps_second: int) -> tuple[float, float]:
-    """Median steps/s of two step functions measured in alternating rounds."""
-    a, b = [], []
+def interleaved(rounds: int, *timed: tuple) -> list[float]:
+    """Median steps/s of each (step function, steps per round), measured in alternating rounds."""
+    rates = [[] for _ in timed]
     for _ in range(rounds):
-        a.append(rate(first, steps_first))
-        b.append(rate(second, steps_second))
-    return statistics.median(a), statistics.median(b)
+        for found, (step, steps) in zip(rates, timed):
+            found.append(rate(step, steps))
+    return [statistics.median(found) for found in rates]
 
 
 def against_plain_loops(args) -> list[dict]:
@@ -79,7 +79,7 @@ def against_plain_loops(args) -> list[dict]:
         for _ in range(3):
             trainer.step()
             plain()
-        ours, theirs = interleaved(trainer.step, plain, args.rounds, steps, steps)
+        ours, theirs = interleaved(args.rounds, (trainer.step, steps), (plain, steps))
         rows.append({"case": name, "engine_steps_per_s": ours, "plain_steps_per_s": theirs, "ratio": ours / theirs})
     return rows
 
@@ -92,11 +92,8 @@ def against_compiled_plain_loop(args) -> dict:
         trainer.step()
         plain()
         compiled()
-    rates = {"engine": [], "plain": [], "compiled": []}
-    for _ in range(args.rounds):
-        for name, step in (("engine", trainer.step), ("plain", plain), ("compiled", compiled)):
-            rates[name].append(rate(step, args.steps))
-    engine, plain_rate, compiled_rate = (statistics.median(rates[k]) for k in ("engine", "plain", "compiled"))
+    engine, plain_rate, compiled_rate = interleaved(args.rounds, (trainer.step, args.steps), (plain, args.steps),
+                                                    (compiled, args.steps))
     return {"engine_steps_per_s": engine, "plain_steps_per_s": plain_rate, "compiled_plain_steps_per_s": compiled_rate,
             "compiled_over_plain": compiled_rate / plain_rate, "engine_over_compiled": engine / compiled_rate}
 
@@ -124,7 +121,7 @@ def batched_against_sequential(args, runs: int, batch: int) -> dict:
     batched, single = bench_trainer(overrides, seeds=range(runs)), bench_trainer(overrides)
     batched.step()
     single.step()
-    together, alone = interleaved(batched.step, single.step, args.rounds, max(args.steps // 4, 2), args.steps)
+    together, alone = interleaved(args.rounds, (batched.step, max(args.steps // 4, 2)), (single.step, args.steps))
     # K sequential runs take K times one run's time: runs x steps per second = one run's steps/s.
     return {"runs": runs, "batch": batch, "batched_run_steps_per_s": runs * together,
             "sequential_run_steps_per_s": alone, "ratio": runs * together / alone}

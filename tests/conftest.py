@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root there
@@ -30,7 +31,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _torch_threads_restored():
     """The command line sets torch's (process-wide) thread count; later tests keep their own."""
-    import torch
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
