@@ -15,7 +15,6 @@ import param
 
 from .charts import Charts, model_suffix, run_letter
 from .controls import Controls, make
-from .plotly_loader import PlotlyLoader
 from .session import DEFAULT_PRESET, LabSession, preset_settings
 from .views2d import PlaneView
 from .views3d import VolumeView, link_controls
@@ -26,9 +25,6 @@ FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first fra
 NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
 CHART_PERIOD_S = 0.6  # charts take new points this often: each update repaints all eleven in the page
 # (at 0.3 s they took ~250 ms of the page's time a second, which the trainer needed: bench/app_speed.py).
-# Beside the 3D view a chart repaint costs ~5x more (each forces the style recalculation that Plotly's
-# redraw left pending) and the page has no time to spare: there the charts update less often.
-CHART_PERIOD_3D_S = 1.5
 
 
 class Lab(pn.viewable.Viewer):
@@ -53,10 +49,6 @@ class Lab(pn.viewable.Viewer):
         self.diverged_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         self.diverged = pn.Column(self.diverged_text, reset, visible=False, sizing_mode="stretch_width")
         self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane(s) or the volume(s)
-        self.plotly = PlotlyLoader(served)  # the 3D view's library, fetched once the page is up
-        self.loading_3d = pn.pane.Markdown("Loading the 3D view…", sizing_mode="stretch_width")
-        self._waiting_3d = None  # (update, snapshots) that arrived before Plotly: drawn when it is there
-        self.plotly.param.watch(self._plotly_arrived, "ready")
         # Served, the eleven charts join the page once it has loaded: building their views took
         # about half of BokehJS's time before the first frame could show (bench/app_speed.py).
         self.chart_area = pn.Column(sizing_mode="stretch_width")
@@ -66,13 +58,12 @@ class Lab(pn.viewable.Viewer):
             self.message, self.diverged,
             pn.Row(self.view,
                    pn.Column("### Now", self.numbers, width=300)),
-            "### Training curves and metrics", self.chart_area, self.plotly, sizing_mode="stretch_width")
+            "### Training curves and metrics", self.chart_area, sizing_mode="stretch_width")
         self._run = None
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
         self._charts_due = 0.0
         self._numbers_due = 0.0
         self._dataset_run = None
-        self._dataset_dim = None
         self._rate = (time.monotonic(), 0)
         self._steps_per_s = 0.0
         self._callback = None
@@ -194,21 +185,14 @@ class Lab(pn.viewable.Viewer):
         """Hand the charts the rows gathered since their last update, if it is time."""
         if not self._chart_rows or time.monotonic() < self._charts_due:
             return
-        period = CHART_PERIOD_3D_S if self._dataset_dim == 3 else CHART_PERIOD_S
-        self._charts_due = time.monotonic() + period
+        self._charts_due = time.monotonic() + CHART_PERIOD_S
         for index, chunks in self._chart_rows.items():
             self.charts.add_rows({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}, index)
         self._chart_rows = {}
 
     def _draw(self, update, snapshots) -> None:
-        dim = self._dataset_dim = snapshots[0].dim
+        dim = snapshots[0].dim
         views = self.volumes if dim == 3 else self.planes
-        if dim == 3 and not self.plotly.ready:
-            self._waiting_3d = (update, snapshots)
-            if self.view.objects != [self.loading_3d]:
-                self.view.objects = [self.loading_3d]
-            return
-        self._waiting_3d = None
         if self._dataset_run != update.run:
             self._dataset_run = update.run
             self._show(views)
@@ -230,12 +214,6 @@ class Lab(pn.viewable.Viewer):
         if time.monotonic() >= self._numbers_due or not update.playing:
             self._numbers_due = time.monotonic() + NUMBERS_PERIOD_S
             self.numbers.object = self._numbers(update, snapshots)
-
-    def _plotly_arrived(self, event) -> None:
-        """The page has Plotly now: draw the 3D frame that waited for it (a paused run sends no other)."""
-        if event.new and self._waiting_3d is not None:
-            with pn.io.hold():
-                self._draw(*self._waiting_3d)
 
     def _numbers(self, update, snapshots) -> str:
         """A table of the current numbers: one column per run."""

@@ -14,7 +14,6 @@ import urllib.request
 import panel as pn
 
 from .lab import Lab
-from .plotly_loader import defer_plotly
 
 CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these flags Chromium keeps dialling Google services that a closed network refuses.
@@ -33,8 +32,7 @@ def serve_in_process(session_lifetime_ms: int = 5000, timeout: float = 60.0):
     Sessions without a connection are dropped after ``session_lifetime_ms`` (Bokeh's default is
     15 s, checked every 17 s), so a closed page's trainer stops soon. Much shorter does not work:
     Bokeh would drop a page's session before its websocket opens (~2.5 s on a busy 2-core machine)."""
-    defer_plotly()  # as app/main.py serves it
-    pn.extension("plotly", notifications=False)
+    pn.extension(notifications=False)  # as app/main.py serves it
     port = free_port()
     server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
                       show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],

@@ -13,9 +13,6 @@ if ROOT not in sys.path:
 import panel as pn  # noqa: E402
 
 from app.lab import TITLE, Lab  # noqa: E402
-from app.plotly_loader import defer_plotly  # noqa: E402
-
-defer_plotly()  # most pages open on 2D data: Plotly is fetched after the page, not before it
-pn.extension("plotly", notifications=False)
+pn.extension(notifications=False)
 
 Lab().template().servable(title=TITLE)

@@ -1,7 +1,7 @@
 """The 3D view: real and generated points, D on three slice planes, D's decision surface and the
-cube frames' edges, in a Plotly figure whose camera the user keeps (layout.uirevision). Updated in
-place from snapshots. Its own controls choose the slices' point and whether the session computes
-D's coarse volume (``on_options``)."""
+cube frames' edges, as layers of a canvas scene (app/scene3d.py) whose camera the user keeps.
+Updated in place from snapshots. Its own controls choose the slices' point and whether the
+session computes D's coarse volume (``on_options``)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ import numpy as np
 import panel as pn
 
 from .controls import make
+from .scene3d import PointScene
 
 SLICE_POINTS = 16  # per side of each slice drawn
-# Each redraw is a whole WebGL scene in the browser (Plotly.react, ~50 ms without GPU): at most one
-# per MAX_RATE_S on average (6.7 a second), with a budget that saves up to BURST redraws, since
-# snapshots come irregularly (a busy training thread, a late 100 ms tick) and a per-gap cap
-# dropped every one that followed a short gap (3 a second reached the browser, not 5).
-MAX_RATE_S = 0.15
+# At most one redraw per MAX_RATE_S on average (10 a second, as the 2D view), with a budget that
+# saves up to BURST redraws, since snapshots come irregularly (a busy training thread, a late tick)
+# and a per-gap cap dropped every one that followed a short gap.
+MAX_RATE_S = 0.1
 BURST = 2
-# Back-pressure: a browser slower than that (a busy CPU, no GPU) would queue the frames in its
-# websocket and fall seconds behind (20 s measured). It echoes each frame's render count (a JS
-# callback); no new frame while more than MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
+# Back-pressure: a browser slower than that (a busy CPU) would queue the frames in its websocket
+# and fall seconds behind. The scene echoes each frame it has drawn; no new frame while more than
+# MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
 MAX_IN_FLIGHT = 1
 STALL_S = 2.0
-ISO_OPACITY = 0.3
+SURFACE_OPACITY = 0.5
 
 
 def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
@@ -42,9 +42,7 @@ def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
 
 
 def slices_trace(snapshot) -> dict:
-    """D on the three slice planes through the snapshot's slice point, as coloured points. (Plotly
-    Surface traces are the natural choice, but three of them took seconds per redraw in a browser
-    without GPU; points of the same planes redraw in a fraction of that.)"""
+    """D on the three slice planes through the snapshot's slice point, as coloured points."""
     slices = snapshot.slices[0]
     if snapshot.d_is_probability:
         low, high = 0.0, 1.0
@@ -72,17 +70,33 @@ def decision_level(volume: np.ndarray, is_probability: bool) -> float:
     return 0.5 if is_probability else float(np.median(volume))
 
 
-def isosurface_trace(snapshot) -> dict:
-    """D's decision surface from the coarse volume, semi-transparent so the points show through."""
+def surface_points(volume: np.ndarray, points: np.ndarray, level: float) -> np.ndarray:
+    """Where D crosses ``level`` on the coarse grid: on each grid edge whose two ends lie on either
+    side, the point linear interpolation puts at the level (the vertices marching cubes would
+    join into a mesh). ``points`` (size^3, 3) are the grid's points in ``volume.ravel()`` order."""
+    grid = points.reshape(*volume.shape, 3)
+    found = []
+    for axis in range(3):
+        first = [slice(None)] * 3
+        second = [slice(None)] * 3
+        first[axis], second[axis] = slice(None, -1), slice(1, None)
+        a, b = volume[tuple(first)], volume[tuple(second)]
+        crosses = (a - level) * (b - level) < 0
+        t = ((level - a[crosses]) / (b[crosses] - a[crosses]))[:, None]
+        found.append(grid[tuple(first)][crosses] + t * (grid[tuple(second)][crosses] - grid[tuple(first)][crosses]))
+    return np.concatenate(found)
+
+
+def surface_trace(snapshot) -> dict:
+    """D's decision surface from the coarse volume, as points on it (grey, half transparent)."""
     volume = snapshot.volume[0]
-    xyz = volume_grid(snapshot.box_low, snapshot.box_high, volume.shape[0])
+    grid = volume_grid(snapshot.box_low, snapshot.box_high, volume.shape[0])
     level = decision_level(volume, snapshot.d_is_probability)
     label = "D = ½" if snapshot.d_is_probability else "critic median"
-    return {"type": "isosurface", "name": f"D isosurface ({label})", "x": xyz[:, 0], "y": xyz[:, 1],
-            "z": xyz[:, 2], "value": volume.ravel(), "isomin": level, "isomax": level,
-            "surface": {"count": 1}, "caps": {a: {"show": False} for a in "xyz"},
-            "colorscale": [[0, "#555555"], [1, "#555555"]], "showscale": False, "opacity": ISO_OPACITY,
-            "showlegend": True, "hoverinfo": "skip"}
+    xyz = surface_points(volume, grid, level)
+    return {"type": "scatter3d", "mode": "markers", "name": f"D isosurface ({label})", "level": level,
+            "x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2],
+            "marker": {"size": 3, "color": "#555555", "opacity": SURFACE_OPACITY}}
 
 
 def edge_lines(edges: np.ndarray) -> np.ndarray:
@@ -108,15 +122,9 @@ def link_controls(views) -> None:
 
 class VolumeView:
     def __init__(self, height: int = 560, title: str = ""):
-        # hovermode off: Plotly's hover picking (readPixels) cost ~15 % of a headless page's time.
-        self.figure = {"data": [], "layout": {
-            "hovermode": False, "uirevision": "keep-camera", "height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
-            "title": {"text": title or "3D: real, generated, D", "font": {"size": 13}},
-            "legend": {"x": 0, "y": 1},
-            "scene": {"aspectmode": "cube"}}}
-        self.pane = pn.pane.Plotly(self.figure, height=height, sizing_mode="stretch_width", name="volume")
-        self._ack = pn.widgets.IntInput(value=0, visible=False)
-        self.pane.jscallback(args={"ack": self._ack}, _render_count="ack.value = source._render_count")
+        self.traces: list[dict] = []  # the layers drawn last (Plotly-shaped dicts, see scene3d.to_layer)
+        self.scene = PointScene(height=height, sizing_mode="stretch_width", name="volume",
+                                title=title or "3D: real, generated, D (drag to turn, wheel to zoom)")
         self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=100)
         self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=100,
                                     description="D's decision surface (D = ½, or a critic's median), "
@@ -130,7 +138,7 @@ class VolumeView:
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
         # Wraps in a narrow view (runs side by side).
         self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
-        self.panel = pn.Column(self.controls, self.pane, self._ack, sizing_mode="stretch_width")
+        self.panel = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
         self._last = time.monotonic()
         self._behind_since = None
         self._budget = float(BURST)
@@ -175,8 +183,7 @@ class VolumeView:
         edges = info.get("edges")
         self._edges = None if edges is None else np.asarray(edges, dtype=float)
         low, high = np.asarray(info["box_low"], float), np.asarray(info["box_high"], float)
-        self.figure["layout"]["scene"].update(
-            {f"{a}axis": {"range": [float(low[i]), float(high[i])], "title": a} for i, a in enumerate("xyz")})
+        self.scene.box = [low.tolist(), high.tolist()]
         self._set_slider_ranges(low, high)
         self._send_options()
         self.update(snapshot, force=True)
@@ -202,15 +209,14 @@ class VolumeView:
             return False              # frame must not be lost
         self._pending = None
         self._snapshot = snapshot
-        self.figure["data"] = self._traces(snapshot)
-        self.pane.param.trigger("object")
+        self.traces = self._traces(snapshot)
+        self.scene.show(self.traces)
         return True
 
     def _browser_behind(self, now: float) -> bool:
         """Whether the browser still owes acknowledgements of the frames sent (none are owed
-        where the figure is not on a page: no model, nothing to wait for)."""
-        sent = max((model._render_count for model, _ in self.pane._models.values()), default=0)
-        if sent - self._ack.value <= MAX_IN_FLIGHT:
+        where the scene is not on a page: nothing to wait for)."""
+        if not self.scene.on_page() or self.scene.frame - self.scene.drawn <= MAX_IN_FLIGHT:
             self._behind_since = None
             return False
         if self._behind_since is None:
@@ -236,7 +242,7 @@ class VolumeView:
         if snapshot.slices is not None and self.show_slices.value:
             traces.append(slices_trace(snapshot))
         if snapshot.volume is not None and self.show_isosurface.value:
-            traces.append(isosurface_trace(snapshot))
+            traces.append(surface_trace(snapshot))
         if self._edges is not None:
             traces.append(edges_trace(self._edges))
         traces += [

@@ -1,5 +1,5 @@
 """The served lab in headless Chromium: it trains on its own, plots update, a stabilizer switched
-on in the sidebar reaches the trainer, and a 3D dataset shows a live Plotly view.
+on in the sidebar reaches the trainer, and a 3D dataset shows a live view that turns with the mouse.
 
 One page for the whole module (each page is a browser session with its own training thread,
 and this machine has two cores). Screenshots go to docs/screenshots/."""
@@ -74,14 +74,34 @@ def test_instance_noise_switch_reaches_trainer(lab):
     lab.get_by_text("σ / γ").first.wait_for()
 
 
-def test_3d_dataset_shows_live_plotly_view(lab):
+# The 3D view's canvas; its container holds the scene's state (app/scene3d.py).
+FIRST_GENERATED_X = "c => { const g = c.parentNode.scene.layers.find(l => l.name === 'generated'); return g ? g.xyz[0] : null; }"
+DRAWN = "c => c.parentNode.scene.drawn"
+
+
+def test_3d_dataset_shows_a_live_view_that_keeps_its_camera(lab):
     lab.locator("select:has(option[value='gauss3d5'])").first.select_option("gauss3d5")
-    plot = lab.locator(".js-plotly-plot").first
-    plot.wait_for(state="visible", timeout=30_000)
-    read = "el => { const t = (el.data || []).find(t => t.name === 'generated'); return t ? Number(t.x[0]) : null; }"
-    first = wait_until(lambda: plot.evaluate(read), what="3D generated samples drawn")
-    wait_until(lambda: plot.evaluate(read) not in (None, first), what="3D view updates")
-    assert plot.evaluate("el => el.data.filter(t => t.name === 'D on slices').length") == 1
+    canvas = lab.locator("canvas.lab-scene").first
+    canvas.wait_for(state="visible", timeout=30_000)
+
+    first = wait_until(lambda: canvas.evaluate(FIRST_GENERATED_X), what="3D generated samples sent")
+    wait_until(lambda: canvas.evaluate(FIRST_GENERATED_X) not in (None, first), what="3D view updates")
+    names = canvas.evaluate("c => c.parentNode.scene.layers.map(l => l.name)")
+    assert "D on slices" in names and "generated" in names
+    drawn = canvas.evaluate(DRAWN)
+    wait_until(lambda: canvas.evaluate(DRAWN) > drawn, what="the canvas draws new frames")
+    camera = "c => c.parentNode.scene.camera"
+    before = canvas.evaluate(camera)
+    box = canvas.bounding_box()
+    lab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lab.mouse.down()
+    lab.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 20, steps=5)
+    lab.mouse.up()
+    turned = canvas.evaluate(camera)
+    assert turned["yaw"] == pytest.approx(before["yaw"] - 0.8) and turned["pitch"] == pytest.approx(before["pitch"] + 0.2)
+    drawn = canvas.evaluate(DRAWN)
+    wait_until(lambda: canvas.evaluate(DRAWN) > drawn + 2, what="frames after the turn")
+    assert canvas.evaluate(camera) == turned  # new frames keep the user's camera
     lab.screenshot(path=str(SHOTS / "lab-3d.png"))
 
 

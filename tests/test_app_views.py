@@ -2,10 +2,8 @@
 2D plane, the 3D figure and the charts; settings reach the trainer; a diverged run says so."""
 
 import time
-from pathlib import Path
 
 import numpy as np
-import panel
 import pytest
 
 from app.lab import Lab
@@ -57,39 +55,12 @@ def test_stabilizer_widget_reaches_trainer(lab):
 def test_3d_dataset_shows_volume(lab):
     lab.controls.experiment.dataset = "gauss3d5"  # structural: restarts, says so
     lab.session.step_full()
-    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and len(lab.volume.figure["data"]) >= 4)
-    traces = {trace["name"]: trace for trace in lab.volume.figure["data"]}
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and len(lab.volume.traces) >= 4)
+    traces = {trace["name"]: trace for trace in lab.volume.traces}
     assert set(traces) == {"D on slices", "real", "generated", "mode centres"}
     assert len(traces["D on slices"]["marker"]["color"]) == 3 * 16 * 16
     assert lab.message.visible and "restarted" in lab.message.object
-
-
-def test_3d_view_waits_for_plotly_in_the_page_then_draws_the_waiting_frame(lab):
-    """Served, Plotly arrives after the page (app/plotly_loader.py): a 3D frame before it shows a
-    placeholder, and the frame is drawn when the page reports Plotly, even with the run paused."""
-    lab.plotly.ready = False  # a served page before its loader has fetched Plotly
-    lab.controls.experiment.dataset = "gauss3d5"
-    lab.session.step_full()
-    tick_until(lab, lambda: lab.view.objects == [lab.loading_3d])
-    assert lab.volume.figure["data"] == []
-    lab.plotly.ready = True  # what the loader's script sets once the page has Plotly
-    assert lab.view.objects[0] is lab.volume.panel
-    assert {trace["name"] for trace in lab.volume.figure["data"]} >= {"real", "generated"}
-
-
-def test_plotly_is_deferred_from_the_served_page():
-    """The page's resources lose Plotly's script tag; the loader fetches that same file."""
-    from panel.models.plotly import PlotlyPlot
-
-    from app import plotly_loader
-    plotly_loader.defer_plotly()
-    assert PlotlyPlot.__javascript__ == []
-    # The loader's URL is Panel's own bundled Plotly, served from panel/dist (whichever test deferred first).
-    prefix = "static/extensions/panel/"
-    src = plotly_loader.deferred_src()
-    assert src.startswith(prefix) and "plotly" in src and src.endswith(".js")
-    assert (Path(panel.__file__).parent / "dist" / src[len(prefix):]).is_file()
-    assert plotly_loader.PlotlyLoader(served=True).src == plotly_loader.deferred_src()
+    assert [layer["name"] for layer in lab.volume.scene.layers] == [t["name"] for t in lab.volume.traces]
 
 
 def test_preset_load_syncs_widgets(lab):
@@ -180,7 +151,7 @@ def test_grad_map_layer_asks_for_the_map_and_draws_it(lab):
 def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
     lab.controls.preset.value = "lesson-beta-vs-vanilla"
     lab.controls._load_preset()
-    tick_until(lab, lambda: len(lab.volumes) == 2 and all(len(v.figure["data"]) >= 3 for v in lab.volumes),
+    tick_until(lab, lambda: len(lab.volumes) == 2 and all(len(v.traces) >= 3 for v in lab.volumes),
                timeout=60)
     row = lab.view.objects[0]
     assert [p for p in row.objects] == [v.panel for v in lab.volumes]  # both 3D views on the page
@@ -198,8 +169,8 @@ def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
 def test_cube_frames_are_drawn_as_edges_and_the_slice_point_reaches_the_trainer(lab):
     lab.controls.dataset.value = "cubes"  # a benchmark: switches at once
     lab.session.step_full()
-    tick_until(lab, lambda: any(t["name"] == "cube edges" for t in lab.volume.figure["data"]), timeout=30)
-    edges = next(t for t in lab.volume.figure["data"] if t["name"] == "cube edges")
+    tick_until(lab, lambda: any(t["name"] == "cube edges" for t in lab.volume.traces), timeout=30)
+    edges = next(t for t in lab.volume.traces if t["name"] == "cube edges")
     points = np.c_[edges["x"], edges["y"], edges["z"]]
     points = points[np.isfinite(points).all(1)]
     assert len(points) == 2 * 24  # 24 edges, two ends each
@@ -208,7 +179,7 @@ def test_cube_frames_are_drawn_as_edges_and_the_slice_point_reaches_the_trainer(
     lab.session.step_full()
 
     def slices_through_point():
-        slices = next((t for t in lab.volume.figure["data"] if t["name"] == "D on slices"), None)
+        slices = next((t for t in lab.volume.traces if t["name"] == "D on slices"), None)
         return slices is not None and all(np.isclose(np.asarray(slices[axis], dtype=float), value).any()
                                           for axis, value in zip("xyz", (0.3, -0.2, 0.1)))
     tick_until(lab, slices_through_point, timeout=30)

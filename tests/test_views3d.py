@@ -1,6 +1,7 @@
-"""The 3D view's figure, built from real snapshots of tiny trainers: the cube frames' edges, D's
-isosurface (on the right grid, at the decision level, only when asked), the slice point chosen
-with the view's sliders, and the redraw cap under the lab's 100 ms tick."""
+"""The 3D view's layers, built from real snapshots of tiny trainers: the cube frames' edges, D's
+decision surface (on the grid's edges where D crosses the decision level, only when asked), the
+slice point chosen with the view's sliders, the redraw cap under the lab's tick, the wire format
+the canvas scene receives, and the wait for the browser's echo."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def info_of(trainer) -> dict:
 
 
 def traces(view) -> dict:
-    return {trace["name"].split(" (")[0]: trace for trace in view.figure["data"]}
+    return {trace["name"].split(" (")[0]: trace for trace in view.traces}
 
 
 def d_at(trainer, points: np.ndarray) -> np.ndarray:
@@ -103,34 +104,59 @@ def test_isosurface_only_when_switched_on_and_computed(cubes):
     assert "D isosurface" not in traces(view)  # the session has not computed it (yet)
 
 
-def test_isosurface_values_sit_at_their_coordinates(cubes):
+def test_volume_grid_is_in_the_order_of_the_snapshot_volume(cubes):
+    """The coarse grid's points carry the volume's values: D from the network at a few of them."""
+    snap = cubes.snapshot(volume=True)
+    xyz = views3d.volume_grid(snap.box_low, snap.box_high, snap.volume.shape[1])
+    values = snap.volume[0].ravel()
+    assert len(np.unique(xyz[:20, 2])) == 20 and len(np.unique(xyz[:20, 0])) == 1  # z fastest
+    np.testing.assert_allclose(xyz.min(0), snap.box_low, rtol=1e-6)
+    np.testing.assert_allclose(xyz.max(0), snap.box_high, rtol=1e-6)
+    picks = [0, 1, 20, 400, 4321, 7999]
+    np.testing.assert_allclose(values[picks], d_at(cubes, xyz[picks]), rtol=1e-5, atol=1e-6)
+
+
+def test_surface_points_where_a_known_function_crosses_its_level():
+    """On a grid of f(x) = |x|, the crossings of the level 0.55 lie on the sphere of radius 0.55 (up
+    to the chord error of linear interpolation), one per grid edge that the sphere cuts (a radius
+    that passes through no grid point)."""
+    size = 21
+    grid = views3d.volume_grid(np.full(3, -1.0), np.full(3, 1.0), size)
+    volume = np.linalg.norm(grid, axis=1).reshape(size, size, size)
+    points = views3d.surface_points(volume, grid, 0.55)
+    cut = sum(int((np.diff(np.sign(volume - 0.55), axis=a) != 0).sum()) for a in range(3))
+    assert len(points) == cut > 100
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), 0.55, atol=0.01)
+    # Each lies on a grid edge: two of its coordinates are grid values.
+    axis = np.linspace(-1, 1, size)
+    on_grid = np.isclose(points[:, :, None], axis[None, None], atol=1e-9).any(-1)
+    assert (on_grid.sum(1) >= 2).all()
+
+
+def test_decision_surface_between_grid_points_on_either_side(cubes):
+    """Each point of the drawn surface lies between two neighbouring grid points where the network
+    itself (not the snapshot's volume) puts D on either side of 1/2."""
     view = VolumeView()
     view.show_isosurface.value = True
     snap = cubes.snapshot(volume=True)
     view.set_dataset(info_of(cubes), snap)
-    iso = traces(view)["D isosurface"]
-    np.testing.assert_array_equal(iso["value"], snap.volume[0].ravel())
-    assert iso["isomin"] == iso["isomax"] == 0.5  # a probability: the decision boundary
-    xyz = np.stack([iso["x"], iso["y"], iso["z"]], -1)
-    low, high = snap.box_low, snap.box_high
-    assert len(np.unique(iso["z"][:20])) == 20 and len(np.unique(iso["x"][:20])) == 1  # z fastest
-    np.testing.assert_allclose(xyz.min(0), low, rtol=1e-6)
-    np.testing.assert_allclose(xyz.max(0), high, rtol=1e-6)
-    picks = [0, 1, 20, 400, 4321, 7999]
-    np.testing.assert_allclose(iso["value"][picks], d_at(cubes, xyz[picks]), rtol=1e-5, atol=1e-6)
-
-
-def test_critic_isosurface_at_its_median():
-    trainer = trainer_on("gauss3d5", objective="wasserstein", weight_clipping=True)
-    view = VolumeView()
-    view.show_isosurface.value = True
-    snap = trainer.snapshot(volume=True)
-    view.set_dataset(info_of(trainer), snap)
-    iso = traces(view)["D isosurface"]
-    assert not snap.d_is_probability
-    assert iso["isomin"] == iso["isomax"] == pytest.approx(float(np.median(snap.volume[0])))
-    xyz = np.stack([iso["x"], iso["y"], iso["z"]], -1)
-    np.testing.assert_allclose(iso["value"][[5, 777]], d_at(trainer, xyz[[5, 777]]), rtol=1e-5, atol=1e-6)
+    surface = traces(view)["D isosurface"]
+    assert surface["level"] == 0.5 and surface["mode"] == "markers"
+    points = np.stack([surface["x"], surface["y"], surface["z"]], -1)
+    assert len(points) > 0
+    size = snap.volume.shape[1]
+    step = (snap.box_high - snap.box_low) / (size - 1)
+    cells = (points - snap.box_low) / step
+    along = np.argmax(np.abs(cells - np.round(cells)), axis=1)  # the axis of its grid edge
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(points), size=min(40, len(points)), replace=False):
+        low = points[i].copy()
+        high = points[i].copy()
+        a = along[i]
+        low[a] = snap.box_low[a] + np.floor(cells[i, a]) * step[a]
+        high[a] = low[a] + step[a]
+        d_low, d_high = d_at(cubes, np.stack([low, high]))
+        assert (d_low - 0.5) * (d_high - 0.5) <= 0
 
 
 def test_controls_send_options_and_slices_follow_the_point(gauss):
@@ -226,12 +252,14 @@ def test_views_side_by_side_share_their_controls(gauss):
 
 
 def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch):
-    """A slow browser queues frames and falls behind: the view waits for its echo of the render
-    count (the JS callback sets the hidden ack widget), and after STALL_S sends one anyway."""
+    """A slow browser queues frames and falls behind: the view waits for the scene's echo of the
+    frames it has drawn, and after STALL_S sends one anyway."""
     view = VolumeView()
     view.set_dataset(info_of(gauss), gauss.snapshot())
-    view.panel.get_root()  # on a page: a Plotly model whose render count the browser echoes
-    (model, _), = view.pane._models.values()
+    scene = view.scene
+    assert not scene.on_page() and view.update(gauss.snapshot(), force=False) is not None
+    view.panel.get_root()  # on a page now: a browser would echo each frame it draws
+    assert scene.on_page()
     clock = [1e6]
     monkeypatch.setattr(views3d, "time", SimpleNamespace(monotonic=lambda: clock[0]))
 
@@ -240,12 +268,37 @@ def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch
         gauss.train(1)
         return view.update(gauss.snapshot())
 
+    scene.drawn = scene.frame  # drawn so far
     assert frame_at(1e6) and frame_at(1e6 + 0.2)
-    assert model._render_count - view._ack.value > views3d.MAX_IN_FLIGHT
+    assert scene.frame - scene.drawn > views3d.MAX_IN_FLIGHT
     assert not frame_at(1e6 + 0.4) and not frame_at(1e6 + 1.0)  # unacknowledged: wait
-    view._ack.value = model._render_count  # what the browser's callback sends back
+    scene.drawn = scene.frame  # what the browser sends back after drawing
     assert frame_at(1e6 + 1.2) and frame_at(1e6 + 1.4)  # MAX_IN_FLIGHT = 1 unacknowledged, then one more
     assert not frame_at(1e6 + 1.6) and frame_at(1e6 + 1.6 + views3d.STALL_S)  # no echo: one frame per STALL_S
     assert not frame_at(1e6 + 1.8 + views3d.STALL_S)
-    callbacks = model.js_property_callbacks["change:_render_count"]
-    assert "ack.value = source._render_count" in callbacks[0].code and callbacks[0].args["ack"] is not None
+
+
+def test_wire_format_carries_the_points_colours_and_segments(cubes):
+    """What the canvas receives: the same coordinates (float32), D's values as palette shades of
+    the 2D view's colour map, the cube edges as start/end pairs without the NaN gaps."""
+    view = VolumeView()
+    snap = cubes.snapshot()
+    view.set_dataset(info_of(cubes), snap)
+    layers = {layer["name"]: layer for layer in view.scene.layers}
+    assert view.scene.box == [list(map(float, snap.box_low)), list(map(float, snap.box_high))]
+    generated = np.asarray(layers["generated"]["xyz"]).reshape(-1, 3)
+    np.testing.assert_allclose(generated, snap.fixed_samples[0], rtol=1e-6)
+    edges = np.asarray(layers["cube edges"]["xyz"]).reshape(-1, 2, 3)
+    assert layers["cube edges"]["kind"] == "segments" and len(edges) == 24 and np.isfinite(edges).all()
+    slices = layers["D on slices"]
+    values = traces(view)["D on slices"]["marker"]["color"]
+    shades = np.asarray(slices["shades"])
+    palette = slices["palette"]
+    np.testing.assert_array_equal(shades, np.rint(np.clip(values, 0, 1) * (len(palette) - 1)))
+    # Independently of the view: low D red, high D blue, as Bokeh's RdBu (the 2D view's map).
+    from bokeh.palettes import RdBu11
+    assert palette[0] == RdBu11[-1] == "#67001f" and palette[-1] == RdBu11[0] == "#053061"
+    assert slices["colorbar"]["low"] == 0.0 and slices["colorbar"]["high"] == 1.0
+    frame = view.scene.frame
+    view.update(cubes.snapshot(), force=True)
+    assert view.scene.frame == frame + 1
