@@ -121,6 +121,7 @@ class Controls:
         self._describe(preset)
 
         self.play_button = _make(pn.widgets.Button, name="Pause", button_type="success", width=100)
+        self._shown_playing = True  # what the button says now
         self.play_button.on_click(self._toggle_play)
         step_d = _make(pn.widgets.Button, name="Step D", width=80)
         step_d.on_click(lambda e: session.step_d())
@@ -250,7 +251,9 @@ class Controls:
             self.session.reset()
 
     def show_playing(self, playing: bool) -> None:
-        set_label(self.play_button, "Pause" if playing else "Play", "success" if playing else "primary")
+        if playing != self._shown_playing:  # called at every tick: param's update is not free (~1 ms)
+            self._shown_playing = playing
+            set_label(self.play_button, "Pause" if playing else "Play", "success" if playing else "primary")
 
     def load_settings(self, settings: dict) -> None:
         """Show the trainer's settings (after a preset load) without sending them back."""

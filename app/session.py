@@ -28,7 +28,7 @@ from gan_core.trainer import Trainer
 
 DEFAULT_PRESET = "nonsaturating"
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
-SLICE = 32  # 3D: D's slices; the browser redraws the WebGL scene at each update, keep it light
+SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
 FRAME_BUDGET_S = 0.08  # training time per drawn frame at most: >= 10 frames/s whatever the speed
 
 

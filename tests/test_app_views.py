@@ -79,6 +79,18 @@ def test_divergence_is_shown_with_reset(lab):
     tick_until(lab, lambda: lab.diverged.visible)
     assert "diverged at step" in lab.diverged_text.object
     assert not lab.session.playing
+    button = lab.controls.play_button
+    tick_until(lab, lambda: button.name == "Play")  # stopped: the button offers to play again
+
+
+def test_play_button_says_what_it_will_do(lab):
+    button = lab.controls.play_button
+    lab.session.play()
+    tick_until(lab, lambda: button.name == "Pause")
+    lab.session.pause()
+    tick_until(lab, lambda: button.name == "Play")
+    lab.session.play()
+    tick_until(lab, lambda: button.name == "Pause")
 
 
 def test_seed_change_restarts_the_run(lab):
