@@ -1,0 +1,80 @@
+"""What the app costs its trainer without a browser (a benchmark, not a test).
+
+    python bench/app_overhead.py [--seconds 8] [--rounds 2]
+
+bench/app_speed.py measures training in the served app with headless Chromium on the same
+machine. This separates the server's own share: a Lab (the app's default preset, playing) whose
+tick runs on a second thread every PERIOD_MS as the server's loop would run it, with no page; the
+same Lab with no ticks (no snapshots are taken then: the session waits for the page to take the
+last one); and a plain Trainer of the same settings on one torch thread, in interleaved rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from app.lab import PERIOD_MS, Lab  # noqa: E402
+from app.session import DEFAULT_PRESET, preset_settings  # noqa: E402
+from gan_core.config import make_experiment  # noqa: E402
+from gan_core.trainer import Trainer  # noqa: E402
+
+
+def plain_rate(seconds: float) -> float:
+    torch.set_num_threads(1)
+    trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)))
+    trainer.train(50)
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        trainer.train(20)
+        steps += 20
+    return steps / (time.perf_counter() - start)
+
+
+def lab_rate(seconds: float, ticks: bool) -> float:
+    lab = Lab(play=True)
+    stop = threading.Event()
+
+    def server_loop():
+        while not stop.is_set():
+            if ticks:
+                lab.tick()
+            time.sleep(PERIOD_MS / 1000)
+
+    thread = threading.Thread(target=server_loop)
+    thread.start()
+    time.sleep(1.5)  # past the start
+    first, start = lab.session.trainer.t, time.perf_counter()
+    time.sleep(seconds)
+    rate = (lab.session.trainer.t - first) / (time.perf_counter() - start)
+    stop.set()
+    thread.join()
+    lab.stop()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print(f"{DEFAULT_PRESET}, steps/s (ratio to the plain trainer of the same round)")
+    for _ in range(args.rounds):
+        plain = plain_rate(args.seconds)
+        ticking = lab_rate(args.seconds, ticks=True)
+        idle = lab_rate(args.seconds, ticks=False)
+        print(f"plain trainer {plain:.0f}; the lab ticking {ticking:.0f} ({ticking / plain:.2f}); "
+              f"the lab, no ticks {idle:.0f} ({idle / plain:.2f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
