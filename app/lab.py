@@ -131,8 +131,11 @@ class Lab(pn.viewable.Viewer):
     def template(self):
         # Bootstrap: its design loads no web font (Fast's fetches Google Fonts, which a closed
         # network refuses with a console error).
+        # No busy indicator: Panel counts each tick of the periodic callback (16 a second) as busy,
+        # so its spinner would flip on and off all the time the lab trains.
         template = pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls.panel], main=[self.main],
-                                                 sidebar_width=380, header_background="#5b2a86")
+                                                 sidebar_width=380, header_background="#5b2a86",
+                                                 busy_indicator=None)
         return template
 
     def __panel__(self):

@@ -136,7 +136,9 @@ class PointScene(JSComponent):
         const fmt = v => (Math.abs(v) < 1e-9 ? 0 : v).toFixed(2);
         // The three axes start at one corner: its values once there, each axis's name and end value along it.
         const lows = box[0].map(fmt), origin = corner(0, 0, 0);
-        ctx.fillText(lows.every(v => v === lows[0]) ? lows[0] : `(${lows.join(", ")})`, origin[0], origin[1] + 16);
+        const low = lows.every(v => v === lows[0]) ? lows[0] : `(${lows.join(", ")})`;
+        const half = ctx.measureText(low).width / 2;  // kept inside a narrow view
+        ctx.fillText(low, Math.min(Math.max(origin[0], half + 2), W - half - 2), origin[1] + 16);
         ["x", "y", "z"].forEach((name, a) => {
           const at = t => { const c = [0, 0, 0]; c[a] = t; return corner(...c); };
           const mid = at(0.5), hi = at(1);
