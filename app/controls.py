@@ -36,15 +36,28 @@ FAMILY_EXAMPLES = {
 LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "n_critic": "D steps per G step"}
 
 
+# Panel holds each change from the browser for 50 ms on the server before it handles it (a
+# private class setting, Reactive._debounce), to merge bursts such as typing. The lab's widgets
+# change once per click or per slider release, and a click must reach the trainer within 100 ms
+# (bench/app_speed.py measured 76-101 ms with the 50): they wait this long instead.
+CHANGE_DELAY_MS = 5
+
+
+def without_delay(widget):
+    """The widget's changes handled at once (CHANGE_DELAY_MS), not after Panel's 50 ms."""
+    widget._debounce = CHANGE_DELAY_MS
+    return widget
+
+
 def _make(cls, **params):
     """A widget, leaving out options its class lacks (some have no ``description`` tooltip).
     Panel 1.9 renamed a widget's ``name`` to ``label`` and ``button_type`` to ``color``; older
-    Panels (the project allows >= 1.4) know only the old names."""
+    Panels (the project allows >= 1.5) know only the old names."""
     if "label" in cls.param and "name" in params:
         params["label"] = params.pop("name")
     if "color" in cls.param and "button_type" in params:
         params["color"] = params.pop("button_type")
-    return cls(**{k: v for k, v in params.items() if k in cls.param})
+    return without_delay(cls(**{k: v for k, v in params.items() if k in cls.param}))
 
 
 make = _make

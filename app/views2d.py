@@ -11,6 +11,8 @@ from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, LogColor
 from bokeh.palettes import RdBu11, Viridis256, interp_palette
 from bokeh.plotting import figure
 
+from .controls import without_delay
+
 N_ARROWS = 150  # arrows drawn at a subsample of the fixed generated points
 
 LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour": "d_contour",
@@ -77,8 +79,8 @@ class PlaneView:
         self.figure = fig
         shown = [label for label in LAYERS if label not in OFF_AT_START]
         # As wide as the plot, wrapping onto a second line rather than over the numbers beside it.
-        self.layers = pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
-                                               stylesheets=[".bk-input-group { flex-wrap: wrap; }"])
+        self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
+                                                             stylesheets=[".bk-input-group { flex-wrap: wrap; }"]))
         self.layers.param.watch(self._show_layers, "value")
         self.renderers["grad_image"].visible = False
         self._on_options = None

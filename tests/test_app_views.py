@@ -83,6 +83,22 @@ def test_divergence_is_shown_with_reset(lab):
     tick_until(lab, lambda: button.name == "Play")  # stopped: the button offers to play again
 
 
+def test_widget_changes_are_not_held_back(lab):
+    """Panel holds a browser's change 50 ms before handling it (Reactive._debounce); the lab's
+    widgets take theirs at once. If a Panel release renames that setting, this says so."""
+    import panel as pn
+
+    from app.controls import CHANGE_DELAY_MS
+    assert pn.reactive.Syncable._debounce == 50
+    lab.controls.experiment.dataset = "gauss3d5"  # so the 3D view's widgets are on the page too
+    lab.session.step_full()
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel)
+    page = pn.Row(lab.controls.panel, lab.main, lab.plane.panel)
+    widgets = page.select(pn.widgets.Widget)
+    assert len(widgets) > 30
+    assert {w._debounce for w in widgets} == {CHANGE_DELAY_MS}
+
+
 def test_play_button_says_what_it_will_do(lab):
     button = lab.controls.play_button
     lab.session.play()
