@@ -21,23 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
+from app_speed import plain_rate  # noqa: E402  (bench/ is this script's folder)
 
 from app.lab import PERIOD_MS, Lab  # noqa: E402
-from app.session import DEFAULT_PRESET, preset_settings  # noqa: E402
-from gan_core.config import make_experiment  # noqa: E402
-from gan_core.trainer import Trainer  # noqa: E402
-
-
-def plain_rate(seconds: float) -> float:
-    torch.set_num_threads(1)
-    trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)))
-    trainer.train(50)
-    start, steps = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        trainer.train(20)
-        steps += 20
-    return steps / (time.perf_counter() - start)
+from app.session import DEFAULT_PRESET  # noqa: E402
 
 
 def lab_rate(seconds: float, ticks: bool) -> float:
