@@ -1,13 +1,13 @@
 """A rotatable 3D point scene drawn on a 2D canvas: the 3D view's renderer.
 
 Why not Plotly's scatter3d: a Plotly redraw is a whole WebGL scene, and a browser without a GPU
-(headless Chromium here, a remote desktop, many lecture-hall PCs) renders WebGL in software:
-~110 ms for a scene of ten points, ~180-240 ms for the lab's 2,800, measured in this machine's
-Chromium (README, "Speed in the browser"), so five frames a second took most of a core. The lab's
-3D content is points and line segments, which a 2D canvas draws in a few milliseconds on any
-machine: an orthographic projection with a little perspective, far points first.
+(headless Chromium here, a remote desktop, many lecture-hall PCs) renders WebGL in software: the
+lab's scene of ~2,800 points took 111-121 ms a redraw in this machine's Chromium, this canvas
+~2 ms (bench/scene3d.py), so five Plotly frames a second took most of a core. The lab's 3D content
+is points and line segments, which a 2D canvas draws in a few milliseconds on any machine: an
+orthographic projection with a little perspective, far points first.
 
-Layers come from Python as Plotly-shaped trace dicts (``to_layers`` turns them into the wire
+Layers come from Python as Plotly-shaped trace dicts (``to_layer`` turns one into the wire
 format); the camera lives in the browser (drag to rotate, wheel to zoom, double-click to reset)
 and is kept across frames and re-renders (``camera``). Each drawn frame is echoed (``drawn``), so
 the server sends no new frame while the browser is behind.
@@ -40,7 +40,7 @@ def to_layer(trace: dict) -> dict:
     """One Plotly-shaped trace (scatter3d markers or lines) in the scene's wire format: flat float32
     coordinates, one colour, or a palette index per point with the colour bar's range for
     value-coloured markers. Arrays travel as binary buffers (typed arrays in the browser), and
-    param does not compare them element by element with the last frame's (lists took ~57 ms a
+    param does not compare them element by element with the last frame's (lists took ~17 ms a
     frame in that comparison)."""
     marker = trace.get("marker", {})
     layer = {"name": trace["name"], "opacity": float(marker.get("opacity", 1.0))}
