@@ -251,8 +251,9 @@ class PointScene(JSComponent):
       model.on("title", schedule);
       new ResizeObserver(schedule).observe(el);
       // For tests and benchmarks in a browser (also the "lab-scene-drawn" event after each draw,
-      // which reaches the window): the camera, what the scene holds, a redraw.
+      // which reaches the window): the camera, what the scene holds and hides, a redraw.
       el.scene = { get camera() { return Object.assign({}, camera); }, get layers() { return model.layers; },
+                   get hidden() { return [...hidden]; }, get legend() { return legendBoxes.map(b => b.slice()); },
                    get drawn() { return model.drawn; }, draw };
       schedule();
     }

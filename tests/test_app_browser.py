@@ -104,6 +104,16 @@ def test_3d_dataset_shows_a_live_view_that_keeps_its_camera(lab):
     assert canvas.evaluate(camera) == turned  # new frames keep the user's camera
     lab.screenshot(path=str(SHOTS / "lab-3d.png"))
 
+    # The wheel zooms in; a click on a legend entry hides its layer, a second click shows it again.
+    lab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lab.mouse.wheel(0, -300)
+    wait_until(lambda: canvas.evaluate(camera)["zoom"] > 1.2, what="the wheel zooms in")
+    legend = canvas.evaluate("c => c.parentNode.scene.legend")
+    x, y, width, height, name = next(entry for entry in legend if entry[4] == "generated")
+    for hidden in (["generated"], []):
+        lab.mouse.click(box["x"] + x + width / 2, box["y"] + y + height / 2)
+        assert canvas.evaluate("c => c.parentNode.scene.hidden") == hidden
+
 
 def test_no_console_errors(lab):
     assert lab.errors == []
