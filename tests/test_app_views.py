@@ -222,3 +222,15 @@ def test_first_frame_is_drawn_before_the_page_is_served():
         assert not lab.session.playing  # drawing is not training: play starts when the page has loaded
     finally:
         lab.stop()
+
+
+def test_the_lab_renders_outside_a_server_as_in_a_notebook(lab):
+    """A notebook shows ``Lab`` (its ``__panel__``) as one Bokeh document, with no server: the
+    page's models, the 3D scene's included, build from the lab object as it stands."""
+    lab.controls.experiment.dataset = "gauss3d5"
+    lab.session.step_full()
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and lab.volume.traces)
+    root = lab.__panel__().get_root()
+    scenes = [m for m in root.references() if getattr(m, "esm", None)]
+    assert len(scenes) == 1 and lab.volume.scene.on_page()
+    assert [layer["name"] for layer in scenes[0].data.layers] == [t["name"] for t in lab.volume.traces]
