@@ -95,10 +95,9 @@ class PointScene(JSComponent):
 
       function project(u, v, w, geom) {
         // u, v, w in [-1, 1]: yaw about the vertical (z) axis, then pitch; depth grows away from the eye.
-        const cy = Math.cos(camera.yaw), sy = Math.sin(camera.yaw);
-        const cp = Math.cos(camera.pitch), sp = Math.sin(camera.pitch);
-        const x = u * cy - v * sy, d0 = u * sy + v * cy;
-        const y = w * cp - d0 * sp, depth = w * sp + d0 * cp;
+        const {cosYaw, sinYaw, cosPitch, sinPitch} = geom;
+        const x = u * cosYaw - v * sinYaw, d0 = u * sinYaw + v * cosYaw;
+        const y = w * cosPitch - d0 * sinPitch, depth = w * sinPitch + d0 * cosPitch;
         const k = geom.scale * 6 / (6 + depth);  // a little perspective, as a depth cue
         return [geom.cx + k * x, geom.cy - k * y, depth];
       }
@@ -119,7 +118,10 @@ class PointScene(JSComponent):
         ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
         ctx.clearRect(0, 0, W, H);
         ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
-        const geom = {cx: W / 2, cy: H / 2 + 10, scale: 0.27 * Math.min(W, H) * camera.zoom};
+        // The camera's rotation, once per draw (not per point).
+        const geom = {cx: W / 2, cy: H / 2 + 10, scale: 0.27 * Math.min(W, H) * camera.zoom,
+                      cosYaw: Math.cos(camera.yaw), sinYaw: Math.sin(camera.yaw),
+                      cosPitch: Math.cos(camera.pitch), sinPitch: Math.sin(camera.pitch)};
         const box = model.box, norm = normalise(box);
         const corner = (i, j, k) => project(2 * i - 1, 2 * j - 1, 2 * k - 1, geom);
 

@@ -126,6 +126,7 @@ class Instruments:
         self.tick_s: list[float] = []
         self.drawn: dict[float, float] = {}  # first generated x of a frame the server drew -> time.time()
         self.charted: dict[float, float] = {}  # last step of history rows the server sent to the charts -> time
+        self.drawn_3d: dict[float, float] = {}  # number of a 3D frame the server sent -> time.time()
         self.events: list[tuple[str, float]] = []  # (what, time.time()): a page's way to its first frame
         init, send, execute, publish = (LabSession.__init__, LabSession.send, LabSession._execute,
                                         LabSession._publish)
@@ -182,7 +183,7 @@ class Instruments:
             me.frames_3d += bool(drawn)
             if drawn:
                 me.events.append(("3D frame drawn (server)", time.time()))
-                me.drawn[("3D", self.scene.frame)] = time.time()
+                me.drawn_3d[float(self.scene.frame)] = time.time()
             return drawn
 
         def new_tick(self):
@@ -408,7 +409,7 @@ def count_3d(page, seconds: float, inst: Instruments) -> dict:
     new = [d for d, before in zip(draws, [[None, None, None]] + draws[:-1]) if d[2] != before[2]]
     return {"fps": len(new) / window.span, "redraws_per_s": len(draws) / window.span,
             "redraw_ms": _spread(sorted(d / 1000 for _, d, _ in draws)), "page_busy": window.busy(longtasks),
-            "server_to_page_ms": _spread(sorted(lags(inst, [(end, ("3D", frame)) for end, _, frame in new]))),
+            "server_to_page_ms": _spread(sorted(lags(inst, [(end, frame) for end, _, frame in new], inst.drawn_3d))),
             "charts_server_to_page_ms": _spread(sorted(lags(inst, charted, inst.charted))),
             "switch_to_server_frames_s": served, "switch_to_plot_s": shown, "switch_timeline": inst.timeline(since),
             **paint_counts(window, paints), **result}
@@ -417,10 +418,10 @@ def count_3d(page, seconds: float, inst: Instruments) -> dict:
 def lags(inst: Instruments, frames, sent: dict | None = None) -> list[float]:
     """Seconds from the server drawing a frame to the page having it, matched by the first generated x
     (or, with ``sent`` = inst.charted, from history rows sent to the charts, matched by their last step;
-    3D frames by their number, ("3D", frame))."""
+    with ``sent`` = inst.drawn_3d, 3D frames matched by their number)."""
     found = []
     for when, x in frames:
-        key = x if x is None or isinstance(x, tuple) else float(x) if sent is not None else float(np.float32(x))
+        key = None if x is None else float(x) if sent is not None else float(np.float32(x))
         drawn = (inst.drawn if sent is None else sent).get(key) if key is not None else None
         if drawn is not None:
             found.append(when / 1000 - drawn)

@@ -34,17 +34,18 @@ N_POINTS, N_SLICES = 1000, 768
 
 
 def traces(rng) -> list[dict]:
-    """The lab's 3D layers (as app/views3d.py builds them), with random points in the box."""
+    """The lab's 3D layers (as app/views3d.py builds them), with random points in the box, as plain
+    lists: what Plotly takes as JSON, and what PointScene.show takes as well."""
     def points(n):
-        return rng.uniform(-0.8, 0.8, (n, 3)).astype(np.float32)
+        return rng.uniform(-0.8, 0.8, (n, 3)).T.tolist()
     s, r, g = points(N_SLICES), points(N_POINTS), points(N_POINTS)
     return [
-        {"type": "scatter3d", "mode": "markers", "name": "D on slices", "x": s[:, 0], "y": s[:, 1], "z": s[:, 2],
-         "hoverinfo": "skip", "marker": {"size": 4, "color": rng.uniform(0, 1, N_SLICES), "cmin": 0.0, "cmax": 1.0,
+        {"type": "scatter3d", "mode": "markers", "name": "D on slices", "x": s[0], "y": s[1], "z": s[2],
+         "hoverinfo": "skip", "marker": {"size": 4, "color": rng.uniform(0, 1, N_SLICES).tolist(), "cmin": 0.0, "cmax": 1.0,
                                          "colorscale": "RdBu", "opacity": 0.35, "colorbar": {"title": {"text": "D"}}}},
-        {"type": "scatter3d", "mode": "markers", "name": "real", "x": r[:, 0], "y": r[:, 1], "z": r[:, 2],
+        {"type": "scatter3d", "mode": "markers", "name": "real", "x": r[0], "y": r[1], "z": r[2],
          "marker": {"size": 2, "color": "#1b9e77", "opacity": 0.6}},
-        {"type": "scatter3d", "mode": "markers", "name": "generated", "x": g[:, 0], "y": g[:, 1], "z": g[:, 2],
+        {"type": "scatter3d", "mode": "markers", "name": "generated", "x": g[0], "y": g[1], "z": g[2],
          "marker": {"size": 2, "color": "#7b3294", "opacity": 0.8}},
     ]
 
@@ -64,12 +65,6 @@ window.redraws = async (figures) => {{
   return times;
 }};
 </script></body></html>"""
-
-
-def as_json(trace_list) -> list[dict]:
-    return [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in t.items()} | (
-        {"marker": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in t["marker"].items()}})
-        for t in trace_list]
 
 
 def main() -> None:
@@ -103,7 +98,7 @@ def main() -> None:
         canvas = canvas_page.locator("canvas.lab-scene").first
         canvas.wait_for(state="visible", timeout=30_000)
         for _ in range(args.rounds):
-            figures = [as_json(traces(rng)) for _ in range(args.redraws + 1)]
+            figures = [traces(rng) for _ in range(args.redraws + 1)]
             plotly_page.bring_to_front()  # a page behind another gets no animation frames
             plotly_ms += plotly_page.evaluate("f => window.redraws(f)", figures)
             canvas_page.bring_to_front()
