@@ -144,8 +144,8 @@ class Lab(pn.viewable.Viewer):
     # ------------------------------------------------------------------------------------------
     def tick(self) -> None:
         """Copy what is new from the session into the page (on the server's loop)."""
-        for volume in self.volumes:
-            volume.flush()  # a 3D frame held back by the redraw budget
+        for view in (*self.planes, *self.volumes):
+            view.flush()  # a frame held back by the view's pacer (app/pacing.py)
         update = self.session.poll()
         if update is None:
             if self._chart_rows:
@@ -196,7 +196,8 @@ class Lab(pn.viewable.Viewer):
     def _draw(self, update, snapshots) -> None:
         dim = snapshots[0].dim
         views = self.volumes if dim == 3 else self.planes
-        if self._dataset_run != update.run:
+        new_data = self._dataset_run != update.run
+        if new_data:
             self._dataset_run = update.run
             self._show(views)
             for view, snapshot in zip(views, snapshots):
@@ -206,7 +207,7 @@ class Lab(pn.viewable.Viewer):
                     view.note.object = "1D data: no data view yet; the charts and numbers still update."
         for view, snapshot in zip(views, snapshots):
             if dim in (2, 3):
-                view.update(snapshot)
+                view.update(snapshot, force=new_data)  # else paced: app/pacing.py
         for name, snapshot in zip(update.arms, snapshots):
             if not snapshot.alive[0] and not self.diverged.visible:
                 who = f"Run {name.name!r}" if name.name else "The run"

@@ -1,17 +1,16 @@
 """The 2D data plane: D's heatmap, its D = 1/2 contour, real and generated samples, the
 generator's update arrows, the mode centres, the gradient penalty's interpolates and the
-|grad_x D| map, each layer toggleable. Reads snapshots only."""
+|grad_x D| map, each layer toggleable, drawn by a canvas (app/plane2d.py). Reads snapshots only."""
 
 from __future__ import annotations
 
 import contourpy
 import numpy as np
 import panel as pn
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, LogColorMapper, Range1d
-from bokeh.palettes import RdBu11, Viridis256, interp_palette
-from bokeh.plotting import figure
 
 from .controls import without_delay
+from .pacing import FramePacer
+from .plane2d import PlaneCanvas, image_layer, lines_layer, points_layer, segments_layer
 
 N_ARROWS = 150  # arrows drawn at a subsample of the fixed generated points
 
@@ -19,139 +18,114 @@ LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour"
           "Real samples": "real_samples", "Generated samples": "fake_samples", "G update arrows": "g_arrows",
           "Mode centres": "mode_centres", "GP points": "gp_points"}
 OFF_AT_START = ("|∇x D| map",)  # costs a backward pass over the grid each frame: on request
+# How each point layer looks, and its legend entry below the plot.
+REAL, FAKE, CENTRES, GP = "#1b9e77", "#7b3294", "#000000", "#e6ab02"
+LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
+          {"name": "generated", "color": FAKE, "symbol": "square"},
+          {"name": "mode centres", "color": CENTRES, "symbol": "circle"},
+          {"name": "GP interpolates", "color": GP, "symbol": "x"}]
 
 
 class PlaneView:
-    """A Bokeh figure updated in place from Snapshots (2D datasets)."""
+    """The plane of one run, updated in place from Snapshots (2D datasets). ``data`` holds what
+    each layer shows (plain arrays, by the names in LAYERS), whether or not it is switched on."""
 
     def __init__(self, size: int = 600, title: str = "", suffix: str = ""):
         """``title`` names the run (side by side); ``suffix`` keeps model names unique per page."""
-        self.sources = {
-            "d_image": ColumnDataSource({"image": [np.zeros((2, 2), np.float32)], "x": [-1.0], "y": [-1.0],
-                                         "dw": [2.0], "dh": [2.0]}, name="d_image" + suffix),
-            "grad_image": ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="grad_image" + suffix),
-            "d_contour": ColumnDataSource({"xs": [], "ys": []}, name="d_contour" + suffix),
-            "real_samples": ColumnDataSource({"x": [], "y": []}, name="real_samples" + suffix),
-            "fake_samples": ColumnDataSource({"x": [], "y": []}, name="fake_samples" + suffix),
-            "g_arrows": ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []}, name="g_arrows" + suffix),
-            "mode_centres": ColumnDataSource({"x": [], "y": []}, name="mode_centres" + suffix),
-            "gp_points": ColumnDataSource({"x": [], "y": []}, name="gp_points" + suffix),
-        }
-        # High D ("looks real") blue, low D red; a smooth palette so level sets do not band.
-        self.mapper = LinearColorMapper(palette=list(reversed(interp_palette(RdBu11, 256))), low=0.0, high=1.0)
-        # |grad D| spans decades (flat far from the data, steep at the boundary): a log scale.
-        self.grad_mapper = LogColorMapper(palette=Viridis256, low=1e-3, high=1.0)
-        # Fixed ranges: the data's box (auto-ranging would follow stray generated points).
-        fig = figure(width=size, height=size, x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
-                     tools="pan,wheel_zoom,box_zoom,reset,save",
-                     title=title or "Data plane: D (blue = real, red = fake), samples, G's updates",
-                     output_backend="canvas", name="plane" + suffix)
-        fig.toolbar.logo = None
-        s = self.sources
-        self.renderers = {
-            "d_image": fig.image("image", x="x", y="y", dw="dw", dh="dh", source=s["d_image"],
-                                 color_mapper=self.mapper, level="image"),
-            "grad_image": fig.image("image", x="x", y="y", dw="dw", dh="dh", source=s["grad_image"],
-                                    color_mapper=self.grad_mapper, level="image", global_alpha=0.85),
-            "d_contour": fig.multi_line("xs", "ys", source=s["d_contour"], line_color="black",
-                                        line_width=1.5, line_dash="dashed"),
-            "real_samples": fig.scatter("x", "y", source=s["real_samples"], size=3, color="#1b9e77",
-                                        alpha=0.6, legend_label="real"),
-            "fake_samples": fig.scatter("x", "y", source=s["fake_samples"], size=3, color="#7b3294",
-                                        alpha=0.7, legend_label="generated"),
-            "g_arrows": fig.segment("x0", "y0", "x1", "y1", source=s["g_arrows"], line_color="black",
-                                    line_alpha=0.7, line_width=1),
-            "mode_centres": fig.scatter("x", "y", source=s["mode_centres"], marker="circle", size=14,
-                                        fill_alpha=0, line_color="black", line_width=1.5,
-                                        legend_label="mode centres"),
-            "gp_points": fig.scatter("x", "y", source=s["gp_points"], marker="x", size=5, color="#e6ab02",
-                                     legend_label="GP interpolates"),
-        }
-        fig.add_layout(ColorBar(color_mapper=self.mapper, width=10, title="D"), "right")
-        self.grad_bar = ColorBar(color_mapper=self.grad_mapper, width=10, title="|∇x D|", visible=False)
-        fig.add_layout(self.grad_bar, "right")
-        legend = fig.legend[0]
-        fig.center.remove(legend)  # below the plot, off the data
-        fig.add_layout(legend, "below")
-        legend.orientation = "horizontal"
-        legend.click_policy = "hide"
-        legend.label_text_font_size = "9pt"
-        self.figure = fig
+        empty = {"x": np.empty(0), "y": np.empty(0)}
+        self.data: dict[str, dict] = {"d_image": {}, "grad_image": {}, "d_contour": {"xs": [], "ys": []},
+                                      "real_samples": dict(empty), "fake_samples": dict(empty),
+                                      "g_arrows": {"x0": np.empty(0), "y0": np.empty(0), "x1": np.empty(0),
+                                                   "y1": np.empty(0)},
+                                      "mode_centres": dict(empty), "gp_points": dict(empty)}
+        self.canvas = PlaneCanvas(width=size, height=size - 40,  # a square plot area
+                                  name="plane" + suffix, legend=LEGEND,
+                                  title=title or "Data plane: D (blue = real, red = fake), samples, G's updates")
+        self.pacer = FramePacer(self.canvas)  # at most ~10 frames a second, none while the browser is behind
         shown = [label for label in LAYERS if label not in OFF_AT_START]
         # As wide as the plot, wrapping onto a second line rather than over the numbers beside it.
         self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
                                                              stylesheets=[".bk-input-group { flex-wrap: wrap; }"]))
         self.layers.param.watch(self._show_layers, "value")
-        self.renderers["grad_image"].visible = False
         self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
-        self.pane = pn.pane.Bokeh(fig)
-        self.panel = pn.Column(self.layers, self.pane, self.note)
+        self.panel = pn.Column(self.layers, self.canvas, self.note)
         self._box = None
+        self._pending = None
+        self._mapper = {"d_image": (0.0, 1.0), "grad_image": (1e-3, 1.0)}  # colour ranges (low, high)
 
     def on_options(self, callback) -> None:
         """``callback(grad_grid=bool)`` tells the session whether snapshots need the |grad D| map."""
         self._on_options = callback
-        callback(grad_grid="grad_image" in self._shown())
+        callback(grad_grid="grad_image" in self.shown())
 
-    def _shown(self) -> set:
+    def shown(self) -> set:
+        """The layers switched on (names as in LAYERS' values)."""
         return {LAYERS[label] for label in self.layers.value}
 
     def _show_layers(self, event) -> None:
-        shown = self._shown()
-        for key, renderer in self.renderers.items():
-            renderer.visible = key in shown
-        self.grad_bar.visible = "grad_image" in shown
         if self._on_options is not None:
-            self._on_options(grad_grid="grad_image" in shown)
+            self._on_options(grad_grid="grad_image" in self.shown())
+        self._send()  # at once, even when the run is paused
 
     def set_dataset(self, info: dict, snapshot) -> None:
         """A new run: the real samples, the box, the mode centres."""
         real = snapshot.real
-        self.sources["real_samples"].data = {"x": real[:, 0], "y": real[:, 1]}
+        self.data["real_samples"] = {"x": real[:, 0], "y": real[:, 1]}
         centres = info.get("centres")
         if centres is not None and centres.shape[1] == 2:
-            self.sources["mode_centres"].data = {"x": centres[:, 0], "y": centres[:, 1]}
+            self.data["mode_centres"] = {"x": centres[:, 0], "y": centres[:, 1]}
         else:
-            self.sources["mode_centres"].data = {"x": [], "y": []}
+            self.data["mode_centres"] = {"x": np.empty(0), "y": np.empty(0)}
         low, high = info["box_low"], info["box_high"]
-        for axis, axis_range in enumerate((self.figure.x_range, self.figure.y_range)):
-            start, end = float(low[axis]), float(high[axis])
-            axis_range.update(start=start, end=end, reset_start=start, reset_end=end)
         self._box = (low, high)
+        self.canvas.box = [[float(low[0]), float(low[1])], [float(high[0]), float(high[1])]]
 
-    def update(self, snapshot) -> None:
+    def flush(self) -> bool:
+        """Draw the latest skipped snapshot, if any and if the pacer allows now."""
+        return self._pending is not None and self.update(self._pending)
+
+    def update(self, snapshot, force: bool = False) -> bool:
+        """Draw the snapshot if the pacer allows (or ``force``); True if drawn."""
+        if not force and not self.pacer.may_send():
+            self._pending = snapshot  # drawn by flush() when the pacer allows: a paused run's last
+            return False              # frame must not be lost
+        self._pending = None
+        self._read(snapshot)
+        self._send()
+        return True
+
+    def _read(self, snapshot) -> None:
+        """The snapshot's layers into ``data``."""
         fake = snapshot.fixed_samples[0]
-        self.sources["fake_samples"].data = {"x": fake[:, 0], "y": fake[:, 1]}
+        self.data["fake_samples"] = {"x": fake[:, 0], "y": fake[:, 1]}
         if snapshot.d_grid is not None:
             grid = snapshot.d_grid[0]
             xs, ys = snapshot.grid_axes
-            self.sources["d_image"].data = {"image": [grid], "x": [float(xs[0])], "y": [float(ys[0])],
-                                            "dw": [float(xs[-1] - xs[0])], "dh": [float(ys[-1] - ys[0])]}
+            self.data["d_image"] = {"image": grid, "xs": xs, "ys": ys}
             if snapshot.d_is_probability:
-                self.mapper.update(low=0.0, high=1.0)
+                low, high = 0.0, 1.0
                 level, label = 0.5, "D = ½"
             else:  # an unbounded critic: auto-scale, symmetric around its median
                 low, high = float(np.min(grid)), float(np.max(grid))
                 if high - low < 1e-9:
                     high = low + 1e-9
-                self.mapper.update(low=low, high=high)
                 level, label = float(np.median(grid)), "critic median"
+            self._mapper["d_image"] = (low, high)
             note = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
                     f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
             if note != self.note.object:  # a text change re-lays out the page: only when it differs
                 self.note.object = note
-            self.sources["d_contour"].data = contour_lines(xs, ys, grid, level)
+            self.data["d_contour"] = contour_lines(xs, ys, grid, level)
         if snapshot.d_grad_grid is not None:
             norms = snapshot.d_grad_grid[0]
             xs, ys = snapshot.grid_axes
-            self.sources["grad_image"].data = {"image": [norms], "x": [float(xs[0])], "y": [float(ys[0])],
-                                               "dw": [float(xs[-1] - xs[0])], "dh": [float(ys[-1] - ys[0])]}
+            self.data["grad_image"] = {"image": norms, "xs": xs, "ys": ys}
             top = max(float(norms.max()), 1e-9)
-            self.grad_mapper.update(low=top * 1e-3, high=top)  # three decades below the steepest point
+            self._mapper["grad_image"] = (top * 1e-3, top)  # three decades below the steepest point
         gp = snapshot.gp_points
-        self.sources["gp_points"].data = ({"x": gp[0][:, 0], "y": gp[0][:, 1]} if gp is not None
-                                          else {"x": [], "y": []})
+        self.data["gp_points"] = ({"x": gp[0][:, 0], "y": gp[0][:, 1]} if gp is not None
+                                  else {"x": np.empty(0), "y": np.empty(0)})
         if snapshot.arrows is not None:
             every = max(1, len(fake) // N_ARROWS)
             start = fake[::every]
@@ -166,7 +140,37 @@ class PlaneView:
                 factor = np.minimum(1.0, cap / (np.linalg.norm(scaled, axis=1, keepdims=True) + 1e-12))
                 arrows = scaled * factor
             end = start + (arrows if scale else 0.0 * arrows)
-            self.sources["g_arrows"].data = {"x0": start[:, 0], "y0": start[:, 1], "x1": end[:, 0], "y1": end[:, 1]}
+            self.data["g_arrows"] = {"x0": start[:, 0], "y0": start[:, 1], "x1": end[:, 0], "y1": end[:, 1]}
+
+    def canvas_layers(self) -> list[dict]:
+        """The switched-on layers in the canvas's wire format, images first, points on top."""
+        shown, d, layers = self.shown(), self.data, []
+        for key, palette, title, log, opacity in (("d_image", "d", "D", False, 1.0),
+                                                  ("grad_image", "grad", "|∇x D|", True, 0.85)):
+            if key in shown and d[key]:
+                low, high = self._mapper[key]
+                layers.append(image_layer(key, d[key]["image"], d[key]["xs"], d[key]["ys"], palette, low, high,
+                                          title, log=log, opacity=opacity))
+        xy = lambda key: np.c_[d[key]["x"], d[key]["y"]]  # noqa: E731
+        if "d_contour" in shown:
+            lines = [np.c_[x, y] for x, y in zip(d["d_contour"]["xs"], d["d_contour"]["ys"])]
+            layers.append(lines_layer("d_contour", lines, "#000000", width=1.5, dash=True))
+        if "real_samples" in shown:
+            layers.append(points_layer("real_samples", xy("real_samples"), REAL, 3, opacity=0.6))
+        if "fake_samples" in shown:
+            layers.append(points_layer("fake_samples", xy("fake_samples"), FAKE, 3, opacity=0.7))
+        if "g_arrows" in shown:
+            a = d["g_arrows"]
+            layers.append(segments_layer("g_arrows", np.c_[a["x0"], a["y0"]], np.c_[a["x1"], a["y1"]], "#000000",
+                                         opacity=0.7))
+        if "mode_centres" in shown:
+            layers.append(points_layer("mode_centres", xy("mode_centres"), CENTRES, 14, symbol="circle"))
+        if "gp_points" in shown:
+            layers.append(points_layer("gp_points", xy("gp_points"), GP, 5, symbol="x"))
+        return layers
+
+    def _send(self) -> None:
+        self.canvas.show(self.canvas_layers())
 
 
 def contour_lines(xs, ys, grid, level: float) -> dict:

@@ -5,25 +5,14 @@ session computes D's coarse volume (``on_options``)."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import panel as pn
 
 from .controls import make
+from .pacing import FramePacer
 from .scene3d import PointScene
 
 SLICE_POINTS = 16  # per side of each slice drawn
-# At most one redraw per MAX_RATE_S on average (10 a second, as the 2D view), with a budget that
-# saves up to BURST redraws, since snapshots come irregularly (a busy training thread, a late tick)
-# and a per-gap cap dropped every one that followed a short gap.
-MAX_RATE_S = 0.1
-BURST = 2
-# Back-pressure: a browser slower than that (a busy CPU) would queue the frames in its websocket
-# and fall seconds behind. The scene echoes each frame it has drawn; no new frame while more than
-# MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
-MAX_IN_FLIGHT = 1
-STALL_S = 2.0
 SURFACE_OPACITY = 0.5
 
 
@@ -139,9 +128,7 @@ class VolumeView:
         # Wraps in a narrow view (runs side by side).
         self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
         self.panel = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
-        self._last = time.monotonic()
-        self._behind_since = None
-        self._budget = float(BURST)
+        self.pacer = FramePacer(self.scene)  # at most ~10 frames a second, none while the browser is behind
         self._real = None
         self._centres = None
         self._edges = None
@@ -198,41 +185,18 @@ class VolumeView:
             slider.param.update(start=float(a), end=float(b), step=float(b - a) / 100, value=float(a + b) / 2)
 
     def flush(self) -> bool:
-        """Draw the latest skipped snapshot, if any and if the budget allows now."""
+        """Draw the latest skipped snapshot, if any and if the pacer allows now."""
         return self._pending is not None and self.update(self._pending)
 
     def update(self, snapshot, force: bool = False) -> bool:
-        """Draw the snapshot if the redraw budget allows (or ``force``); True if drawn."""
-        now = time.monotonic()
-        if not force and (self._browser_behind(now) or not self._take_budget(now)):
-            self._pending = snapshot  # drawn by flush() when the budget allows: a paused run's last
+        """Draw the snapshot if the pacer allows (or ``force``); True if drawn."""
+        if not force and not self.pacer.may_send():
+            self._pending = snapshot  # drawn by flush() when the pacer allows: a paused run's last
             return False              # frame must not be lost
         self._pending = None
         self._snapshot = snapshot
         self.traces = self._traces(snapshot)
         self.scene.show(self.traces)
-        return True
-
-    def _browser_behind(self, now: float) -> bool:
-        """Whether the browser still owes acknowledgements of the frames sent (none are owed
-        where the scene is not on a page: nothing to wait for)."""
-        if not self.scene.on_page() or self.scene.frame - self.scene.drawn <= MAX_IN_FLIGHT:
-            self._behind_since = None
-            return False
-        if self._behind_since is None:
-            self._behind_since = now
-        if now - self._behind_since < STALL_S:
-            return True
-        self._behind_since = now  # no acknowledgement for that long: one frame, then wait again
-        return False
-
-    def _take_budget(self, now: float) -> bool:
-        """Spend one redraw of the budget, refilled at one per MAX_RATE_S, if there is one."""
-        self._budget = min(float(BURST), self._budget + (now - self._last) / MAX_RATE_S)
-        self._last = now
-        if self._budget < 1:
-            return False
-        self._budget -= 1
         return True
 
     def _traces(self, snapshot) -> list[dict]:

@@ -50,11 +50,46 @@ def value(page, name, column, index=0):
     return page.evaluate(SOURCE_VALUE, [name, column, index])
 
 
+# The 2D plane's canvas; its container holds the plane's state (app/plane2d.py).
+PLANE_FIRST_X = "c => { const g = c.parentNode.plane.layers.find(l => l.name === 'fake_samples'); return g ? g.xy[0] : null; }"
+PLANE_DRAWN = "c => c.parentNode.plane.drawn"
+PLANE_VIEW = "c => c.parentNode.plane.view"
+
+
 def test_lab_page_trains_on_its_own(lab):
     assert lab.title() == "GAN Stability Lab"
-    first = wait_until(lambda: value(lab, "fake_samples", "x"), what="generated samples drawn")
-    wait_until(lambda: value(lab, "fake_samples", "x") not in (None, first), what="generated samples move")
-    assert wait_until(lambda: value(lab, "d_image", "image") is not None, what="D heatmap drawn")
+    plane = lab.locator("canvas.lab-plane").first
+    first = wait_until(lambda: plane.evaluate(PLANE_FIRST_X), what="generated samples drawn")
+    wait_until(lambda: plane.evaluate(PLANE_FIRST_X) not in (None, first), what="generated samples move")
+    names = plane.evaluate("c => c.parentNode.plane.layers.map(l => l.name)")
+    assert names[0] == "d_image" and {"d_contour", "real_samples", "g_arrows", "mode_centres"} <= set(names)
+    drawn = plane.evaluate(PLANE_DRAWN)
+    wait_until(lambda: plane.evaluate(PLANE_DRAWN) > drawn, what="the canvas draws new frames")
+
+
+def test_plane_pans_zooms_and_resets(lab):
+    """Drag moves the view by the data distance under the pointer, the wheel zooms about the pointer,
+    new frames keep the view, and a double-click goes back to the data's box."""
+    plane = lab.locator("canvas.lab-plane").first
+    home = plane.evaluate(PLANE_VIEW)  # [x0, x1, y0, y1]: ring8's box
+    box = plane.bounding_box()
+    width, height = box["width"] - 48 - 74, box["height"] - 26 - 56  # the plot area (plane2d.PAD)
+    x, y = box["x"] + 48 + width / 2, box["y"] + 26 + height / 2
+    lab.mouse.move(x, y)
+    lab.mouse.down()
+    lab.mouse.move(x + 100, y + 50, steps=4)
+    lab.mouse.up()
+    moved = plane.evaluate(PLANE_VIEW)
+    dx, dy = -100 / width * (home[1] - home[0]), 50 / height * (home[3] - home[2])
+    assert moved == pytest.approx([home[0] + dx, home[1] + dx, home[2] + dy, home[3] + dy], rel=1e-3)
+    drawn = plane.evaluate(PLANE_DRAWN)
+    wait_until(lambda: plane.evaluate(PLANE_DRAWN) > drawn + 2, what="frames after the pan")
+    assert plane.evaluate(PLANE_VIEW) == moved
+    lab.mouse.wheel(0, -300)
+    zoomed = wait_until(lambda: (v := plane.evaluate(PLANE_VIEW)) != moved and v, what="the wheel zooms in")
+    assert zoomed[1] - zoomed[0] < moved[1] - moved[0]
+    plane.dblclick(position={"x": 48 + width / 2, "y": 26 + height / 2})
+    assert plane.evaluate(PLANE_VIEW) == home
 
 
 def test_chart_grows(lab):

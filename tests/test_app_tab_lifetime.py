@@ -32,9 +32,9 @@ LIFETIME_MS = 5000  # a session without a connection is dropped after this
 # The first x of the generated samples in a tab (null until drawn), and the history chart's length.
 FIRST_X = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
-  const model = doc && doc.get_model_by_name('fake_samples');
-  const x = model && model.data.x;
-  return x && x.length ? Number(x[0]) : null;
+  const plane = doc && doc.get_model_by_name('plane');  // app/plane2d.py
+  const fake = plane && plane.layers.find(l => l.name === 'fake_samples');
+  return fake && fake.xy.length ? Number(fake.xy[0]) : null;
 }"""
 HISTORY_LENGTH = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];

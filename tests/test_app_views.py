@@ -33,14 +33,14 @@ def lab():
 
 def test_plane_charts_and_numbers_update(lab):
     lab.session.play()
-    fake = lab.plane.sources["fake_samples"]
-    tick_until(lab, lambda: len(fake.data["x"]) == 1000 and len(lab.charts.history.data["step"]) >= 10)
-    first = np.array(fake.data["x"][:10])
-    tick_until(lab, lambda: not np.array_equal(first, fake.data["x"][:10]))
-    image = lab.plane.sources["d_image"].data["image"][0]
+    data = lab.plane.data
+    tick_until(lab, lambda: len(data["fake_samples"]["x"]) == 1000 and len(lab.charts.history.data["step"]) >= 10)
+    first = np.array(data["fake_samples"]["x"][:10])
+    tick_until(lab, lambda: not np.array_equal(first, data["fake_samples"]["x"][:10]))
+    image = data["d_image"]["image"]
     assert image.shape == (64, 64) and 0 <= image.min() <= image.max() <= 1
-    assert len(lab.plane.sources["g_arrows"].data["x0"]) > 0
-    assert len(lab.plane.sources["mode_centres"].data["x"]) == 8
+    assert len(lab.plane.data["g_arrows"]["x0"]) > 0
+    assert len(lab.plane.data["mode_centres"]["x"]) == 8
     steps = np.asarray(lab.charts.history.data["step"])
     assert (np.diff(steps) > 0).all()  # one point per update, none repeated
     assert "Step" in lab.numbers.object
@@ -68,7 +68,7 @@ def test_preset_load_syncs_widgets(lab):
     lab.controls._load_preset()
     tick_until(lab, lambda: lab.controls.experiment.objective == "wasserstein")
     assert lab.controls.experiment.gradient_penalty
-    tick_until(lab, lambda: len(lab.plane.sources["gp_points"].data["x"]) > 0)  # WGAN-GP's interpolates
+    tick_until(lab, lambda: len(lab.plane.data["gp_points"]["x"]) > 0)  # WGAN-GP's interpolates
     tick_until(lab, lambda: "critic value, auto-scaled" in lab.plane.note.object)
 
 
@@ -126,8 +126,8 @@ def test_dataset_family_with_parameters_reaches_the_trainer(lab):
     controls.dataset_params.value = '{"count": 12, "radius": 2.0, "sigma": 0.03}'
     assert controls.apply_dataset()
     lab.session.step_full()
-    tick_until(lab, lambda: len(lab.plane.sources["mode_centres"].data["x"]) == 12)
-    centres = np.c_[lab.plane.sources["mode_centres"].data["x"], lab.plane.sources["mode_centres"].data["y"]]
+    tick_until(lab, lambda: len(lab.plane.data["mode_centres"]["x"]) == 12)
+    centres = np.c_[lab.plane.data["mode_centres"]["x"], lab.plane.data["mode_centres"]["y"]]
     np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, rtol=1e-6)
     assert controls.experiment.dataset_params == {"count": 12, "radius": 2.0, "sigma": 0.03}
 
@@ -166,14 +166,15 @@ def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
 
 def test_grad_map_layer_asks_for_the_map_and_draws_it(lab):
     lab.session.step_full()
-    tick_until(lab, lambda: len(lab.plane.sources["fake_samples"].data["x"]) == 1000)
-    assert lab.plane.sources["grad_image"].data["image"] == []  # off at start: not computed
+    tick_until(lab, lambda: len(lab.plane.data["fake_samples"]["x"]) == 1000)
+    assert lab.plane.data["grad_image"] == {}  # off at start: not computed
     lab.plane.layers.value = [*lab.plane.layers.value, "|∇x D| map"]  # what the checkbox does
     lab.session.step_full()
-    tick_until(lab, lambda: len(lab.plane.sources["grad_image"].data["image"]) == 1)
-    norms = lab.plane.sources["grad_image"].data["image"][0]
+    tick_until(lab, lambda: "image" in lab.plane.data["grad_image"])
+    norms = lab.plane.data["grad_image"]["image"]
     assert norms.shape == (64, 64) and np.isfinite(norms).all() and norms.max() > 0
-    assert lab.plane.renderers["grad_image"].visible and lab.plane.grad_bar.visible
+    sent = {layer["name"]: layer for layer in lab.plane.canvas.layers}  # drawn, with its log colour bar
+    assert sent["grad_image"]["log"] and sent["grad_image"]["high"] == pytest.approx(float(norms.max()))
 
 
 def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
@@ -217,8 +218,8 @@ def test_first_frame_is_drawn_before_the_page_is_served():
     lab = Lab(play=False)  # what a served page does while its document is being built
     try:
         lab._draw_first_frame(timeout=20)
-        assert len(lab.plane.sources["fake_samples"].data["x"]) == 1000
-        assert lab.plane.sources["d_image"].data["image"][0].shape == (64, 64)
+        assert len(lab.plane.data["fake_samples"]["x"]) == 1000
+        assert lab.plane.data["d_image"]["image"].shape == (64, 64)
         assert not lab.session.playing  # drawing is not training: play starts when the page has loaded
     finally:
         lab.stop()

@@ -13,7 +13,7 @@ import param
 import pytest
 import torch
 
-from app import views3d
+from app import pacing, views3d
 from app.lab import PERIOD_MS
 from app.views3d import VolumeView
 from gan_core.config import make_experiment
@@ -204,7 +204,7 @@ def test_a_reset_keeps_the_slice_point_a_new_box_centres_it(gauss, cubes):
 def draws_at(view, snap, times, monkeypatch) -> int:
     """How many of the snapshots arriving at these (monotonic) times the view draws."""
     clock = [0.0]
-    monkeypatch.setattr(views3d, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     drawn = 0
     for clock[0] in times:
         drawn += view.update(snap)
@@ -213,7 +213,7 @@ def draws_at(view, snap, times, monkeypatch) -> int:
 
 def test_redraw_rate_under_the_lab_tick(gauss, monkeypatch):
     """The lab ticks every PERIOD_MS, never exactly: a new snapshot at every tick is drawn at least
-    5 times a second, and at most 1 / MAX_RATE_S (each redraw is a whole WebGL scene)."""
+    5 times a second, and at most 1 / MAX_RATE_S (app/pacing.py)."""
     view = VolumeView()
     snap = gauss.snapshot()
     view.set_dataset(info_of(gauss), snap)
@@ -222,7 +222,7 @@ def test_redraw_rate_under_the_lab_tick(gauss, monkeypatch):
     n = int(seconds * 1000 / PERIOD_MS)
     ticks = 1e6 + np.arange(n) * PERIOD_MS / 1000 + rng.uniform(-0.01, 0.01, n)
     drawn = draws_at(view, snap, ticks, monkeypatch)
-    assert 5 * seconds <= drawn <= seconds / views3d.MAX_RATE_S + views3d.BURST
+    assert 5 * seconds <= drawn <= seconds / pacing.MAX_RATE_S + pacing.BURST
 
 
 def test_irregular_snapshots_under_the_cap_are_all_drawn(gauss, monkeypatch):
@@ -259,11 +259,11 @@ def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch
     scene = view.scene
     assert not scene.on_page()
     scene.param.update(frame=10, drawn=0)  # no browser echoes here: off a page nothing is owed
-    assert not view._browser_behind(1e6)
+    assert not view.pacer._browser_behind(1e6)
     view.panel.get_root()  # on a page now: a browser would echo each frame it draws
     assert scene.on_page()
     clock = [1e6]
-    monkeypatch.setattr(views3d, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
 
     def frame_at(t) -> bool:
         clock[0] = t
@@ -272,12 +272,12 @@ def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch
 
     scene.drawn = scene.frame  # drawn so far
     assert frame_at(1e6) and frame_at(1e6 + 0.2)
-    assert scene.frame - scene.drawn > views3d.MAX_IN_FLIGHT
+    assert scene.frame - scene.drawn > pacing.MAX_IN_FLIGHT
     assert not frame_at(1e6 + 0.4) and not frame_at(1e6 + 1.0)  # unacknowledged: wait
     scene.drawn = scene.frame  # what the browser sends back after drawing
     assert frame_at(1e6 + 1.2) and frame_at(1e6 + 1.4)  # MAX_IN_FLIGHT = 1 unacknowledged, then one more
-    assert not frame_at(1e6 + 1.6) and frame_at(1e6 + 1.6 + views3d.STALL_S)  # no echo: one frame per STALL_S
-    assert not frame_at(1e6 + 1.8 + views3d.STALL_S)
+    assert not frame_at(1e6 + 1.6) and frame_at(1e6 + 1.6 + pacing.STALL_S)  # no echo: one frame per STALL_S
+    assert not frame_at(1e6 + 1.8 + pacing.STALL_S)
 
 
 def test_wire_format_carries_the_points_colours_and_segments(cubes):
