@@ -288,7 +288,7 @@ class PlaneCanvas(JSComponent):
       // For tests and benchmarks in a browser (also the "lab-plane-drawn" event after each draw):
       // the view in data units, what the plane holds, a redraw.
       el.plane = { get view() { return (view || box()).slice(); }, get layers() { return model.layers; },
-                   get drawn() { return model.drawn; }, draw };
+                   get drawn() { return model.drawn; }, palette: (name, shade) => rgb[name][shade], draw };
       schedule();
     }
     """

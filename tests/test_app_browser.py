@@ -92,6 +92,35 @@ def test_plane_pans_zooms_and_resets(lab):
     assert plane.evaluate(PLANE_VIEW) == home
 
 
+# D's heatmap as the canvas shows it: for grid cells whose value differs from their mirror image
+# across the x axis (so a flipped image would not pass), the pixel at the cell's centre against
+# the palette colour of its shade. Points and lines drawn over the image cover some cells.
+HEATMAP_PIXELS = """c => {
+  const p = c.parentNode.plane, ctx = c.getContext('2d');
+  p.draw();  // now, with the layers the page holds
+  const img = p.layers.find(l => l.name === 'd_image'), [x0, x1, y0, y1] = p.view;
+  const W = c.clientWidth, H = c.clientHeight, pw = W - 48 - 74, ph = H - 26 - 56;  // plane2d.PAD
+  let tried = 0, matched = 0;
+  for (let j = 0; j < img.ny; j += 3) for (let i = 0; i < img.nx; i += 3) {
+    const shade = img.shades[j * img.nx + i], mirror = img.shades[(img.ny - 1 - j) * img.nx + i];
+    if (Math.abs(shade - mirror) < 30) continue;
+    const x = img.x0 + (i + 0.5) * img.dw / img.nx, y = img.y0 + (j + 0.5) * img.dh / img.ny;
+    const px = Math.round(48 + (x - x0) / (x1 - x0) * pw), py = Math.round(26 + ph - (y - y0) / (y1 - y0) * ph);
+    const got = ctx.getImageData(px, py, 1, 1).data, want = p.palette(img.palette, shade);
+    tried += 1;
+    matched += Math.max(...[0, 1, 2].map(k => Math.abs(got[k] - want[k]))) <= 2;
+  }
+  return [tried, matched];
+}"""
+
+
+def test_heatmap_is_drawn_the_right_way_up(lab):
+    plane = lab.locator("canvas.lab-plane").first
+    tried, matched = wait_until(lambda: (r := plane.evaluate(HEATMAP_PIXELS))[0] >= 20 and r, timeout=60,
+                                what="D varies enough to tell the image's orientation")
+    assert matched >= 0.7 * tried
+
+
 def test_chart_grows(lab):
     before = wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history"), what="history chart has rows")
     wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history") > before, what="history chart grows")

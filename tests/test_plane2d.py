@@ -1,0 +1,130 @@
+"""The 2D plane's canvas and what PlaneView sends it (app/plane2d.py, app/views2d.py), without a
+browser: the wire format against the snapshot it came from, colour shades against Bokeh's own
+colour mappers, layer switches, and the pacing shared with the 3D view. The drawing itself is
+checked in Chromium (tests/test_app_browser.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from bokeh.palettes import RdBu11
+
+from app import plane2d
+from app.views2d import LAYERS, PlaneView
+from gan_core.config import make_experiment
+from gan_core.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def ring():
+    torch.manual_seed(0)
+    trainer = Trainer(make_experiment(dataset="ring8", batch_size=64, steps=10), device="cpu")
+    trainer.train(3)
+    return trainer
+
+
+def info_of(trainer) -> dict:
+    dataset = trainer.dataset
+    return {"name": dataset.name, "dim": 2, "box_low": np.asarray(dataset.box_low),
+            "box_high": np.asarray(dataset.box_high), "centres": np.asarray(dataset.structure.centres)}
+
+
+def drawn(ring, layers=None) -> tuple[PlaneView, dict]:
+    view = PlaneView()
+    if layers is not None:
+        view.layers.value = layers
+    snap = ring.snapshot(arrows=True, grid_size=64)
+    view.set_dataset(info_of(ring), snap)
+    view.update(snap, force=True)
+    return view, snap
+
+
+def test_shades_match_a_linear_and_a_log_colour_mapper():
+    """Palette indices as Bokeh's LinearColorMapper / LogColorMapper bin them (256 equal bins of
+    the range, or of its logarithm), up to values on a bin's edge."""
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-0.2, 1.2, 5000)
+    expected = np.clip(np.floor(np.clip(values, 0, 1) * 256), 0, 255)
+    assert np.abs(plane2d.shades(values, 0.0, 1.0).astype(int) - expected).max() <= 1
+    norms = 10 ** rng.uniform(-4, 0.5, 5000)
+    logs = np.clip((np.log10(norms) + 3) / 3, 0, 1)  # [1e-3, 1] over three decades
+    assert np.abs(plane2d.shades(norms, 1e-3, 1.0, log=True).astype(int) - np.floor(logs * 256).clip(0, 255)).max() <= 1
+    assert plane2d.shades(np.array([np.nan]), 0.0, 1.0)[0] == 0  # a NaN is drawn, as the low end
+
+
+def test_palette_is_red_for_fake_and_blue_for_real():
+    palette = plane2d.PALETTES["d"]
+    assert len(palette) == plane2d.SHADES and palette[0] == RdBu11[-1] and palette[-1] == RdBu11[0]
+
+
+def test_wire_format_carries_the_snapshot(ring):
+    """Every layer as the snapshot has it: D's grid row by row with its extent, the generated and
+    real points, the arrows from a subsample of the generated points, the contour as NaN-separated
+    polylines that lie on D's level."""
+    view, snap = drawn(ring)
+    layers = {layer["name"]: layer for layer in view.canvas.layers}
+    assert [layer["name"] for layer in view.canvas.layers][:2] == ["d_image", "d_contour"]  # images below
+    image = layers["d_image"]
+    xs, ys = snap.grid_axes
+    grid = snap.d_grid[0]
+    assert (image["nx"], image["ny"]) == (64, 64) and image["x0"] == xs[0] and image["dh"] == pytest.approx(ys[-1] - ys[0])
+    np.testing.assert_array_equal(image["shades"].reshape(64, 64), plane2d.shades(grid, 0.0, 1.0))
+    fake = np.asarray(layers["fake_samples"]["xy"]).reshape(-1, 2)
+    np.testing.assert_allclose(fake, snap.fixed_samples[0], rtol=1e-6)
+    real = np.asarray(layers["real_samples"]["xy"]).reshape(-1, 2)
+    np.testing.assert_allclose(real, snap.real, rtol=1e-6)
+    arrows = np.asarray(layers["g_arrows"]["xy"]).reshape(-1, 2, 2)
+    every = len(fake) // 150
+    np.testing.assert_allclose(arrows[:, 0], snap.fixed_samples[0][::every], rtol=1e-6)
+    assert layers["g_arrows"]["kind"] == "segments" and len(layers["mode_centres"]["xy"]) == 2 * 8
+    # The contour's points: D there is 1/2 by bilinear interpolation of the grid (independent of contourpy).
+    contour = np.asarray(layers["d_contour"]["xy"]).reshape(-1, 2)
+    finite = contour[np.isfinite(contour).all(1)]
+    assert len(finite) > 10 and np.isnan(contour).any()  # a NaN row closes each line
+    fx = np.interp(finite[:, 0], xs, np.arange(len(xs)))
+    fy = np.interp(finite[:, 1], ys, np.arange(len(ys)))
+    i, j = np.minimum(fx.astype(int), 62), np.minimum(fy.astype(int), 62)
+    u, v = fx - i, fy - j
+    at = ((1 - u) * (1 - v) * grid[j, i] + u * (1 - v) * grid[j, i + 1] + (1 - u) * v * grid[j + 1, i]
+          + u * v * grid[j + 1, i + 1])
+    np.testing.assert_allclose(at, 0.5, atol=1e-4)
+
+
+def test_switched_off_layers_are_not_sent(ring):
+    shown = [label for label in LAYERS if label not in ("Real samples", "D heatmap", "|∇x D| map")]
+    view, _ = drawn(ring, layers=shown)
+    names = {layer["name"] for layer in view.canvas.layers}
+    assert "real_samples" not in names and "d_image" not in names and "fake_samples" in names
+    frame = view.canvas.frame
+    view.layers.value = [*shown, "Real samples"]  # the checkbox: sent at once, even when paused
+    assert view.canvas.frame == frame + 1 and "real_samples" in {layer["name"] for layer in view.canvas.layers}
+
+
+def test_a_critic_is_auto_scaled(ring):
+    """An unbounded critic's colours span its own range on the grid; the D = 1/2 line becomes its median."""
+    trainer = Trainer(make_experiment(dataset="ring8", batch_size=64, steps=10, objective="wasserstein"), device="cpu")
+    trainer.train(2)
+    view, snap = drawn(trainer)
+    image = next(layer for layer in view.canvas.layers if layer["name"] == "d_image")
+    grid = snap.d_grid[0]
+    assert (image["low"], image["high"]) == (pytest.approx(grid.min()), pytest.approx(grid.max()))
+    assert image["shades"].min() == 0 and image["shades"].max() == plane2d.SHADES - 1
+    assert "critic median" in view.note.object
+
+
+def test_plane_waits_for_the_browser_like_the_3d_view(ring, monkeypatch):
+    """On a page, no new frame while the browser owes the echo of more than one (app/pacing.py)."""
+    from types import SimpleNamespace
+
+    from app import pacing
+    view, snap = drawn(ring)
+    view.panel.get_root()  # on a page now
+    clock = [1e6]
+    monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    view.canvas.drawn = view.canvas.frame
+    assert view.update(snap) and view.update(snap)
+    clock[0] += 0.5
+    assert not view.update(snap) and view._pending is snap  # behind: kept for flush()
+    view.canvas.drawn = view.canvas.frame  # the browser's echo
+    assert view.flush() and view._pending is None
