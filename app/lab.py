@@ -23,8 +23,9 @@ TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
-CHART_PERIOD_S = 0.6  # charts take new points this often: each update repaints all eleven in the page
-# (at 0.3 s they took ~250 ms of the page's time a second, which the trainer needed: bench/app_speed.py).
+CHART_PERIOD_S = 1.0  # charts take new points this often: each update repaints all eleven in the page,
+# twice (Bokeh's auto-ranges change after the first paint). At 0.6 s they took ~230 ms of a slow machine's
+# page a second and Chromium 0.70 cores; at 1.0 s 0.55 (bench/app_speed.py); frozen, 0.36.
 
 
 class Lab(pn.viewable.Viewer):

@@ -12,8 +12,6 @@ from .controls import without_delay
 from .pacing import FramePacer
 from .plane2d import PlaneCanvas, image_layer, lines_layer, points_layer, segments_layer
 
-N_ARROWS = 150  # arrows drawn at a subsample of the fixed generated points
-
 LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour": "d_contour",
           "Real samples": "real_samples", "Generated samples": "fake_samples", "G update arrows": "g_arrows",
           "Mode centres": "mode_centres", "GP points": "gp_points"}
@@ -127,9 +125,8 @@ class PlaneView:
         self.data["gp_points"] = ({"x": gp[0][:, 0], "y": gp[0][:, 1]} if gp is not None
                                   else {"x": np.empty(0), "y": np.empty(0)})
         if snapshot.arrows is not None:
-            every = max(1, len(fake) // N_ARROWS)
-            start = fake[::every]
-            arrows = snapshot.arrows[0][::every]
+            start = fake[::snapshot.arrow_every]  # the session asks for arrows at a subsample
+            arrows = snapshot.arrows[0]
             lengths = np.linalg.norm(arrows, axis=1)
             scale = 0.0
             if self._box is not None and lengths.max() > 0:

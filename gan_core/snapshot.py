@@ -34,7 +34,8 @@ class Snapshot:
     scalars: dict  # latest per-step scalars, name -> (K,)
     alive: np.ndarray  # (K,) bool; a diverged run's non-finite entries are zeroed: check this
     diverged_at: np.ndarray  # (K,) step, -1 if not diverged
-    arrows: np.ndarray | None = None  # (K, n, d) generator's update direction at fixed samples
+    arrows: np.ndarray | None = None  # (K, m, d) generator's update direction at fixed_samples[:, ::arrow_every]
+    arrow_every: int = 1
     fresh_samples: np.ndarray | None = None  # (K, n, d) from fresh latents
     grid_axes: list[np.ndarray] = field(default_factory=list)  # 1D/2D: coordinates of the grid
     d_grid: np.ndarray | None = None  # (K, G) in 1D, (K, G, G) in 2D indexed [y, x]
@@ -48,12 +49,13 @@ class Snapshot:
     metrics_step: int | None = None
 
 
-def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = True,
+def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: int = 0, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
                   grid_label: int = 0) -> Snapshot:
     """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
-    get slices through ``slice_point`` (default: the box centre) instead of a 2D grid."""
+    get slices through ``slice_point`` (default: the box centre) instead of a 2D grid; G's arrows
+    are taken at every ``arrow_every``-th fixed sample."""
     low, high = trainer.dataset.box
     dim = trainer.dataset.dim
     objective = trainer.shared.objective
@@ -67,9 +69,14 @@ def take_snapshot(trainer, *, arrows: bool = True, fresh: int = 0, grid: bool = 
                     scalars=history_scalars, alive=trainer.alive.cpu().numpy(),
                     diverged_at=trainer.diverged_at.cpu().numpy())
     if arrows:
-        loss_grad, _, _ = trainer.generator_force(fixed, trainer.fixed_c)
+        # Only at every arrow_every-th fixed sample: a view that draws a subsample of the arrows
+        # need not pay for the rest (the backward pass through D is per sample).
+        at = fixed[:, ::arrow_every]
+        labels = None if trainer.fixed_c is None else trainer.fixed_c[:, ::arrow_every]
+        loss_grad, _, _ = trainer.generator_force(at, labels)
         # Per-sample descent direction of G's loss, in data units (undo the batch mean).
-        snap.arrows = (-loss_grad * fixed.shape[1] / trainer.box_half).cpu().numpy()
+        snap.arrows = (-loss_grad * at.shape[1] / trainer.box_half).cpu().numpy()
+        snap.arrow_every = arrow_every
     if fresh:
         snap.fresh_samples = trainer.sample(fresh)
     if grid and dim in (1, 2):

@@ -34,7 +34,7 @@ def drawn(ring, layers=None) -> tuple[PlaneView, dict]:
     view = PlaneView()
     if layers is not None:
         view.layers.value = layers
-    snap = ring.snapshot(arrows=True, grid_size=64)
+    snap = ring.snapshot(arrows=True, arrow_every=6, grid_size=64)
     view.set_dataset(info_of(ring), snap)
     view.update(snap, force=True)
     return view, snap
@@ -75,8 +75,8 @@ def test_wire_format_carries_the_snapshot(ring):
     real = np.asarray(layers["real_samples"]["xy"]).reshape(-1, 2)
     np.testing.assert_allclose(real, snap.real, rtol=1e-6)
     arrows = np.asarray(layers["g_arrows"]["xy"]).reshape(-1, 2, 2)
-    every = len(fake) // 150
-    np.testing.assert_allclose(arrows[:, 0], snap.fixed_samples[0][::every], rtol=1e-6)
+    np.testing.assert_allclose(arrows[:, 0], snap.fixed_samples[0][::6], rtol=1e-6)
+    assert len(arrows) == len(snap.arrows[0]) == 167
     assert layers["g_arrows"]["kind"] == "segments" and len(layers["mode_centres"]["xy"]) == 2 * 8
     # The contour's points: D there is 1/2 by bilinear interpolation of the grid (independent of contourpy).
     contour = np.asarray(layers["d_contour"]["xy"]).reshape(-1, 2)

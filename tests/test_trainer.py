@@ -278,6 +278,10 @@ def test_snapshot_arrows_are_minus_the_per_sample_loss_gradient_in_data_units():
         x = torch.tensor(snap.fixed_samples[0, i], dtype=torch.float64)
         gradient = torch.stack([(loss(x + h * e) - loss(x - h * e)) / (2 * h) for e in torch.eye(2, dtype=torch.float64)])
         np.testing.assert_allclose(snap.arrows[0, i], -gradient.numpy(), rtol=2e-3, atol=1e-6)
+    # A subsample (as the app asks): the same arrows at those points, however many are taken.
+    every = trainer.snapshot(arrow_every=7)
+    assert every.arrow_every == 7 and every.arrows.shape[1] == len(snap.fixed_samples[0][::7])
+    np.testing.assert_allclose(every.arrows, snap.arrows[:, ::7], rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("objective", ["nonsaturating", "wasserstein"])
