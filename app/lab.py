@@ -23,9 +23,8 @@ TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
-CHART_PERIOD_S = 1.0  # charts take new points this often: each update repaints all eleven in the page,
-# twice (Bokeh's auto-ranges change after the first paint). At 0.6 s they took ~230 ms of a slow machine's
-# page a second and Chromium 0.70 cores; at 1.0 s 0.55 (bench/app_speed.py); frozen, 0.36.
+CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
+# redraws every chart: app/chart_canvas.py)
 
 
 class Lab(pn.viewable.Viewer):
@@ -149,9 +148,9 @@ class Lab(pn.viewable.Viewer):
             view.flush()  # a frame held back by the view's pacer (app/pacing.py)
         update = self.session.poll()
         if update is None:
-            if self._chart_rows:
+            if self._chart_rows or self.charts.changed:
                 with pn.io.hold():
-                    self._update_charts()  # rows of a paused run must still reach the charts
+                    self._update_charts()  # what a paused run changed must still reach the charts
             return
         with pn.io.hold():
             self.controls.show_playing(update.playing)
@@ -186,13 +185,14 @@ class Lab(pn.viewable.Viewer):
             self._update_charts()
 
     def _update_charts(self) -> None:
-        """Hand the charts the rows gathered since their last update, if it is time."""
-        if not self._chart_rows or time.monotonic() < self._charts_due:
+        """Hand the charts the rows gathered since their last update and send them, if it is time."""
+        if not (self._chart_rows or self.charts.changed) or time.monotonic() < self._charts_due:
             return
         self._charts_due = time.monotonic() + CHART_PERIOD_S
         for index, chunks in self._chart_rows.items():
             self.charts.add_rows({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}, index)
         self._chart_rows = {}
+        self.charts.send()
 
     def _draw(self, update, snapshots) -> None:
         dim = snapshots[0].dim

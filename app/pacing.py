@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-# At most one redraw per MAX_RATE_S on average (10 a second), with a budget that saves up to BURST
+# At most one redraw per MAX_RATE_S on average (11 a second: the target is 10), with a budget that saves up to BURST
 # redraws, since snapshots come irregularly (a busy training thread, a late tick) and a per-gap cap
 # dropped every one that followed a short gap.
-MAX_RATE_S = 0.1
+MAX_RATE_S = 0.09
 BURST = 2
 # No new frame while more than MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
 MAX_IN_FLIGHT = 1

@@ -78,7 +78,7 @@ HAS_SAMPLES = """() => {
 # The charts join a served page once it has loaded (app/lab.py): hooks wait for them.
 HAS_CHARTS = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
-  return !!(doc && doc.get_model_by_name('history'));
+  return !!(doc && doc.get_model_by_name('charts'));
 }"""
 # Hooks installed once a page has loaded; times are epoch ms (performance.timeOrigin + now), so a
 # window timed here in Python counts what happened in the page however late the page answers.
@@ -92,23 +92,11 @@ HOOKS = """() => {
   window.__plane_draws = [];  // each draw of the plane's canvas: [end, ms, the frame it shows]
   window.addEventListener('lab-plane-drawn', e => window.__plane_draws.push([now(), e.detail.ms, e.detail.frame]));
   window.__charted = [];  // each batch of history rows reaching the charts: [time, its last step]
-  const history = Bokeh.documents[0].get_model_by_name('history');
-  const rows = () => { const s = history.data.step; if (s && s.length) window.__charted.push([now(), Number(s[s.length - 1])]); };
-  history.streaming.connect(rows);
-  history.properties.data.change.connect(rows);
-  window.__paints = [];  // each Bokeh plot (a chart) painted on its canvas: [end, its name, ms]
-  try {
-    const PlotView = Bokeh.require("models/plots/plot").Plot.prototype.default_view;
-    if (!PlotView.prototype.__timed) {
-      const paint = PlotView.prototype._actual_paint;
-      PlotView.prototype._actual_paint = function (...args) {
-        const start = performance.now();
-        try { return paint.apply(this, args); } finally {
-          window.__paints.push([now(), this.model.name || this.model.id, performance.now() - start]); }
-      };
-      PlotView.prototype.__timed = true;
-    }
-  } catch (error) { window.__paints = null; }  // another BokehJS: no paint counts
+  const charts = Bokeh.documents[0].get_model_by_name('charts');  // app/chart_canvas.py
+  charts.properties.columns.change.connect(() => { const s = charts.columns['h0:step'];
+    if (s && s.length) window.__charted.push([now(), Number(s[s.length - 1])]); });
+  window.__paints = [];  // each draw of the charts' canvas: [end, 'charts', ms]
+  window.addEventListener('lab-charts-drawn', e => window.__paints.push([now(), 'charts', e.detail.ms]));
   window.__longtasks = [];  // the page's main thread busy >= 50 ms at a stretch: [start, duration]
   new PerformanceObserver(list => { for (const e of list.getEntries())
     window.__longtasks.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({entryTypes: ['longtask']});
@@ -597,7 +585,7 @@ def report(r: dict) -> None:
               f"({d2['steps_per_frame']} steps per frame)")
     for name, d in (("2D", d2), ("3D", d3)):
         if "chart_paints_per_s" in d:
-            print(f"- {name}: the page painted the charts {d['chart_paints_per_s']:.1f} times a second (all 11), "
+            print(f"- {name}: the page drew the charts' canvas {d['chart_paints_per_s']:.1f} times a second (all 11 each time), "
                   f"{d['paint_ms_per_s']['charts']:.0f} ms of each second, the plane "
                   f"{d['paint_ms_per_s']['plane']:.0f} ms of each second")
     print(f"- 2D again, {later['run_steps']} steps into the run: {later['fps']:.1f} frames/s, page main thread busy "

@@ -13,25 +13,6 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
-SOURCE_VALUE = """([name, column, index]) => {
-  for (const doc of Bokeh.documents) {
-    const model = doc.get_model_by_name(name);
-    if (model) {
-      const values = model.data[column];
-      if (!values || values.length === 0) return null;
-      return values[index < 0 ? values.length + index : index];
-    }
-  }
-  return null;
-}"""
-SOURCE_LENGTH = """(name) => {
-  for (const doc of Bokeh.documents) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model.get_length() || 0;
-  }
-  return 0;
-}"""
-
 
 @pytest.fixture(scope="module")
 def lab(served_app, browser):
@@ -46,8 +27,9 @@ def lab(served_app, browser):
     context.close()
 
 
-def value(page, name, column, index=0):
-    return page.evaluate(SOURCE_VALUE, [name, column, index])
+def column(page, key):
+    """A column of the charts' canvas (app/chart_canvas.py): "h0:sigma" is run A's sigma history."""
+    return page.locator("canvas.lab-charts").first.evaluate("(c, key) => c.parentNode.charts.column(key)", key)
 
 
 # The 2D plane's canvas; its container holds the plane's state (app/plane2d.py).
@@ -122,19 +104,22 @@ def test_heatmap_is_drawn_the_right_way_up(lab):
 
 
 def test_chart_grows(lab):
-    before = wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history"), what="history chart has rows")
-    wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history") > before, what="history chart grows")
+    charts = lab.locator("canvas.lab-charts").first
+    before = wait_until(lambda: len(column(lab, "h0:step")), what="history chart has rows")
+    drawn = charts.evaluate("c => c.parentNode.charts.drawn")
+    wait_until(lambda: len(column(lab, "h0:step")) > before, what="history chart grows")
+    wait_until(lambda: charts.evaluate("c => c.parentNode.charts.drawn") > drawn, what="the charts redraw")
 
 
 def test_instance_noise_switch_reaches_trainer(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    wait_until(lambda: lab.evaluate(SOURCE_LENGTH, "history") > 20, timeout=60, what="some training")  # a point per 0.6 s
+    wait_until(lambda: len(column(lab, "h0:step")) > 12, timeout=60, what="some training")  # a point a second
     lab.screenshot(path=str(SHOTS / "lab-2d.png"))
-    assert value(lab, "history", "sigma", -1) == 0
+    assert column(lab, "h0:sigma")[-1] == 0
     # Panel widgets live in shadow DOM: the checkbox is the label's sibling in its shadow root.
     label = lab.get_by_text("Instance noise", exact=True).first
     label.evaluate_handle("el => el.getRootNode().querySelector('input[type=checkbox]')").as_element().check()
-    wait_until(lambda: (value(lab, "history", "sigma", -1) or 0) > 0, what="sigma > 0 in the chart")
+    wait_until(lambda: column(lab, "h0:sigma")[-1] > 0, what="sigma > 0 in the chart")
     lab.get_by_text("σ / γ").first.wait_for()
 
 

@@ -38,8 +38,9 @@ FIRST_X = """() => {
 }"""
 HISTORY_LENGTH = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
-  const model = doc && doc.get_model_by_name('history');
-  return model ? (model.get_length() || 0) : 0;
+  const charts = doc && doc.get_model_by_name('charts');  // app/chart_canvas.py
+  const steps = charts && charts.columns['h0:step'];
+  return steps ? steps.length : 0;
 }"""
 
 

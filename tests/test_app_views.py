@@ -160,8 +160,12 @@ def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
     switch = beta_schedule_length(settings["beta_uniform_steps"], settings["beta_levels"],
                                   settings["beta_steps_per_level"])
     assert plan["step"][-1] > switch  # the plan reaches past the switch to the data
-    beta_now = next(span for span in lab.charts.now_lines if span.name == "chart_beta_now")
-    assert beta_now.location == lab.charts.history.data["step"][-1] > 0
+    assert lab.charts.now == lab.charts.history.data["step"][-1] > 0  # the dashed "now" line
+    beta = next(spec for spec in lab.charts.canvas.specs if spec["name"] == "chart_beta")
+    assert beta["now"] and beta["log"] and {"h0:beta", "p0:beta"} <= {line["y"] for line in beta["lines"]}
+    sent = lab.charts.canvas.columns  # what the canvas draws: the same points, float32
+    np.testing.assert_allclose(sent["p0:beta"], plan["beta"], rtol=1e-6)
+    np.testing.assert_array_equal(sent["h0:step"], lab.charts.history.data["step"])
 
 
 def test_grad_map_layer_asks_for_the_map_and_draws_it(lab):
@@ -232,6 +236,7 @@ def test_the_lab_renders_outside_a_server_as_in_a_notebook(lab):
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and lab.volume.traces)
     root = lab.__panel__().get_root()
-    scenes = [m for m in root.references() if getattr(m, "esm", None)]
-    assert len(scenes) == 1 and lab.volume.scene.on_page()
+    components = {m.data.name: m for m in root.references() if getattr(m, "esm", None)}  # canvases
+    assert set(components) == {"volume", "charts"} and lab.volume.scene.on_page()
+    scenes = [components["volume"]]
     assert [layer["name"] for layer in scenes[0].data.layers] == [t["name"] for t in lab.volume.traces]
