@@ -116,7 +116,10 @@ def widget_for(experiment: Experiment, name: str, label: str | None = None):
 
 
 class Controls:
-    def __init__(self, session, preset: str, settings: dict):
+    def __init__(self, session, preset: str, settings: dict, defer: bool = False):
+        """``defer``: the cards after Data join the sidebar at ``show_all()`` (a served page calls
+        it once loaded: building their models took about a second of the page's way to its first
+        frame on a slow machine)."""
         self.session = session
         self.experiment = Experiment(**settings)
         self._loading = False
@@ -165,13 +168,19 @@ class Controls:
                                      styles={"font-size": "0.85em"}),
                     *widgets(NETWORKS), title="Networks", sizing_mode="stretch_width", collapsed=True),
         ]
+        self._later = pn.Column(*([] if defer else self.cards[1:]), sizing_mode="stretch_width")
         self.panel = pn.Column(
             pn.Row(self.play_button, self.reset_button, sizing_mode="stretch_width"),
             pn.Row(step_d, step_g, step, sizing_mode="stretch_width"),
             self.speed,
             pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
                     sizing_mode="stretch_width"),
-            *self.cards, sizing_mode="stretch_width")
+            self.cards[0], self._later, sizing_mode="stretch_width")
+
+    def show_all(self) -> None:
+        """Put the deferred cards (stabilizers, objective, networks) into the sidebar."""
+        if not self._later.objects:
+            self._later.objects = self.cards[1:]
 
     def _data_widgets(self) -> list:
         """The dataset picker and, for a family, its parameters as JSON. Both are checked here by

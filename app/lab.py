@@ -38,7 +38,7 @@ class Lab(pn.viewable.Viewer):
         # Served, training starts when the page has loaded: a session that no browser opens
         # (a health check's GET) must not train until the server drops it.
         self.session = LabSession(settings, play=self.play and not served)
-        self.controls = Controls(self.session, self.preset, settings)
+        self.controls = Controls(self.session, self.preset, settings, defer=served)
         self._arm_names: list[str] = []
         self._make_views([""])
         self.numbers = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
@@ -49,8 +49,8 @@ class Lab(pn.viewable.Viewer):
         self.diverged_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         self.diverged = pn.Column(self.diverged_text, reset, visible=False, sizing_mode="stretch_width")
         self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane(s) or the volume(s)
-        # Served, the eleven charts join the page once it has loaded: building their views took
-        # about half of BokehJS's time before the first frame could show (bench/app_speed.py).
+        # Served, the charts and most of the sidebar join the page once it has loaded: building
+        # their models and views delayed the first frame (bench/app_speed.py).
         self.chart_area = pn.Column(sizing_mode="stretch_width")
         if not served:
             self.chart_area.objects = [self.charts.panel]
@@ -115,6 +115,7 @@ class Lab(pn.viewable.Viewer):
             self.view.objects = [pn.Row(*panels)]
 
     def _start(self) -> None:
+        self.controls.show_all()
         if not self.chart_area.objects:
             self.chart_area.objects = [self.charts.panel]
         if self._callback is None:
