@@ -336,7 +336,7 @@ def count_2d(page, seconds: float, inst: Instruments) -> dict:
 
 
 def paint_counts(window: "Window", paints, plane_draws=()) -> dict:
-    """Draws of the 2D plane's canvas that show a new frame and Bokeh paints of the charts, per
+    """Draws of the 2D plane's canvas that show a new frame and draws of the charts' canvas, per
     second, and the ms they took per second."""
     plane = [d for d in plane_draws if window.inside([d[0]])]
     plane_new = [d for d, before in zip(plane, [[None, None, None]] + plane[:-1]) if d[2] != before[2]]
