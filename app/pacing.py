@@ -19,7 +19,8 @@ STALL_S = 2.0
 
 
 class FramePacer:
-    """Says whether a frame may go now; a frame that may not waits as ``pending`` for ``flush``."""
+    """Says whether a frame may go now; the latest one that may not is kept as ``pending``, for
+    the view to draw when it may (a paused run's last frame must not be lost)."""
 
     def __init__(self, canvas):
         """``canvas`` has ``frame`` (bumped per frame sent), ``drawn`` (the browser's echo) and
@@ -28,6 +29,15 @@ class FramePacer:
         self._last = time.monotonic()
         self._behind_since = None
         self._budget = float(BURST)
+        self.pending = None
+
+    def admit(self, frame, force: bool = False) -> bool:
+        """Whether ``frame`` may be sent now (always if ``force``); if not, it becomes ``pending``."""
+        if force or self.may_send():
+            self.pending = None
+            return True
+        self.pending = frame
+        return False
 
     def may_send(self) -> bool:
         now = time.monotonic()

@@ -39,7 +39,7 @@ class PlaneView:
         self.canvas = PlaneCanvas(width=size, height=size - 40,  # a square plot area
                                   name="plane" + suffix, legend=LEGEND,
                                   title=title or "Data plane: D (blue = real, red = fake), samples, G's updates")
-        self.pacer = FramePacer(self.canvas)  # at most ~10 frames a second, none while the browser is behind
+        self.pacer = FramePacer(self.canvas)  # at most ~11 frames a second, none while the browser is behind
         shown = [label for label in LAYERS if label not in OFF_AT_START]
         # As wide as the plot, wrapping onto a second line rather than over the numbers beside it.
         self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
@@ -49,7 +49,6 @@ class PlaneView:
         self.note = pn.pane.Markdown("", margin=(0, 10))
         self.panel = pn.Column(self.layers, self.canvas, self.note)
         self._box = None
-        self._pending = None
         self._mapper = {"d_image": (0.0, 1.0), "grad_image": (1e-3, 1.0)}  # colour ranges (low, high)
 
     def on_options(self, callback) -> None:
@@ -81,14 +80,12 @@ class PlaneView:
 
     def flush(self) -> bool:
         """Draw the latest skipped snapshot, if any and if the pacer allows now."""
-        return self._pending is not None and self.update(self._pending)
+        return self.pacer.pending is not None and self.update(self.pacer.pending)
 
     def update(self, snapshot, force: bool = False) -> bool:
         """Draw the snapshot if the pacer allows (or ``force``); True if drawn."""
-        if not force and not self.pacer.may_send():
-            self._pending = snapshot  # drawn by flush() when the pacer allows: a paused run's last
-            return False              # frame must not be lost
-        self._pending = None
+        if not self.pacer.admit(snapshot, force):
+            return False  # kept as the pacer's pending frame, for flush()
         self._read(snapshot)
         self._send()
         return True

@@ -128,13 +128,12 @@ class VolumeView:
         # Wraps in a narrow view (runs side by side).
         self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
         self.panel = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
-        self.pacer = FramePacer(self.scene)  # at most ~10 frames a second, none while the browser is behind
+        self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._real = None
         self._centres = None
         self._edges = None
         self._box = None
         self._snapshot = None
-        self._pending = None
         self._on_options = None
 
     def widgets(self) -> list:
@@ -186,14 +185,12 @@ class VolumeView:
 
     def flush(self) -> bool:
         """Draw the latest skipped snapshot, if any and if the pacer allows now."""
-        return self._pending is not None and self.update(self._pending)
+        return self.pacer.pending is not None and self.update(self.pacer.pending)
 
     def update(self, snapshot, force: bool = False) -> bool:
         """Draw the snapshot if the pacer allows (or ``force``); True if drawn."""
-        if not force and not self.pacer.may_send():
-            self._pending = snapshot  # drawn by flush() when the pacer allows: a paused run's last
-            return False              # frame must not be lost
-        self._pending = None
+        if not self.pacer.admit(snapshot, force):
+            return False  # kept as the pacer's pending frame, for flush()
         self._snapshot = snapshot
         self.traces = self._traces(snapshot)
         self.scene.show(self.traces)

@@ -125,6 +125,6 @@ def test_plane_waits_for_the_browser_like_the_3d_view(ring, monkeypatch):
     view.canvas.drawn = view.canvas.frame
     assert view.update(snap) and view.update(snap)
     clock[0] += 0.5
-    assert not view.update(snap) and view._pending is snap  # behind: kept for flush()
+    assert not view.update(snap) and view.pacer.pending is snap  # behind: kept for flush()
     view.canvas.drawn = view.canvas.frame  # the browser's echo
-    assert view.flush() and view._pending is None
+    assert view.flush() and view.pacer.pending is None
