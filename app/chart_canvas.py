@@ -94,7 +94,7 @@ class ChartCanvas(JSComponent):
         for (const t of yt) { const y = sy(t); ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
                               ctx.fillText(label(t), left - 4, y); }
         ctx.textAlign = "center"; ctx.textBaseline = "top";
-        const xt = spec.bars ? [] : niceTicks(xr[0], xr[1], 4);
+        const xt = spec.bars ? [] : niceTicks(xr[0], xr[1], 4).filter(Number.isInteger);  // steps
         for (const t of xt) { const x = sx(t); ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + ph); ctx.stroke();
                               ctx.fillText(label(t), x, top + ph + 4); }
         if (!spec.bars) ctx.fillText("step", left + pw / 2, top + ph + 16);
@@ -115,13 +115,15 @@ class ChartCanvas(JSComponent):
           const xs = get(line.x), ys = get(line.y);
           ctx.strokeStyle = line.color; ctx.lineWidth = 1.5; ctx.setLineDash(DASHES[line.dash] || []);
           ctx.beginPath();
-          let pen = false;
+          let run = 0;  // points in the current stretch without gaps; a lone point is drawn as a dot
+          const dot = i => { ctx.fillStyle = line.color; ctx.fillRect(sx(xs[i]) - 2, sy(ys[i]) - 2, 4, 4); };
           for (let i = 0; i < ys.length; i++) {
             const ok = isFinite(xs[i]) && isFinite(ys[i]) && (!log || ys[i] > 0);
-            if (!ok) { pen = false; continue; }
-            pen ? ctx.lineTo(sx(xs[i]), sy(ys[i])) : ctx.moveTo(sx(xs[i]), sy(ys[i]));
-            pen = true;
+            if (!ok) { if (run === 1) dot(i - 1); run = 0; continue; }
+            run ? ctx.lineTo(sx(xs[i]), sy(ys[i])) : ctx.moveTo(sx(xs[i]), sy(ys[i]));
+            run += 1;
           }
+          if (run === 1) dot(ys.length - 1);
           ctx.stroke();
         }
         if (spec.now && sc.now > 0) {
@@ -166,8 +168,10 @@ class ChartCanvas(JSComponent):
       model.on("scalars", schedule);
       model.on("specs", schedule);
       new ResizeObserver(schedule).observe(el);
-      // For tests in a browser: a column's values by key, the number of draws.
-      el.charts = { column: key => Array.from(model.columns[key] || []), get drawn() { return draws; } };
+      // For tests in a browser: a column's values by key, the number of draws, a pixel's colour.
+      el.charts = { column: key => Array.from(model.columns[key] || []), get drawn() { return draws; },
+                    pixel: (x, y) => Array.from(ctx.getImageData(x * (window.devicePixelRatio || 1),
+                                                                   y * (window.devicePixelRatio || 1), 1, 1).data) };
       schedule();
     }
     """
