@@ -18,6 +18,8 @@ from __future__ import annotations
 import param
 from panel.custom import JSComponent
 
+from .canvas_save import SAVE_BUTTON_JS
+
 
 class ChartCanvas(JSComponent):
     """Small multiples on one canvas; see the module's docstring."""
@@ -27,7 +29,7 @@ class ChartCanvas(JSComponent):
     scalars = param.Dict(default={}, doc="now (step), fair (share), histogram_title, histogram_units")
     cell = param.List(default=[390, 215], doc="Width and height of one chart, in CSS pixels")
 
-    _esm = """
+    _esm = SAVE_BUTTON_JS + """
     const PAD = {left: 46, right: 10, top: 22, bottom: 30};
     const DASHES = {solid: [], dashed: [6, 4], dotted: [2, 3]};
 
@@ -57,6 +59,7 @@ class ChartCanvas(JSComponent):
       const canvas = document.createElement("canvas");
       canvas.className = "lab-charts";
       el.appendChild(canvas);
+      addSaveButton(el, canvas, "gan-lab-charts.png");
       const ctx = canvas.getContext("2d");
       let scheduled = false, draws = 0;
 

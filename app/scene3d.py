@@ -20,6 +20,8 @@ import param
 from bokeh.palettes import RdBu11, interp_palette
 from panel.custom import JSComponent
 
+from .canvas_save import SAVE_BUTTON_JS
+
 PALETTE_SIZE = 33  # colours of a value-coloured layer (D on the slices): finer than the eye tells apart
 # As the 2D view's D: low (fake) red, high (real) blue.
 PALETTE = list(reversed(interp_palette(RdBu11, PALETTE_SIZE)))
@@ -74,7 +76,7 @@ class PointScene(JSComponent):
     frame = param.Integer(default=0, doc="Bumped with each frame sent")
     drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = """
+    _esm = SAVE_BUTTON_JS + """
     const DEFAULT = {yaw: -0.75, pitch: 0.45, zoom: 1.0};
 
     function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
@@ -87,6 +89,7 @@ class PointScene(JSComponent):
       canvas.style.cursor = "grab";
       canvas.className = "lab-scene";
       el.appendChild(canvas);
+      addSaveButton(el, canvas, "gan-lab-3d.png");
       const ctx = canvas.getContext("2d");
       let camera = Object.assign({}, DEFAULT, model.camera || {});
       const hidden = new Set();

@@ -105,6 +105,21 @@ def test_heatmap_is_drawn_the_right_way_up(lab):
     assert matched >= 0.7 * tried
 
 
+@pytest.mark.parametrize("canvas, filename", [("lab-plane", "gan-lab-plane.png"), ("lab-charts", "gan-lab-charts.png")])
+def test_png_button_saves_the_figure(lab, canvas, filename, tmp_path):
+    """The figure as the page shows it: a PNG of the canvas's own size (its IHDR), not blank."""
+    figure = lab.locator(f"canvas.{canvas}").first
+    size = figure.evaluate("c => [c.width, c.height]")
+    with lab.expect_download() as download:
+        figure.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
+    assert download.value.suggested_filename == filename
+    path = tmp_path / filename
+    download.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert [int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")] == size
+
+
 def test_chart_grows(lab):
     charts = lab.locator("canvas.lab-charts").first
     before = wait_until(lambda: len(column(lab, "h0:step")), what="history chart has rows")
@@ -193,6 +208,9 @@ def test_3d_dataset_shows_a_live_view_that_keeps_its_camera(lab):
     for hidden in (["generated"], []):
         lab.mouse.click(box["x"] + x + width / 2, box["y"] + y + height / 2)
         assert canvas.evaluate("c => c.parentNode.scene.hidden") == hidden
+    with lab.expect_download() as download:  # the scene as shown, as a PNG
+        canvas.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
+    assert download.value.suggested_filename == "gan-lab-3d.png"
 
 
 def test_no_console_errors(lab):
