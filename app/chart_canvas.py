@@ -18,7 +18,7 @@ from __future__ import annotations
 import param
 from panel.custom import JSComponent
 
-from .canvas_save import SAVE_BUTTON_JS
+from .canvas_js import CANVAS_JS
 
 
 class ChartCanvas(JSComponent):
@@ -29,7 +29,7 @@ class ChartCanvas(JSComponent):
     scalars = param.Dict(default={}, doc="now (step), fair (share), histogram_title, histogram_units")
     cell = param.List(default=[390, 215], doc="Width and height of one chart, in CSS pixels")
 
-    _esm = SAVE_BUTTON_JS + """
+    _esm = CANVAS_JS + """
     const PAD = {left: 46, right: 10, top: 22, bottom: 30};
     const DASHES = {solid: [], dashed: [6, 4], dotted: [2, 3]};
 
@@ -56,10 +56,7 @@ class ChartCanvas(JSComponent):
     }
 
     export function render({ model, el }) {
-      const canvas = document.createElement("canvas");
-      canvas.className = "lab-charts";
-      el.appendChild(canvas);
-      addSaveButton(el, canvas, "gan-lab-charts.png");
+      const canvas = addCanvas(el, "lab-charts", "gan-lab-charts.png", false);  // sized by draw()
       const ctx = canvas.getContext("2d");
       let scheduled = false, draws = 0;
 

@@ -55,16 +55,21 @@ class Series:
     def __init__(self, key: str, names):
         self.key = key  # the columns' prefix on the canvas: "h0" is run A's history
         self.data = {name: np.empty(0) for name in names}
+        self._wire = None  # the columns as sent, until the data change (a plan rarely does)
 
     def replace(self, new: dict) -> None:
         self.data = {name: np.asarray(new[name], dtype=float) for name in self.data}
+        self._wire = None
 
     def stream(self, new: dict, rollover: int = ROLLOVER) -> None:
         self.data = {name: np.concatenate([values, np.asarray(new[name], dtype=float)])[-rollover:]
                      for name, values in self.data.items()}
+        self._wire = None
 
     def columns(self) -> dict:
-        return {f"{self.key}:{name}": values.astype(np.float32) for name, values in self.data.items()}
+        if self._wire is None:
+            self._wire = {f"{self.key}:{name}": values.astype(np.float32) for name, values in self.data.items()}
+        return self._wire
 
 
 class Charts:

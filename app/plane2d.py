@@ -21,7 +21,7 @@ import param
 from bokeh.palettes import RdBu11, Viridis256, interp_palette
 from panel.custom import JSComponent
 
-from .canvas_save import SAVE_BUTTON_JS
+from .canvas_js import CANVAS_JS
 
 SHADES = 256
 # As before in Bokeh: high D ("looks real") blue, low D red; |grad D| in viridis on a log scale.
@@ -90,7 +90,7 @@ class PlaneCanvas(JSComponent):
     frame = param.Integer(default=0, doc="Bumped with each frame sent")
     drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = SAVE_BUTTON_JS + """
+    _esm = CANVAS_JS + """
     const PAD = {left: 48, right: 74, top: 26, bottom: 56};
 
     function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
@@ -105,14 +105,7 @@ class PlaneCanvas(JSComponent):
     }
 
     export function render({ model, el }) {
-      const canvas = document.createElement("canvas");
-      canvas.style.width = "100%";
-      canvas.style.height = "100%";
-      canvas.style.touchAction = "none";
-      canvas.style.cursor = "grab";
-      canvas.className = "lab-plane";
-      el.appendChild(canvas);
-      addSaveButton(el, canvas, "gan-lab-plane.png");
+      const canvas = addCanvas(el, "lab-plane", "gan-lab-plane.png", true);
       const ctx = canvas.getContext("2d");
       const tile = document.createElement("canvas");  // one image at its own resolution, then scaled
       const tileCtx = tile.getContext("2d");

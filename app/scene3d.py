@@ -20,7 +20,7 @@ import param
 from bokeh.palettes import RdBu11, interp_palette
 from panel.custom import JSComponent
 
-from .canvas_save import SAVE_BUTTON_JS
+from .canvas_js import CANVAS_JS
 
 PALETTE_SIZE = 33  # colours of a value-coloured layer (D on the slices): finer than the eye tells apart
 # As the 2D view's D: low (fake) red, high (real) blue.
@@ -76,20 +76,11 @@ class PointScene(JSComponent):
     frame = param.Integer(default=0, doc="Bumped with each frame sent")
     drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = SAVE_BUTTON_JS + """
+    _esm = CANVAS_JS + """
     const DEFAULT = {yaw: -0.75, pitch: 0.45, zoom: 1.0};
 
-    function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
-
     export function render({ model, el }) {
-      const canvas = document.createElement("canvas");
-      canvas.style.width = "100%";
-      canvas.style.height = "100%";
-      canvas.style.touchAction = "none";
-      canvas.style.cursor = "grab";
-      canvas.className = "lab-scene";
-      el.appendChild(canvas);
-      addSaveButton(el, canvas, "gan-lab-3d.png");
+      const canvas = addCanvas(el, "lab-scene", "gan-lab-3d.png", true);
       const ctx = canvas.getContext("2d");
       let camera = Object.assign({}, DEFAULT, model.camera || {});
       const hidden = new Set();

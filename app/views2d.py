@@ -49,6 +49,7 @@ class PlaneView:
         self.note = pn.pane.Markdown("", margin=(0, 10))
         self.panel = pn.Column(self.layers, self.canvas, self.note)
         self._box = None
+        self._static: dict[str, dict] = {}  # real samples and mode centres, built by set_dataset
         self._mapper = {"d_image": (0.0, 1.0), "grad_image": (1e-3, 1.0)}  # colour ranges (low, high)
 
     def on_options(self, callback) -> None:
@@ -74,6 +75,10 @@ class PlaneView:
             self.data["mode_centres"] = {"x": centres[:, 0], "y": centres[:, 1]}
         else:
             self.data["mode_centres"] = {"x": np.empty(0), "y": np.empty(0)}
+        # In wire format once a run: these do not change between frames.
+        real, centres = (np.c_[self.data[key]["x"], self.data[key]["y"]] for key in ("real_samples", "mode_centres"))
+        self._static = {"real_samples": points_layer("real_samples", real, REAL, 3, opacity=0.6),
+                        "mode_centres": points_layer("mode_centres", centres, CENTRES, 14, symbol="circle")}
         low, high = info["box_low"], info["box_high"]
         self._box = (low, high)
         self.canvas.box = [[float(low[0]), float(low[1])], [float(high[0]), float(high[1])]]
@@ -149,16 +154,16 @@ class PlaneView:
         if "d_contour" in shown:
             lines = [np.c_[x, y] for x, y in zip(d["d_contour"]["xs"], d["d_contour"]["ys"])]
             layers.append(lines_layer("d_contour", lines, "#000000", width=1.5, dash=True))
-        if "real_samples" in shown:
-            layers.append(points_layer("real_samples", xy("real_samples"), REAL, 3, opacity=0.6))
+        if "real_samples" in shown and "real_samples" in self._static:
+            layers.append(self._static["real_samples"])
         if "fake_samples" in shown:
             layers.append(points_layer("fake_samples", xy("fake_samples"), FAKE, 3, opacity=0.7))
         if "g_arrows" in shown:
             a = d["g_arrows"]
             layers.append(segments_layer("g_arrows", np.c_[a["x0"], a["y0"]], np.c_[a["x1"], a["y1"]], "#000000",
                                          opacity=0.7))
-        if "mode_centres" in shown:
-            layers.append(points_layer("mode_centres", xy("mode_centres"), CENTRES, 14, symbol="circle"))
+        if "mode_centres" in shown and "mode_centres" in self._static:
+            layers.append(self._static["mode_centres"])
         if "gp_points" in shown:
             layers.append(points_layer("gp_points", xy("gp_points"), GP, 5, symbol="x"))
         return layers
