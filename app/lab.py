@@ -1,8 +1,8 @@
 """The lab page: sidebar controls, the data view (2D plane or 3D volume), numbers and charts.
 
-One Lab (and one LabSession, i.e. one training thread) per browser session. A periodic
+One Lab (and one LabSession, i.e. one training process) per browser session. A periodic
 callback on the server's loop copies the session's latest snapshot into the plots inside
-pn.io.hold(); the training thread never touches Bokeh or Panel objects. A lesson with
+pn.io.hold(); training happens in another process and never touches Bokeh or Panel objects. A lesson with
 variants shows its runs side by side (A/B from one seed): one data view each, shared charts."""
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Lab(pn.viewable.Viewer):
             self._callback = pn.state.add_periodic_callback(self.tick, period=PERIOD_MS)
 
     def stop(self, wait: bool = True) -> None:
-        """Stop drawing and end the training thread (on the server's loop: do not wait for it)."""
+        """Stop drawing and end the training process (on the server's loop: do not wait for it)."""
         if self._callback is not None:
             self._callback.stop()
         self.session.stop(timeout=5.0 if wait else 0.0)

@@ -1,5 +1,5 @@
 """The lab served inside this Python process, and the browser to drive it: what the browser
-tests and bench/app_speed.py share (they watch the server's sessions and threads, which a
+tests and bench/app_speed.py share (they watch the server's sessions and their training processes, which a
 `panel serve` subprocess would hide)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import urllib.request
 import panel as pn
 
 from .lab import Lab
+from .session import start_training_server
 
 CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these flags Chromium keeps dialling Google services that a closed network refuses.
@@ -33,6 +34,7 @@ def serve_in_process(session_lifetime_ms: int = 5000, timeout: float = 60.0):
     15 s, checked every 17 s), so a closed page's trainer stops soon. Much shorter does not work:
     Bokeh would drop a page's session before its websocket opens (~2.5 s on a busy 2-core machine)."""
     pn.extension(notifications=False)  # as app/main.py serves it
+    start_training_server(wait=True)  # as app/app_hooks.py does for `panel serve app`
     port = free_port()
     server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
                       show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 # At most one redraw per MAX_RATE_S on average (11 a second: the target is 10), with a budget that saves up to BURST
-# redraws, since snapshots come irregularly (a busy training thread, a late tick) and a per-gap cap
+# redraws, since snapshots come irregularly (a busy training process, a late tick) and a per-gap cap
 # dropped every one that followed a short gap.
 MAX_RATE_S = 0.09
 BURST = 2

@@ -1,36 +1,37 @@
-"""One browser session's training run: a Trainer owned by one background thread.
+"""One browser session's training run, as the server sees it: a process that trains, and what
+it last sent.
 
-The UI never touches the trainer. It enqueues commands (play, pause, step_d, step_g,
-step_full, reset, update(settings), load(settings)); the thread drains them between steps,
-trains ``steps_per_frame`` steps per loop while playing, and publishes the latest Snapshot,
-the new history rows and metrics under a lock. ``poll()`` hands the UI what is new.
+The UI never touches a trainer. It sends commands (play, pause, step_d, step_g, step_full,
+reset, update(settings), load(settings)) to the session's training process
+(app/training_process.py), which drains them between steps, trains while playing and sends back
+snapshots, new history rows, metrics and messages. A thread here receives them and keeps what
+is new under a lock; ``poll()`` hands the UI what is new.
 
 A lesson with variants runs them side by side ("arms", A/B from one seed): one Trainer each,
 stepped in turn, so variants may differ even in what a batch must share (objective, optimizer).
-Errors in the thread are published as a message (never a traceback on the page).
+Errors in training are sent as a message (never a traceback on the page); a training process
+that dies is reported, and Reset starts a new one.
 """
 
 from __future__ import annotations
 
-import queue
+import multiprocessing
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from datasets import Edges
-from gan_core.config import SHARED, make_experiment, settings_of
+from gan_core.config import settings_of
 from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
-from gan_core.trainer import Trainer
+
+from . import training_process
 
 DEFAULT_PRESET = "nonsaturating"
-GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
-SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
-N_ARROWS = 150  # G's update arrows drawn (at a subsample of the 1,000 fixed points): only these are computed
-FRAME_BUDGET_S = 0.07  # training time per drawn frame at most: >= 10 frames/s with the snapshot (~12 ms on a slow CPU)
+STOP_WAIT_S = 5.0  # a stopped training process that has not ended by then is terminated
 
 
 def preset_settings(name: str) -> dict:
@@ -55,6 +56,7 @@ class Arm:
     rows: dict = field(default_factory=dict)  # history rows since the last poll: name -> 1D array, with "step"
     metrics: list = field(default_factory=list)  # [(step, metrics dict)] since the last poll
     plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
+    settings: dict | None = None  # the run's settings, when they changed
 
 
 @dataclass
@@ -86,14 +88,51 @@ class Update:
         return self.arms[0].plan if self.arms else None
 
 
+def _context():
+    """Training processes come from a forkserver that has torch and the trainer imported (~2 s,
+    once): a new page's process starts in ~10 ms. (fork would copy the server's threads; spawn
+    would import torch again for every page.)"""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([training_process.__name__, *_imported_by_main_script()])
+    return context
+
+
+def _imported_by_main_script() -> list[str]:
+    """What the main script imports. A child process runs the main script again (as __mp_main__;
+    the forkserver's own "__main__" preload does not work before Python 3.14), so what it imports
+    is imported once in the forkserver, not once per page: `panel serve`'s script imports Panel
+    (~1.5 s)."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        return []  # python -m, a notebook, an interactive shell: nothing is run again
+    names = {value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+             for key, value in vars(main).items() if not key.startswith("__")}
+    return sorted(name for name in names if isinstance(name, str) and name in sys.modules and name != "__main__")
+
+
+def start_training_server(wait: bool = False) -> None:
+    """Start the forkserver now, so that a page need not wait for its imports (torch: ~2-4 s on a
+    slow CPU); ``wait``: return once it can start training processes."""
+    context = _context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+    forkserver.ensure_running()
+    if wait:  # a no-op process: it starts once the forkserver has imported what it preloads
+        process = context.Process(target=training_process.ready, name="lab-trainer-warm-up", daemon=True)
+        process.start()
+        process.join()
+
+
 class LabSession:
     def __init__(self, settings: dict | None = None, steps_per_frame: int = 20, play: bool = False,
                  min_frame_s: float = 0.05, arms: dict[str, dict] | None = None):
-        self.steps_per_frame = steps_per_frame
+        self._steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
-        self._commands: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._send_lock = threading.Lock()
         self._playing = play
         self._run = 0
         self._version = 0
@@ -102,25 +141,45 @@ class LabSession:
         self._messages: list = []
         self._settings_changed: dict | None = None
         self._info: dict = {}
+        self._frames = 0  # frames received
         if arms is None:
             arms = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
-        self._initial = arms
-        self._view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False}  # thread's
-        self.trainers: list[Trainer] = []  # touched only by the thread, like everything below
+        self._loaded = arms  # what a new training process starts with, should the last one die
+        self.settings: list[dict] = []  # per run: its settings as the training process last sent them
         self.names: list[str] = []
-        self._sent: list[tuple[int, int]] = []  # per run: history rows and metrics already published
-        self._thread = threading.Thread(target=self._loop, name="lab-trainer", daemon=True)
-        self._thread.start()
+        self.executed: list[tuple[str, float, float]] = []  # (command, start, end) in time.time(): latency
+        self.frames_received = 0
+        self._stopping = False
+        self._start_process(play)
 
-    @property
-    def trainer(self) -> Trainer | None:
-        """The first run's trainer (the only one outside lessons)."""
-        return self.trainers[0] if self.trainers else None
+    def _start_process(self, play: bool) -> None:
+        context = _context()
+        self._conn, child = context.Pipe()
+        self._taken = context.RawValue("q", 0)  # frames the server has polled (the process paces on it)
+        self._steps = context.RawValue("q", 0)  # the first run's step
+        self._frames = 0
+        self._process = context.Process(
+            target=training_process.run, name="lab-trainer", daemon=True,
+            args=(child, self._loaded, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps))
+        self._process.start()
+        child.close()  # the process holds its end: ours reads EOF when it exits
+        self._receiver = threading.Thread(target=self._receive, args=(self._conn, self._process),
+                                          name="lab-trainer-link", daemon=True)
+        self._receiver.start()
 
     # ---------------------------------------------------------------------------------------
     # the UI's side
     def send(self, command: str, payload=None) -> None:
-        self._commands.put((command, payload))
+        if command == "load":
+            self._loaded = payload
+        if not self._process.is_alive() and command in ("reset", "load") and not self._stopping:
+            self._start_process(play=False)  # a training process that died: Reset starts afresh
+            return
+        with self._send_lock:
+            try:
+                self._conn.send((command, payload))
+            except OSError:  # the process has ended; its end was reported by the receiver
+                pass
 
     def play(self):
         self.send("play")
@@ -158,18 +217,28 @@ class LabSession:
         coarse 3D grid for an isosurface), grad_grid=True (the |grad D| map); applies to the next frame."""
         self.send("view", dict(options))
 
+    @property
+    def steps_per_frame(self) -> int:
+        return self._steps_per_frame
+
+    @steps_per_frame.setter
+    def steps_per_frame(self, value: int) -> None:
+        self._steps_per_frame = int(value)
+        self.send("speed", int(value))
+
     def poll(self) -> Update | None:
         """What is new since the last poll, or None if nothing is."""
         with self._lock:
             if self._version == self._polled_version:
                 return None
             self._polled_version = self._version
-            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"])
+            self._taken.value = self._frames  # the training process may take the next snapshot
+            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"], a["settings"])
                     for a in self._arms]
             update = Update(run=self._run, arms=arms, info=self._info, settings=self._settings_changed,
                             messages=self._messages, playing=self._playing)
             for a in self._arms:
-                a.update(rows=[], metrics=[], plan=None)
+                a.update(rows=[], metrics=[], plan=None, settings=None)
             self._messages, self._settings_changed = [], None
             return update
 
@@ -177,189 +246,90 @@ class LabSession:
     def playing(self) -> bool:
         return self._playing
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._commands.put(("noop", None))
-        if timeout > 0 and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+    @property
+    def steps(self) -> int:
+        """The first run's training step now (for benchmarks; the page reads snapshots)."""
+        return int(self._steps.value)
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's id (for benchmarks that read its CPU use)."""
+        return self._process.pid
+
+    def stop(self, timeout: float = STOP_WAIT_S) -> None:
+        """End the training process; wait up to ``timeout`` for it (0: do not wait, as on the
+        server's loop). One that does not end within STOP_WAIT_S is terminated."""
+        self._stopping = True
+        self.send("stop")
+        if timeout > 0:
+            self._receiver.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._process.is_alive() or self._receiver.is_alive()
 
     # ---------------------------------------------------------------------------------------
-    # the thread's side
-    def _loop(self) -> None:
-        torch.set_num_threads(1)
+    # the receiving thread's side
+    def _receive(self, conn, process) -> None:
+        """Keep what the training process sends, until it ends."""
+        stop_asked = None
         try:
-            self._build(self._initial)
-        except Exception as error:  # noqa: BLE001 - shown to the user, the thread waits for a fix
-            self._publish_error(error)
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            try:
-                changed = self._drain(block=not self._playing)
-                if self._stop.is_set():
-                    break
-                if self._playing and self.trainers:
-                    self._train_one_frame(started)
-                    changed = True
-                # While playing, a snapshot only when the page has taken the previous one: frames it
-                # would never draw cost the trainer ~12 % of its steps.
-                if changed and self.trainers and (not self._playing or self._polled_version == self._version):
-                    self._publish()
-            except Exception as error:  # noqa: BLE001
+            while True:
+                if self._stopping:
+                    stop_asked = stop_asked or time.monotonic()
+                    if time.monotonic() - stop_asked > STOP_WAIT_S:
+                        process.terminate()
+                        break
+                if not conn.poll(0.2):
+                    if not process.is_alive():
+                        break
+                    continue
+                self._apply(conn.recv())
+        except (EOFError, OSError):
+            pass  # the process ended
+        process.join(STOP_WAIT_S)
+        conn.close()
+        if not self._stopping and process is self._process:
+            with self._lock:
                 self._playing = False
-                self._publish_error(error)
-            spare = self.min_frame_s - (time.perf_counter() - started)
-            if self._playing and spare > 0:
-                self._stop.wait(spare)
+                self._messages.append(("error", f"The training process ended unexpectedly (exit code "
+                                                f"{process.exitcode}). Reset to start it again."))
+                self._version += 1
 
-    def _train_one_frame(self, started: float) -> None:
-        """Up to ``steps_per_frame`` steps of every run, but no longer than FRAME_BUDGET_S: on a
-        slow or busy machine the frames keep coming (smoothly moving points), with fewer steps each."""
-        for _ in range(max(1, int(self.steps_per_frame))):
-            for trainer in self.trainers:  # side by side: the same number of steps each
-                trainer.step()
-            if time.perf_counter() - started > FRAME_BUDGET_S or not self._commands.empty():
-                break  # a user's command waits for one step, not a whole frame
-
-    def _drain(self, block: bool) -> bool:
-        """Run queued commands; wait for one if paused. True if anything happened."""
-        changed = False
-        try:
-            command = self._commands.get(timeout=0.2) if block else self._commands.get_nowait()
-        except queue.Empty:
-            return False
-        while True:
-            changed = self._execute(*command) or changed
-            try:
-                command = self._commands.get_nowait()
-            except queue.Empty:
-                return changed
-
-    def _execute(self, command: str, payload) -> bool:
-        if command == "noop":
-            return False
-        if command == "play":
-            self._playing = True
-            return True
-        if command == "pause":
-            self._playing = False
-            return True
-        if command == "view":
-            self._view_options.update(payload)
-            return True
-        if command == "load":
-            self._build(payload)
-            return True
-        if not self.trainers:
-            return False
-        if command == "update":
-            self._update(payload)
-            return True
-        for trainer in self.trainers:
-            if command == "step_d":
-                trainer.d_step()
-            elif command == "step_g":
-                trainer.g_step()
-            elif command == "step_full":
-                trainer.step()
-            elif command == "reset":
-                trainer.reset()
-            else:
-                raise ValueError(f"unknown command {command!r}")
-        if command == "reset":
-            self._new_run()
-        return True
-
-    def _update(self, changes: dict) -> None:
-        """The sidebar's change. Side by side, it edits the last run, except what the runs must
-        share to stay comparable (data, networks, objective, seed), which changes in all of them."""
-        shared = {k: v for k, v in changes.items() if k in SHARED or k == "seed"}
-        own = {k: v for k, v in changes.items() if k not in shared}
-        restarted, messages, data = False, [], self.trainers[0].dataset
-        for index, trainer in enumerate(self.trainers):
-            mine = {**shared, **(own if index == len(self.trainers) - 1 else {})}
-            if not mine:
-                continue
-            result = trainer.update(mine)
-            restarted = restarted or result.restarted
-            if result.message and result.message not in messages:
-                messages.append(result.message)
-        for text in messages:
-            self._message("warning" if restarted else "info", text)
-        if restarted or self.trainers[0].dataset is not data:
-            self._new_run()  # new networks or new data: the views redraw
-        else:
-            self._publish_plans()
-
-    def _build(self, arms: dict[str, dict]) -> None:
-        trainers = [Trainer(make_experiment(**settings), device="cpu") for settings in arms.values()]
-        self.trainers, self.names = trainers, list(arms)
-        self._new_run()
+    def _apply(self, message: tuple) -> None:
+        kind, *body = message
         with self._lock:
-            self._settings_changed = settings_of(trainers[-1].shared)
-
-    def _new_run(self) -> None:
-        dataset = self.trainers[0].dataset
-        centres = getattr(dataset.structure, "centres", None)
-        self._sent = [(0, 0) for _ in self.trainers]
-        with self._lock:
-            self._run += 1
-            # A new run: the old run's snapshots must not be drawn as the new one's.
-            self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None}
-                          for name in self.names]
-            self._info = {"name": dataset.name, "dim": dataset.dim, "box_low": np.asarray(dataset.box_low),
-                          "box_high": np.asarray(dataset.box_high),
-                          "centres": None if centres is None else np.asarray(centres),
-                          "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)
-                                    if isinstance(dataset.structure, Edges) else None)}
-        self._publish_plans()
-
-    def _publish_plans(self) -> None:
-        plans = [trainer.planned_schedules() for trainer in self.trainers]
-        with self._lock:
-            for arm, plan in zip(self._arms, plans):
-                arm["plan"] = plan
+            if kind == "frame":
+                for arm, (snapshot, rows, metrics) in zip(self._arms, body[0]):
+                    arm["snapshot"] = snapshot
+                    if len(rows["step"]):
+                        arm["rows"].append(rows)
+                    arm["metrics"].extend(metrics)
+                self._frames += 1
+                self.frames_received += 1
+            elif kind == "run":
+                names, self._info, settings = body
+                self._run += 1  # counted here: a restarted process counts from 1 again
+                self.names = list(names)
+                # A new run: the old run's snapshots must not be drawn as the new one's.
+                self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None,
+                               "settings": None} for name in names]
+                if settings is not None:
+                    self._settings_changed = settings
+            elif kind == "plans":
+                plans, settings = body
+                self.settings = settings
+                for arm, plan, own in zip(self._arms, plans, settings):
+                    arm["plan"], arm["settings"] = plan, own
+            elif kind == "message":
+                self._messages.append(tuple(body))
+            elif kind == "playing":
+                self._playing = body[0]
+            elif kind == "ran":
+                self.executed.append(tuple(body))
+                del self.executed[:-100]
+                return  # nothing for the page
             self._version += 1
-
-    def _publish(self) -> None:
-        published = []
-        for index, (trainer, name) in enumerate(zip(self.trainers, self.names)):
-            options = dict(self._view_options)
-            if trainer.dataset.dim != 3:
-                options.update(slice_point=None, volume=False)
-            snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
-                                        arrow_every=max(1, trainer.fixed_z.shape[1] // N_ARROWS),
-                                        gp_points=bool(trainer.shared.gradient_penalty), **options)
-            rows_sent, metrics_sent = self._sent[index]
-            history = trainer.history(rows_sent)  # the new rows only
-            rows = {key: values[0].copy() for key, values in history.items() if key != "step"}
-            rows["step"] = history["step"]
-            metrics = [(step, results[0]) for step, results in trainer.metrics_log[metrics_sent:]]
-            self._sent[index] = (rows_sent + len(history["step"]), len(trainer.metrics_log))
-            if not snapshot.alive[0] and self._playing:
-                self._playing = False
-                who = f"Run {name!r}" if name else "The run"
-                self._message("error", f"{who} diverged at step {int(snapshot.diverged_at[0])}: its losses or "
-                                       f"gradients stopped being finite. Reset, or change a setting and reset.")
-            published.append((snapshot, rows, metrics))
-        with self._lock:
-            for arm, (snapshot, rows, metrics) in zip(self._arms, published):
-                arm["snapshot"] = snapshot
-                if len(rows["step"]):
-                    arm["rows"].append(rows)
-                arm["metrics"].extend(metrics)
-            self._version += 1
-
-    def _message(self, kind: str, text: str) -> None:
-        with self._lock:
-            self._messages.append((kind, text))
-            self._version += 1
-
-    def _publish_error(self, error: Exception) -> None:
-        self._message("error", f"{type(error).__name__}: {error}")
 
 
 def _concat_rows(chunks: list[dict]) -> dict:

@@ -5,7 +5,7 @@
 bench/app_speed.py measures training in the served app with headless Chromium on the same
 machine. This separates the server's own share: a Lab (the app's default preset, playing) whose
 tick runs on a second thread every PERIOD_MS as the server's loop would run it, with no page; the
-same Lab with no ticks (no snapshots are taken then: the session waits for the page to take the
+same Lab with no ticks (no snapshots are taken then: the training process waits for the page to take the
 last one); and a plain Trainer of the same settings on one torch thread, in interleaved rounds.
 """
 
@@ -40,9 +40,9 @@ def lab_rate(seconds: float, ticks: bool) -> float:
     thread = threading.Thread(target=server_loop)
     thread.start()
     time.sleep(1.5)  # past the start
-    first, start = lab.session.trainer.t, time.perf_counter()
+    first, start = lab.session.steps, time.perf_counter()
     time.sleep(seconds)
-    rate = (lab.session.trainer.t - first) / (time.perf_counter() - start)
+    rate = (lab.session.steps - first) / (time.perf_counter() - start)
     stop.set()
     thread.join()
     lab.stop()

@@ -16,8 +16,8 @@ c. 3D frames per second (gauss3d5, on a fresh page): draws of the 3D scene's can
 d. the session's training steps/s while the 2D page plays, against a plain Trainer of the same
    settings in this process with no page open (measured before and after the page, averaged);
 e. sidebar switch -> trainer: from just before the mouse button is released over "Instance
-   noise" (pressed there beforehand) until the trainer thread runs the "update" command
-   (LabSession._execute, patched here to note the time), median of 6 clicks (on, off, ...).
+   noise" (pressed there beforehand) until the training process runs the "update" command
+   (the time it reports back, LabSession.executed), median of 6 clicks (on, off, ...).
 
 Page 1 (cold): a, b, e, then b again after ~30 s of training (charts grown); the page closes, the
 plain trainer runs again; page 2 (warm): a, then c.
@@ -25,8 +25,9 @@ plain trainer runs again; page 2 (warm): a, then c.
 Times in the page are epoch ms (performance.timeOrigin + now), so a window timed here counts what
 happened in the page even when a busy page answers Playwright late. Also prints where the time
 goes: a page's way to its first frame (server-side events and browser milestones), snapshots
-published and frames drawn by the server, CPU use of the trainer thread (and how long it sat
-runnable waiting for a core), of the server thread and of Chromium, how busy the page's main
+received and frames drawn by the server, CPU use of the training process (its main thread, and
+how long that sat runnable waiting for a core), of the server thread and of Chromium (the
+training processes are children of this one's forkserver: not counted as Chromium), how busy the page's main
 thread was (long tasks), and how old a frame was when the page had it.
 
 Sessions without a connection are dropped after 5 s here (Bokeh's default is 15 s), so a closed
@@ -112,8 +113,6 @@ class Instruments:
     def __init__(self):
         self.sessions: list[LabSession] = []
         self.sent: list[tuple[float, dict]] = []  # (time.time(), payload) of "update" commands sent
-        self.executed: list[tuple[float, float, dict]] = []  # (start, end, payload) in the trainer thread
-        self.publishes = 0
         self.frames_2d = 0  # PlaneView.update calls (Lab.tick drew a 2D frame)
         self.frames_3d = 0  # VolumeView.update calls that pushed a new figure
         self.tick_s: list[float] = []
@@ -121,8 +120,8 @@ class Instruments:
         self.charted: dict[float, float] = {}  # last step of history rows the server sent to the charts -> time
         self.drawn_3d: dict[float, float] = {}  # number of a 3D frame the server sent -> time.time()
         self.events: list[tuple[str, float]] = []  # (what, time.time()): a page's way to its first frame
-        init, send, execute, publish = (LabSession.__init__, LabSession.send, LabSession._execute,
-                                        LabSession._publish)
+        init, send, apply, start_process = (LabSession.__init__, LabSession.send, LabSession._apply,
+                                            LabSession._start_process)
         plane_update, volume_update, tick = views2d.PlaneView.update, views3d.VolumeView.update, Lab.tick
         lab_init, lab_start, add_rows = Lab.__init__, Lab._start, charts.Charts.add_rows
         me = self
@@ -148,22 +147,18 @@ class Instruments:
         def new_send(self, command, payload=None):
             if command == "update":
                 me.sent.append((time.time(), payload))
+            me.events.append((f"server sends {command!r}", time.time()))
             send(self, command, payload)
 
-        def new_execute(self, command, payload):
-            me.events.append((f"trainer runs {command!r}", time.time()))
-            if command != "update":
-                return execute(self, command, payload)
-            start = time.time()
-            try:
-                return execute(self, command, payload)
-            finally:
-                me.executed.append((start, time.time(), payload))
+        def new_start_process(self, play):
+            me.events.append(("training process starting", time.time()))
+            start_process(self, play)
+            me.events.append(("training process started", time.time()))
 
-        def new_publish(self):
-            publish(self)
-            me.publishes += 1
-            me.events.append(("snapshot published", time.time()))
+        def new_apply(self, message):
+            apply(self, message)
+            if message[0] == "frame":
+                me.events.append(("snapshot received from the training process", time.time()))
 
         def new_plane_update(self, snapshot, force=False):
             drawn = plane_update(self, snapshot, force=force)
@@ -188,29 +183,36 @@ class Instruments:
             finally:
                 me.tick_s.append(time.perf_counter() - start)
 
-        LabSession.__init__, LabSession.send, LabSession._execute = new_init, new_send, new_execute
-        LabSession._publish = new_publish
+        LabSession.__init__, LabSession.send, LabSession._apply = new_init, new_send, new_apply
+        LabSession._start_process = new_start_process
         Lab.__init__, Lab._start, charts.Charts.add_rows = new_lab_init, new_lab_start, new_add_rows
         views2d.PlaneView.update, views3d.VolumeView.update, Lab.tick = (new_plane_update, new_volume_update,
                                                                          new_tick)
 
     def live_session(self) -> LabSession:
-        alive = [s for s in self.sessions if s.alive and s.trainer is not None]
+        alive = [s for s in self.sessions if s.alive and s.steps > 0]
         if not alive:
             raise RuntimeError("no live LabSession")
         return alive[-1]
 
+    @property
+    def executed(self) -> list[tuple[float, float]]:
+        """(start, end) in time.time() of each "update" command the training processes ran."""
+        return sorted((start, end) for s in self.sessions for command, start, end in list(s.executed)
+                      if command == "update")
+
     def timeline(self, since: float) -> dict:
         """Seconds from ``since`` to the first of each event after it."""
+        ran = [(f"trainer runs {command!r}", start) for s in self.sessions for command, start, _ in list(s.executed)]
         found: dict = {}
-        for what, when in self.events:
+        for what, when in sorted(self.events + ran, key=lambda event: event[1]):
             if when >= since and what not in found:
                 found[what] = when - since
         return found
 
     def counters(self) -> dict:
-        return {"publishes": self.publishes, "frames_2d": self.frames_2d, "frames_3d": self.frames_3d,
-                "ticks": len(self.tick_s)}
+        return {"publishes": sum(s.frames_received for s in self.sessions), "frames_2d": self.frames_2d,
+                "frames_3d": self.frames_3d, "ticks": len(self.tick_s)}
 
 
 # --- CPU use from /proc (Linux) ------------------------------------------------------------------
@@ -242,19 +244,25 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def cpu_sample(threads: dict[str, threading.Thread]) -> dict:
-    """CPU seconds so far: this process, some of its threads, and its child processes (Chromium)."""
+def cpu_sample(threads: dict[str, threading.Thread], trainer_pid: int | None) -> dict:
+    """CPU seconds so far: this process, some of its threads, the training process and the other
+    child processes (Chromium)."""
     me = os.getpid()
+    others = [pid for pid in _descendants(me) if pid != trainer_pid]
     sample = {"process": _cpu_of(f"/proc/{me}/stat"),
-              "browser": sum(_cpu_of(f"/proc/{pid}/stat") for pid in _descendants(me))}
-    for name, thread in threads.items():
-        if thread is not None and thread.native_id is not None:
-            sample[name] = _cpu_of(f"/proc/{me}/task/{thread.native_id}/stat")
-            try:  # schedstat: ns on a CPU, ns runnable but waiting for one, timeslices
-                waited = int(Path(f"/proc/{me}/task/{thread.native_id}/schedstat").read_text().split()[1])
-                sample[f"{name} waiting for a CPU"] = waited / 1e9
-            except (OSError, IndexError, ValueError):
-                pass
+              "browser": sum(_cpu_of(f"/proc/{pid}/stat") for pid in others)}
+    tasks = {name: f"/proc/{me}/task/{thread.native_id}" for name, thread in threads.items()
+             if thread is not None and thread.native_id is not None}
+    if trainer_pid is not None:
+        tasks["trainer"] = f"/proc/{trainer_pid}/task/{trainer_pid}"  # its main thread trains
+        sample["trainer process"] = _cpu_of(f"/proc/{trainer_pid}/stat")
+    for name, task in tasks.items():
+        sample[name] = _cpu_of(f"{task}/stat")
+        try:  # schedstat: ns on a CPU, ns runnable but waiting for one, timeslices
+            waited = int(Path(f"{task}/schedstat").read_text().split()[1])
+            sample[f"{name} waiting for a CPU"] = waited / 1e9
+        except (OSError, IndexError, ValueError):
+            pass
     return sample
 
 
@@ -296,13 +304,14 @@ class Window:
 
     def __init__(self, inst: Instruments):
         self.inst, self.session = inst, inst.live_session()
-        self.threads = {"trainer": self.session._thread, "server": SERVER_THREAD[0]}
-        self.cpu, self.counters, self.ticks = cpu_sample(self.threads), inst.counters(), len(inst.tick_s)
-        self.t, self.wall, self.epoch = self.session.trainer.t, time.perf_counter(), time.time()
+        self.threads, self.pid = {"server": SERVER_THREAD[0]}, self.session.pid
+        self.cpu, self.counters, self.ticks = cpu_sample(self.threads, self.pid), inst.counters(), len(inst.tick_s)
+        self.t, self.wall, self.epoch = self.session.steps, time.perf_counter(), time.time()
 
     def close(self) -> dict:
         inst = self.inst
-        t, wall, cpu, counters = self.session.trainer.t, time.perf_counter(), cpu_sample(self.threads), inst.counters()
+        t, wall, counters = self.session.steps, time.perf_counter(), inst.counters()
+        cpu = cpu_sample(self.threads, self.pid)
         self.span, self.end = wall - self.wall, time.time()
         return {"app_steps_per_s": (t - self.t) / self.span,
                 "server": {k: (counters[k] - self.counters[k]) / self.span for k in counters},
@@ -495,7 +504,7 @@ def main():
             results["latency"] = switch_latency(page, inst)
             phase("switch latency")
             results["2d_later"] = count_2d(page, args.seconds / 2, inst)
-            results["2d_later"]["run_steps"] = inst.live_session().trainer.t
+            results["2d_later"]["run_steps"] = inst.live_session().steps
             phase("2D frames later in the run")
             page.close()
             wait_no_trainers(inst)
@@ -566,11 +575,12 @@ def report(r: dict) -> None:
     later = r["2d_later"]
     for name, d in (("2D", d2), ("3D", d3)):
         s, c = d["server"], d["cpu"]
-        print(f"- {name}: per second, trainer published {s['publishes']:.1f} snapshots, Lab.tick ran {s['ticks']:.1f} "
+        print(f"- {name}: per second, the server received {s['publishes']:.1f} snapshots, Lab.tick ran {s['ticks']:.1f} "
               f"times and drew {s['frames_2d'] if name == '2D' else s['frames_3d']:.1f} frames; "
-              f"CPU (cores busy): trainer thread {c.get('trainer', 0):.2f} (and runnable but waiting for a core "
+              f"CPU (cores busy): training process {c.get('trainer process', 0):.2f}, its main thread "
+              f"{c.get('trainer', 0):.2f} (and runnable but waiting for a core "
               f"{c.get('trainer waiting for a CPU', 0):.2f}), server thread {c.get('server', 0):.2f}, "
-              f"whole Python process {c['process']:.2f}, Chromium {c['browser']:.2f}; "
+              f"whole server process {c['process']:.2f}, Chromium {c['browser']:.2f}; "
               f"training {d['app_steps_per_s']:.0f} steps/s; Lab.tick took {d['tick_ms'].get('median', 0):.0f} ms "
               f"(median), {d['tick_ms'].get('max', 0):.0f} ms (max)")
     shown = "never" if d3["switch_to_plot_s"] is None else f"{d3['switch_to_plot_s']:.1f} s"

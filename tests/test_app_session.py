@@ -125,9 +125,94 @@ def test_sidebar_edits_the_last_run_and_shared_settings_in_all():
         seen = []
         wait_until(lambda: (u := latest(session, seen)) and u.info.get("name") == "gauss3d10"
                    and all(a.snapshot is not None for a in u.arms))
-        wait_until(lambda: all(t.t == 1 for t in session.trainers))
-        first, last = session.trainers
-        assert first.shared.lr_d != 5e-4 and last.shared.lr_d == 5e-4
-        assert first.dataset.name == last.dataset.name == "gauss3d10"
+        first, last = session.settings  # as the training process last sent them
+        assert first["lr_d"] != 5e-4 and last["lr_d"] == 5e-4
+        assert first["dataset"] == last["dataset"] == "gauss3d10"
     finally:
         session.stop()
+
+
+def test_each_session_trains_in_a_process_of_its_own(session):
+    """The trainer has no GIL to share with the server: another process, ended by stop()."""
+    import os
+    assert session.pid is not None and session.pid != os.getpid()
+    session.step_full()
+    wait_until(lambda: session.steps == 1)
+    session.stop()
+    assert not session.alive
+    assert not os.path.exists(f"/proc/{session.pid}"), "ended and reaped: its memory given back"
+
+
+def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(session):
+    import os
+    import signal
+    seen = []
+    session.step_full()
+    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    first = session.pid
+    os.kill(first, signal.SIGKILL)  # as the kernel's OOM killer would
+    message = wait_until(lambda: [m for u in [latest(session, seen)] if u for m in u.messages])
+    assert message[-1][0] == "error" and "ended unexpectedly" in message[-1][1] and "Reset" in message[-1][1]
+    run = seen[-1].run
+    session.reset()
+    session.step_full()
+    wait_until(lambda: (u := latest(session, seen)) and u.run > run and u.snapshot is not None
+               and u.snapshot.step == 1)
+    assert session.pid != first and session.alive
+
+
+SERVER_THAT_DIES = """
+import sys
+sys.path.insert(0, {root!r})
+from app.session import LabSession, preset_settings
+if __name__ == "__main__":
+    session = LabSession({{**preset_settings("nonsaturating"), "batch_size": 64}}, play=True)
+    while session.steps < 5:
+        pass
+    print(session.pid, flush=True)
+    import time
+    time.sleep(60)
+"""
+
+
+def test_a_training_process_ends_when_its_server_dies(tmp_path):
+    """A server killed outright (no stop()) leaves no orphan training on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "server.py"
+    script.write_text(SERVER_THAT_DIES.format(root=str(Path(__file__).resolve().parents[1])))
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(server.stdout.readline())
+        assert os.path.exists(f"/proc/{pid}")
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        wait_until(lambda: not os.path.exists(f"/proc/{pid}") or _is_zombie(pid), timeout=20,
+                   what="the training process ends after its server was killed")
+    finally:
+        server.kill()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_steps_per_frame_reaches_the_training_process(session):
+    """Each frame trains that many steps (the small networks stay far inside the frame's time
+    budget), so every frame the page gets lands on a multiple of it."""
+    seen = []
+    session.steps_per_frame = 4
+    session.play()
+    wait_until(lambda: len({u.snapshot.step for u in [latest(session, seen)] if u and u.snapshot} |
+                           {u.snapshot.step for u in seen if u.snapshot}) >= 6)
+    session.pause()
+    steps = {u.snapshot.step for u in seen if u.snapshot is not None and u.snapshot.step > 0}
+    assert session.steps_per_frame == 4
+    assert all(step % 4 == 0 for step in steps), sorted(steps)
+    assert any(step % 20 for step in steps), "not the default 20 steps a frame"

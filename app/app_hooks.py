@@ -1,0 +1,16 @@
+"""Server hooks that `panel serve app` runs (Bokeh's directory apps). At start, the forkserver
+that gives each page its training process imports torch and the trainer (~2-4 s on a slow CPU)
+before the server announces its address: the first page does not wait for it (app/session.py)."""
+
+import sys
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:  # as in main.py: the lab's modules are the package `app`
+    sys.path.insert(0, ROOT)
+
+from app.session import start_training_server  # noqa: E402
+
+
+def on_server_loaded(server_context):
+    start_training_server(wait=True)
