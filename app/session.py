@@ -16,6 +16,7 @@ that dies is reported, and Reset starts a new one.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -119,7 +120,16 @@ def start_training_server(wait: bool = False) -> None:
     if context.get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
-    forkserver.ensure_running()
+    # One OpenBLAS thread for NumPy there (read when the forkserver imports it): with two, the
+    # second spun for ~0.1 s after each metrics pass, ~0.1 of the core the server and browser need.
+    blas, os.environ["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS"), "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if blas is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = blas
     if wait:  # a no-op process: it starts once the forkserver has imported what it preloads
         process = context.Process(target=training_process.ready, name="lab-trainer-warm-up", daemon=True)
         process.start()
@@ -153,6 +163,7 @@ class LabSession:
         self._start_process(play)
 
     def _start_process(self, play: bool) -> None:
+        start_training_server()  # if not yet started (a notebook, a test)
         context = _context()
         self._conn, child = context.Pipe()
         self._taken = context.RawValue("q", 0)  # frames the server has polled (the process paces on it)

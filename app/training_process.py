@@ -9,14 +9,18 @@ update(settings), load(arms), view(options), speed(steps per frame), stop), drai
 steps, trains ``steps_per_frame`` steps per loop while playing, and sends back plain messages:
 
     ("run", names, info, settings)        new runs: the page clears its charts
-    ("plans", [plan per run])             the runs' beta / sigma / gamma schedules, changed
+    ("plans", [plan per run], [settings per run])   their beta / sigma / gamma schedules, changed
     ("frame", [(snapshot, rows, metrics) per run])
     ("message", kind, text)               kind "info", "warning" or "error"; never a traceback
     ("playing", bool)
     ("ran", command, start, end)          time.time() around each command: how long a click takes
 
 While playing, it takes a snapshot only once the server has taken the previous one (``taken``, a
-shared counter): frames the page would never draw cost the trainer ~12 % of its steps.
+shared counter): frames the page would never draw cost the trainer ~12 % of its steps. And while
+playing, D's grid (or 3D slices) is computed on a helper thread from a copy of D while training
+goes on, and the frame is sent when it is done. The grid is most of a snapshot's cost: with the
+grid left out altogether, the app trained at 0.85-1.01 of the plain trainer, with it on the
+trainer's thread at 0.73-0.75 (`python bench/app_speed.py`, runs interleaved).
 ``steps`` (shared) is the first run's step, for benchmarks. The loop ends on "stop" or when the
 server's end of the pipe closes (the server exited: no orphan trains on).
 """
@@ -24,18 +28,25 @@ server's end of the pipe closes (the server exited: no orphan trains on).
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from datasets import Edges
 from gan_core.config import SHARED, make_experiment, settings_of
+from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
+
+from .pacing import MAX_RATE_S
 
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
 SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
 N_ARROWS = 150  # G's update arrows drawn (at a subsample of the 1,000 fixed points): only these are computed
 FRAME_BUDGET_S = 0.07  # training time per drawn frame at most: >= 10 frames/s with the snapshot (~12 ms on a slow CPU)
+# Playing, snapshots no closer than this: a little under the views' rate (app/pacing.py), whose
+# budget then absorbs the jitter (at the views' very rate, 10.0-10.3 frames/s reached the page).
+MIN_FRAME_GAP_S = 0.8 * MAX_RATE_S
 IDLE_POLL_S = 0.2  # paused, the loop wakes this often to notice a closed pipe
 SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's other end closed
 
@@ -63,6 +74,11 @@ class TrainingLoop:
         self.frames_sent = 0
         self.sent: list[tuple[int, int]] = []  # per run: history rows and metrics already sent
         self._playing_sent = None
+        self.d_views = ThreadPoolExecutor(1, thread_name_prefix="lab-d-views")
+        # A frame whose D views are being computed: (its parts per run, the future of their views).
+        self.pending: tuple[list, Future] | None = None
+        self.frame_due = False  # the runs changed since the last snapshot
+        self.published_at = 0.0
 
     def run(self, arms: dict[str, dict]) -> None:
         try:
@@ -86,8 +102,9 @@ class TrainingLoop:
             if self.playing and self.trainers:
                 self._train_one_frame(started)
                 changed = True
-            if changed and self.trainers and (not self.playing or self.taken.value >= self.frames_sent):
-                self._publish()
+            self.frame_due = self.frame_due or (changed and bool(self.trainers))
+            self._send_finished_frame()
+            self._publish_when_due()
         except SERVER_GONE:
             raise
         except Exception as error:  # noqa: BLE001
@@ -108,13 +125,29 @@ class TrainingLoop:
 
     def _train_one_frame(self, started: float) -> None:
         """Up to ``steps_per_frame`` steps of every run, but no longer than FRAME_BUDGET_S: on a
-        slow or busy machine the frames keep coming (smoothly moving points), with fewer steps each."""
+        slow or busy machine the frames keep coming (smoothly moving points), with fewer steps each.
+        Between steps, a finished frame goes out, and a frame still due (the server had not taken
+        the last one when it fell due) is taken as soon as the server has."""
         for _ in range(max(1, int(self.steps_per_frame))):
             for trainer in self.trainers:  # side by side: the same number of steps each
                 trainer.step()
-            if time.perf_counter() - started > FRAME_BUDGET_S or self.conn.poll():
+            self.steps.value = self.trainers[0].t
+            self._send_finished_frame()
+            self._publish_when_due()
+            if not self.playing or time.perf_counter() - started > FRAME_BUDGET_S or self.conn.poll():
                 break  # a user's command waits for one step, not a whole frame
-        self.steps.value = self.trainers[0].t
+
+    def _publish_when_due(self) -> None:
+        """Snapshot now if a frame is due and none is being finished; playing, only once the server
+        has taken the last, and MIN_FRAME_GAP_S after the last."""
+        if not self.frame_due or self.pending is not None:
+            return
+        if self.playing and (self.taken.value < self.frames_sent
+                             or time.perf_counter() - self.published_at < MIN_FRAME_GAP_S):
+            return
+        self.frame_due = False
+        self.published_at = time.perf_counter()
+        self._publish()
 
     def _drain(self, block: bool) -> bool:
         """Run queued commands; wait for one if paused. True if anything happened."""
@@ -124,6 +157,7 @@ class TrainingLoop:
         while True:
             command, payload = self.conn.recv()
             start = time.time()
+            self._send_finished_frame(wait=True)  # the frame before the command, then the command
             changed = self._execute(command, payload) or changed
             self._send("ran", command, start, time.time())
             if self.stopping or not self.conn.poll():
@@ -214,22 +248,42 @@ class TrainingLoop:
                    [settings_of(trainer.shared) for trainer in self.trainers])
 
     def _publish(self) -> None:
-        published = []
+        """Snapshot every run and send the frame; while playing, D's views come from the helper
+        thread and the frame goes when they are done (``_send_finished_frame``)."""
+        parts, views = [], []
         for index, (trainer, name) in enumerate(zip(self.trainers, self.names)):
             options = dict(self.view_options)
             if trainer.dataset.dim != 3:
                 options.update(slice_point=None, volume=False)
-            snapshot = trainer.snapshot(arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
-                                        arrow_every=max(1, trainer.fixed_z.shape[1] // N_ARROWS),
-                                        gp_points=bool(trainer.shared.gradient_penalty), **options)
+            snapshot, d_views = trainer.snapshot(
+                arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
+                arrow_every=max(1, trainer.fixed_z.shape[1] // N_ARROWS),
+                gp_points=bool(trainer.shared.gradient_penalty), defer_d_views=True, **options)
             rows_sent, metrics_sent = self.sent[index]
             history = trainer.history(rows_sent)  # the new rows only
             rows = {key: values[0].copy() for key, values in history.items() if key != "step"}
             rows["step"] = history["step"]
             metrics = [(step, results[0]) for step, results in trainer.metrics_log[metrics_sent:]]
             self.sent[index] = (rows_sent + len(history["step"]), len(trainer.metrics_log))
+            parts.append((snapshot, rows, metrics))
+            views.append(d_views)
+        if self.playing:
+            self.pending = (parts, self.d_views.submit(lambda: [compute() for compute in views]))
+        else:
+            self._send_frame(parts, [compute() for compute in views])
+
+    def _send_finished_frame(self, wait: bool = False) -> None:
+        if self.pending is not None and (wait or self.pending[1].done()):
+            (parts, future), self.pending = self.pending, None
+            self._send_frame(parts, future.result())
+
+    def _send_frame(self, parts: list, views: list[dict]) -> None:
+        published = []
+        for trainer, name, (snapshot, rows, metrics), d_views in zip(self.trainers, self.names, parts, views):
+            snapshot = complete_snapshot(trainer, snapshot, d_views)
             if not snapshot.alive[0] and self.playing:
                 self.playing = False
+                self._send_playing()  # before the message: the page shows both at once
                 who = f"Run {name!r}" if name else "The run"
                 self._send("message", "error", f"{who} diverged at step {int(snapshot.diverged_at[0])}: its losses "
                                                f"or gradients stopped being finite. Reset, or change a setting and reset.")

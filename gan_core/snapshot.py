@@ -52,10 +52,15 @@ class Snapshot:
 def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: int = 0, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
-                  grid_label: int = 0) -> Snapshot:
+                  grid_label: int = 0, defer_d_views: bool = False):
     """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
     get slices through ``slice_point`` (default: the box centre) instead of a 2D grid; G's arrows
-    are taken at every ``arrow_every``-th fixed sample."""
+    are taken at every ``arrow_every``-th fixed sample.
+
+    ``defer_d_views``: return (snapshot without D's grid, slices or volume, a function that
+    computes them from a copy of D taken now) instead: the app runs that function on another
+    thread while training goes on (D on a 64 x 64 grid costs more than the rest of a snapshot),
+    then completes the snapshot with ``complete_snapshot``."""
     low, high = trainer.dataset.box
     dim = trainer.dataset.dim
     objective = trainer.shared.objective
@@ -79,14 +84,48 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: 
         snap.arrow_every = arrow_every
     if fresh:
         snap.fresh_samples = trainer.sample(fresh)
+    if gp_points:
+        generator = torch.Generator().manual_seed(trainer.t)
+        m = min(N_GP_POINTS, len(trainer.real_display))
+        eps = torch.rand(trainer.runs, m, 1, generator=generator).numpy()
+        snap.gp_points = eps * trainer.real_display[None, :m] + (1 - eps) * snap.fixed_samples[:, :m]
+    if trainer.metrics_log:
+        snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
+    d_flat = trainer.d_flat.detach().clone() if defer_d_views else None  # D as it is now
+
+    def d_views() -> dict:
+        return _d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
+                        slice_point=slice_point, slice_size=slice_size, volume=volume, grid_label=grid_label)
+
+    if defer_d_views:
+        return snap, d_views
+    return complete_snapshot(trainer, snap, d_views())
+
+
+def complete_snapshot(trainer, snap: Snapshot, d_views: dict) -> Snapshot:
+    """Add D's views (computed by take_snapshot's function) and check the whole for non-finite
+    values (on the trainer's thread: marking a run diverged changes the trainer)."""
+    for name, value in d_views.items():
+        setattr(snap, name, value)
+    _flag_non_finite(trainer, snap)
+    return snap
+
+
+def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, slice_point, slice_size: int,
+             volume: bool, grid_label: int) -> dict:
+    """D on the 1D/2D grid (and |grad D| there), or on the 3D slices and coarse volume: the
+    Snapshot fields by name. ``d_flat``: a copy of D's parameters, or None for the current ones."""
+    low, high = trainer.dataset.box
+    dim = trainer.dataset.dim
+    views: dict = {}
     if grid and dim in (1, 2):
         axes, mesh = _grid(tuple(low), tuple(high), grid_size)
-        values, grads = _d_on_points(trainer, mesh, grid_label, with_grad=grad_grid)
+        values, grads = _d_on_points(trainer, d_flat, mesh, grid_label, with_grad=grad_grid)
         shape = (trainer.runs,) + (grid_size,) * dim
-        snap.grid_axes = axes
-        snap.d_grid = values.reshape(shape)
+        views["grid_axes"] = axes
+        views["d_grid"] = values.reshape(shape)
         if grads is not None:
-            snap.d_grad_grid = grads.reshape(shape)
+            views["d_grad_grid"] = grads.reshape(shape)
     if dim == 3:
         point = (low + high) / 2 if slice_point is None else np.clip(np.asarray(slice_point, dtype=float), low, high)
         axes = [np.linspace(low[a], high[a], slice_size, dtype=np.float32) for a in range(3)]
@@ -98,23 +137,15 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: 
             plane[:, normal] = point[normal]
             plane[:, first], plane[:, second] = u.ravel(), v.ravel()
             points.append(plane)
-        values, _ = _d_on_points(trainer, np.concatenate(points), grid_label)
-        snap.slice_point, snap.slice_axes = point, axes
-        snap.slices = values.reshape(trainer.runs, 3, slice_size, slice_size)
+        values, _ = _d_on_points(trainer, d_flat, np.concatenate(points), grid_label)
+        views["slice_point"], views["slice_axes"] = point, axes
+        views["slices"] = values.reshape(trainer.runs, 3, slice_size, slice_size)
         if volume:
             coarse = [np.linspace(low[a], high[a], GRID_VOLUME, dtype=np.float32) for a in range(3)]
             cube = np.stack(np.meshgrid(*coarse, indexing="ij"), -1).reshape(-1, 3)
-            values, _ = _d_on_points(trainer, cube, grid_label)
-            snap.volume = values.reshape(trainer.runs, GRID_VOLUME, GRID_VOLUME, GRID_VOLUME)
-    if gp_points:
-        generator = torch.Generator().manual_seed(trainer.t)
-        m = min(N_GP_POINTS, len(trainer.real_display))
-        eps = torch.rand(trainer.runs, m, 1, generator=generator).numpy()
-        snap.gp_points = eps * trainer.real_display[None, :m] + (1 - eps) * snap.fixed_samples[:, :m]
-    if trainer.metrics_log:
-        snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
-    _flag_non_finite(trainer, snap)
-    return snap
+            values, _ = _d_on_points(trainer, d_flat, cube, grid_label)
+            views["volume"] = values.reshape(trainer.runs, GRID_VOLUME, GRID_VOLUME, GRID_VOLUME)
+    return views
 
 
 ARRAY_FIELDS = ("fixed_samples", "arrows", "fresh_samples", "d_grid", "d_grad_grid", "slices", "volume", "gp_points")
@@ -152,12 +183,12 @@ def _grid(low: tuple, high: tuple, size: int) -> tuple[list[np.ndarray], np.ndar
     return axes, mesh
 
 
-def _d_on_points(trainer, points: np.ndarray, label: int, with_grad: bool = False):
+def _d_on_points(trainer, d_flat, points: np.ndarray, label: int, with_grad: bool = False):
     """D at data-unit points (P, d) for every run: values (K, P), and |grad_x D| if asked."""
     x = trainer.to_box(torch.as_tensor(points, device=trainer.device)).expand(trainer.runs, -1, -1)
     labels = None
     if trainer.n_classes:
         labels = torch.full(x.shape[:2], label, dtype=torch.long, device=trainer.device)
-    values, grad = trainer.d_and_input_gradient(x, labels, with_grad)
+    values, grad = trainer.d_and_input_gradient(x, labels, with_grad, d_flat=d_flat)
     norms = None if grad is None else (grad.norm(dim=-1) / trainer.box_half).cpu().numpy()
     return values.cpu().numpy(), norms

@@ -371,14 +371,17 @@ class Trainer:
         return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss
 
     @torch.no_grad()
-    def d_and_input_gradient(self, x: torch.Tensor, labels: torch.Tensor | None, with_grad: bool = False):
+    def d_and_input_gradient(self, x: torch.Tensor, labels: torch.Tensor | None, with_grad: bool = False,
+                             d_flat: torch.Tensor | None = None):
         """What the app draws of D at points x (K, P, d) in box units: D (a probability or the critic's
         value) and, if asked, its gradient w.r.t. x in box units. A few runs at a time, so that a
-        batch of many runs never holds (K, P, width) activations for a whole grid at once."""
+        batch of many runs never holds (K, P, width) activations for a whole grid at once.
+        ``d_flat``: D's parameters to use (a copy taken earlier) instead of the current ones."""
         chunk = max(1, SNAPSHOT_ROWS // x.shape[1])
         values, grads = [], []
+        d_plain = self._d_plain if d_flat is None else unflatten(self.d_spec, d_flat)
         for start in range(0, self.runs, chunk):
-            params = [p[start:start + chunk] for p in self._d_plain]
+            params = [p[start:start + chunk] for p in d_plain]
             part = slice(start, start + chunk)
             if not with_grad:
                 psi = forward_saving(self.d_spec, params, self._with_labels(x[part], _part(labels, part)))[0]

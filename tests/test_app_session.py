@@ -203,16 +203,25 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def test_steps_per_frame_reaches_the_training_process(session):
-    """Each frame trains that many steps (the small networks stay far inside the frame's time
-    budget), so every frame the page gets lands on a multiple of it."""
-    seen = []
-    session.steps_per_frame = 4
-    session.play()
-    wait_until(lambda: len({u.snapshot.step for u in [latest(session, seen)] if u and u.snapshot} |
-                           {u.snapshot.step for u in seen if u.snapshot}) >= 6)
-    session.pause()
-    steps = {u.snapshot.step for u in seen if u.snapshot is not None and u.snapshot.step > 0}
-    assert session.steps_per_frame == 4
-    assert all(step % 4 == 0 for step in steps), sorted(steps)
-    assert any(step % 20 for step in steps), "not the default 20 steps a frame"
+def test_steps_per_frame_sets_the_pace_of_slow_motion():
+    """A frame trains at most ``steps_per_frame`` steps and lasts at least ``min_frame_s``: one
+    step a frame at 0.05 s a frame is at most 20 steps a second (slow motion, for a lecture);
+    ten a frame, many more."""
+    s = LabSession(SMALL, steps_per_frame=1, min_frame_s=0.05, play=True)
+
+    def rate(seconds=1.5):
+        first, start = s.steps, time.perf_counter()
+        time.sleep(seconds)
+        return (s.steps - first) / (time.perf_counter() - start)
+
+    try:
+        wait_until(lambda: s.steps > 0)
+        slow = rate()
+        assert 5 < slow <= 22, slow
+        s.steps_per_frame = 10
+        wait_until(lambda: any(command == "speed" for command, _, _ in s.executed))
+        assert s.steps_per_frame == 10
+        fast = rate()
+        assert fast > 2.5 * slow, (slow, fast)
+    finally:
+        s.stop()
