@@ -151,7 +151,7 @@ class LabSession:
         self._messages: list = []
         self._settings_changed: dict | None = None
         self._info: dict = {}
-        self._frames = 0  # frames received
+        self._frames = 0  # frames received from the current training process (what it paces on)
         if arms is None:
             arms = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
         self._loaded = arms  # what a new training process starts with, should the last one die
