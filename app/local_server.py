@@ -1,6 +1,6 @@
 """The lab served inside this Python process, and the browser to drive it: what the browser
-tests and bench/app_speed.py share (they watch the server's sessions and their training processes, which a
-`panel serve` subprocess would hide)."""
+tests and bench/app_speed.py share (they watch the server's sessions and their training
+processes, which a `panel serve` subprocess would hide)."""
 
 from __future__ import annotations
 

@@ -5,8 +5,9 @@
 bench/app_speed.py measures training in the served app with headless Chromium on the same
 machine. This separates the server's own share: a Lab (the app's default preset, playing) whose
 tick runs on a second thread every PERIOD_MS as the server's loop would run it, with no page; the
-same Lab with no ticks (no snapshots are taken then: the training process waits for the page to take the
-last one); and a plain Trainer of the same settings on one torch thread, in interleaved rounds.
+same Lab with no ticks (no snapshots are taken then: the training process waits for the page to
+take the last one); and a plain Trainer of the same settings on one torch thread, in interleaved
+rounds.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from datasets import ParameterError
 # 2-core machine (bench/threads.py, torch 2.13) two threads ran a lone run 1.15-1.48x faster than one,
 # with bit-identical parameters; more threads were not measured, and on small products their
 # synchronisation soon costs more than it gains, so the default stops at 2. The app trains on one
-# thread instead, leaving the other core to the web server (app/session.py). GANLAB_THREADS overrides.
+# thread instead, leaving the other core to the web server (app/training_process.py). GANLAB_THREADS overrides.
 MAX_DEFAULT_CPU_THREADS = 2
 
 

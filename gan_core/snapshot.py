@@ -7,6 +7,7 @@ raw critic value otherwise (``d_is_probability`` says which, so a view can auto-
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,8 @@ class Snapshot:
 def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: int = 0, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
-                  grid_label: int = 0, defer_d_views: bool = False):
+                  grid_label: int = 0,
+                  defer_d_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
     """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
     get slices through ``slice_point`` (default: the box centre) instead of a 2D grid; G's arrows
     are taken at every ``arrow_every``-th fixed sample.

@@ -1,11 +1,12 @@
 """Closing a browser tab ends its session's training process; another tab trains on.
 
 The app is served in this process (not `panel serve` in a subprocess) so the test can see the
-server's sessions and their training processes. Bokeh's defaults drop a session 15-32 s after its websocket closes; here the
-server checks every 200 ms and drops a session 5 s after its last connection went away, so a
-closed tab's Lab.stop (pn.state.on_session_destroyed) runs within about 5 s. (Much shorter does
-not work: Bokeh drops a session whose page has not opened its websocket within that time, about
-2.5 s on this machine, and builds a second one when the websocket comes.)
+server's sessions and their training processes. Bokeh's defaults drop a session 15-32 s after
+its websocket closes; here the server checks every 200 ms and drops a session 5 s after its last
+connection went away, so a closed tab's Lab.stop (pn.state.on_session_destroyed) runs within
+about 5 s. (Much shorter does not work: Bokeh drops a session whose page has not opened its
+websocket within that time, about 2.5 s on this machine, and builds a second one when the
+websocket comes.)
 
 Each tab trains in its own "lab-trainer" process (app/training_process.py); on this two-core
 machine two of them, the server and Chromium share the cores, so the waits are generous, but a
