@@ -154,15 +154,16 @@ class LabSession:
         self._frames = 0  # frames received from the current training process (what it paces on)
         if arms is None:
             arms = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
-        self._loaded = arms  # what a new training process starts with, should the last one die
+        self._initial = arms
+        self._view: dict = {}  # the views' options sent so far, for a restarted process
         self.settings: list[dict] = []  # per run: its settings as the training process last sent them
         self.names: list[str] = []
         self.executed: list[tuple[str, float, float]] = []  # (command, start, end) in time.time(): latency
         self.frames_received = 0
         self._stopping = False
-        self._start_process(play)
+        self._start_process(arms, play)
 
-    def _start_process(self, play: bool) -> None:
+    def _start_process(self, arms: dict[str, dict], play: bool) -> None:
         start_training_server()  # if not yet started (a notebook, a test)
         context = _context()
         self._conn, child = context.Pipe()
@@ -171,20 +172,29 @@ class LabSession:
         self._frames = 0
         self._process = context.Process(
             target=training_process.run, name="lab-trainer", daemon=True,
-            args=(child, self._loaded, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps))
+            args=(child, arms, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps))
         self._process.start()
         child.close()  # the process holds its end: ours reads EOF when it exits
         self._receiver = threading.Thread(target=self._receive, args=(self._conn, self._process),
                                           name="lab-trainer-link", daemon=True)
         self._receiver.start()
 
+    def _restart(self, arms: dict[str, dict] | None) -> None:
+        """A new training process after one died: with ``arms``, else the runs as they last were
+        (the sidebar's changes included), and the views' options."""
+        if arms is None:
+            arms = dict(zip(self.names, self.settings)) if self.settings else self._initial
+        self._start_process(arms, play=False)
+        if self._view:
+            self.send("view", dict(self._view))
+
     # ---------------------------------------------------------------------------------------
     # the UI's side
     def send(self, command: str, payload=None) -> None:
-        if command == "load":
-            self._loaded = payload
+        if command == "view":
+            self._view.update(payload)
         if not self._process.is_alive() and command in ("reset", "load") and not self._stopping:
-            self._start_process(play=False)  # a training process that died: Reset starts afresh
+            self._restart(payload if command == "load" else None)
             return
         with self._send_lock:
             try:

@@ -156,8 +156,8 @@ class TrainingLoop:
             return False
         while True:
             command, payload = self.conn.recv()
-            start = time.time()
             self._send_finished_frame(wait=True)  # the frame before the command, then the command
+            start = time.time()
             changed = self._execute(command, payload) or changed
             self._send("ran", command, start, time.time())
             if self.stopping or not self.conn.poll():

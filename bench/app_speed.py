@@ -150,9 +150,9 @@ class Instruments:
             me.events.append((f"server sends {command!r}", time.time()))
             send(self, command, payload)
 
-        def new_start_process(self, play):
+        def new_start_process(self, arms, play):
             me.events.append(("training process starting", time.time()))
-            start_process(self, play)
+            start_process(self, arms, play)
             me.events.append(("training process started", time.time()))
 
         def new_apply(self, message):

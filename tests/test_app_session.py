@@ -144,9 +144,13 @@ def test_each_session_trains_in_a_process_of_its_own(session):
 
 
 def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(session):
+    """Reset starts a new process with the runs as they were: the sidebar's changes since the
+    last load, and the views' options."""
     import os
     import signal
     seen = []
+    session.update({"lr_d": 7e-4})
+    session.set_snapshot_options(grad_grid=True)
     session.step_full()
     wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
     first = session.pid
@@ -159,6 +163,7 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(sessio
     wait_until(lambda: (u := latest(session, seen)) and u.run > run and u.snapshot is not None
                and u.snapshot.step == 1)
     assert session.pid != first and session.alive
+    assert session.settings[0]["lr_d"] == 7e-4 and seen[-1].snapshot.d_grad_grid is not None
 
 
 SERVER_THAT_DIES = """
