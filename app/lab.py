@@ -2,8 +2,9 @@
 
 One Lab (and one LabSession, i.e. one training process) per browser session. A periodic
 callback on the server's loop copies the session's latest snapshot into the plots inside
-pn.io.hold(); training happens in another process and never touches Bokeh or Panel objects. A lesson with
-variants shows its runs side by side (A/B from one seed): one data view each, shared charts."""
+pn.io.hold(); training happens in another process and never touches Bokeh or Panel objects.
+A lesson with variants shows its runs side by side (A/B from one seed): one data view each,
+shared charts."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ that dies is reported, and Reset starts a new one.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -57,7 +58,6 @@ class Arm:
     rows: dict = field(default_factory=dict)  # history rows since the last poll: name -> 1D array, with "step"
     metrics: list = field(default_factory=list)  # [(step, metrics dict)] since the last poll
     plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
-    settings: dict | None = None  # the run's settings, when they changed
 
 
 @dataclass
@@ -89,6 +89,7 @@ class Update:
         return self.arms[0].plan if self.arms else None
 
 
+@functools.cache  # the preload list matters only before the forkserver starts
 def _context():
     """Training processes come from a forkserver that has torch and the trainer imported (~2 s,
     once): a new page's process starts in ~10 ms. (fork would copy the server's threads; spawn
@@ -113,12 +114,28 @@ def _imported_by_main_script() -> list[str]:
     return sorted(name for name in names if isinstance(name, str) and name in sys.modules and name != "__main__")
 
 
+_server_lock = threading.Lock()
+_server_started = False
+
+
 def start_training_server(wait: bool = False) -> None:
     """Start the forkserver now, so that a page need not wait for its imports (torch: ~2-4 s on a
     slow CPU); ``wait``: return once it can start training processes."""
+    global _server_started
     context = _context()
     if context.get_start_method() != "forkserver":
         return
+    with _server_lock:  # once: every later page's process comes from it
+        if not _server_started:
+            _start_forkserver()
+            _server_started = True
+    if wait:  # a no-op process: it starts once the forkserver has imported what it preloads
+        process = context.Process(target=training_process.ready, name="lab-trainer-warm-up", daemon=True)
+        process.start()
+        process.join()
+
+
+def _start_forkserver() -> None:
     from multiprocessing import forkserver
     # One OpenBLAS thread for NumPy there (read when the forkserver imports it): with two, the
     # second spun for ~0.1 s after each metrics pass, ~0.1 of the core the server and browser need.
@@ -130,10 +147,6 @@ def start_training_server(wait: bool = False) -> None:
             del os.environ["OPENBLAS_NUM_THREADS"]
         else:
             os.environ["OPENBLAS_NUM_THREADS"] = blas
-    if wait:  # a no-op process: it starts once the forkserver has imported what it preloads
-        process = context.Process(target=training_process.ready, name="lab-trainer-warm-up", daemon=True)
-        process.start()
-        process.join()
 
 
 class LabSession:
@@ -254,12 +267,12 @@ class LabSession:
                 return None
             self._polled_version = self._version
             self._taken.value = self._frames  # the training process may take the next snapshot
-            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"], a["settings"])
+            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"])
                     for a in self._arms]
             update = Update(run=self._run, arms=arms, info=self._info, settings=self._settings_changed,
                             messages=self._messages, playing=self._playing)
             for a in self._arms:
-                a.update(rows=[], metrics=[], plan=None, settings=None)
+                a.update(rows=[], metrics=[], plan=None)
             self._messages, self._settings_changed = [], None
             return update
 
@@ -333,15 +346,14 @@ class LabSession:
                 self._run += 1  # counted here: a restarted process counts from 1 again
                 self.names = list(names)
                 # A new run: the old run's snapshots must not be drawn as the new one's.
-                self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None,
-                               "settings": None} for name in names]
+                self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None}
+                              for name in names]
                 if settings is not None:
                     self._settings_changed = settings
             elif kind == "plans":
-                plans, settings = body
-                self.settings = settings
-                for arm, plan, own in zip(self._arms, plans, settings):
-                    arm["plan"], arm["settings"] = plan, own
+                plans, self.settings = body
+                for arm, plan in zip(self._arms, plans):
+                    arm["plan"] = plan
             elif kind == "message":
                 self._messages.append(tuple(body))
             elif kind == "playing":

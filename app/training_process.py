@@ -251,7 +251,7 @@ class TrainingLoop:
         """Snapshot every run and send the frame; while playing, D's views come from the helper
         thread and the frame goes when they are done (``_send_finished_frame``)."""
         parts, views = [], []
-        for index, (trainer, name) in enumerate(zip(self.trainers, self.names)):
+        for index, trainer in enumerate(self.trainers):
             options = dict(self.view_options)
             if trainer.dataset.dim != 3:
                 options.update(slice_point=None, volume=False)

@@ -26,9 +26,9 @@ Times in the page are epoch ms (performance.timeOrigin + now), so a window timed
 happened in the page even when a busy page answers Playwright late. Also prints where the time
 goes: a page's way to its first frame (server-side events and browser milestones), snapshots
 received and frames drawn by the server, CPU use of the training process (its main thread, and
-how long that sat runnable waiting for a core), of the server thread and of Chromium (the
-training processes are children of this one's forkserver: not counted as Chromium), how busy the page's main
-thread was (long tasks), and how old a frame was when the page had it.
+how long that sat runnable waiting for a core), of the server thread and of Chromium (every
+other child process but multiprocessing's: the forkserver and the training processes it forks),
+how busy the page's main thread was (long tasks), and how old a frame was when the page had it.
 
 Sessions without a connection are dropped after 5 s here (Bokeh's default is 15 s), so a closed
 page's trainer ends before the plain trainer is timed. These shared machines drift, and another
@@ -244,11 +244,19 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _is_multiprocessing(pid: int) -> bool:
+    """The forkserver, its training processes (forked: the same command line) or the resource tracker."""
+    try:
+        return b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def cpu_sample(threads: dict[str, threading.Thread], trainer_pid: int | None) -> dict:
-    """CPU seconds so far: this process, some of its threads, the training process and the other
+    """CPU seconds so far: this process, some of its threads, the training process, and the other
     child processes (Chromium)."""
     me = os.getpid()
-    others = [pid for pid in _descendants(me) if pid != trainer_pid]
+    others = [pid for pid in _descendants(me) if not _is_multiprocessing(pid)]
     sample = {"process": _cpu_of(f"/proc/{me}/stat"),
               "browser": sum(_cpu_of(f"/proc/{pid}/stat") for pid in others)}
     tasks = {name: f"/proc/{me}/task/{thread.native_id}" for name, thread in threads.items()

@@ -1,6 +1,11 @@
-"""LabSession without a server: commands reach the trainer, the thread publishes and stops."""
+"""LabSession without a server: commands reach the training process, it publishes and stops."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,7 +139,6 @@ def test_sidebar_edits_the_last_run_and_shared_settings_in_all():
 
 def test_each_session_trains_in_a_process_of_its_own(session):
     """The trainer has no GIL to share with the server: another process, ended by stop()."""
-    import os
     assert session.pid is not None and session.pid != os.getpid()
     session.step_full()
     wait_until(lambda: session.steps == 1)
@@ -146,8 +150,6 @@ def test_each_session_trains_in_a_process_of_its_own(session):
 def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(session):
     """Reset starts a new process with the runs as they were: the sidebar's changes since the
     last load, and the views' options."""
-    import os
-    import signal
     seen = []
     session.update({"lr_d": 7e-4})
     session.set_snapshot_options(grad_grid=True)
@@ -168,25 +170,20 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(sessio
 
 SERVER_THAT_DIES = """
 import sys
+import time
 sys.path.insert(0, {root!r})
 from app.session import LabSession, preset_settings
 if __name__ == "__main__":
     session = LabSession({{**preset_settings("nonsaturating"), "batch_size": 64}}, play=True)
     while session.steps < 5:
-        pass
+        time.sleep(0.01)
     print(session.pid, flush=True)
-    import time
     time.sleep(60)
 """
 
 
 def test_a_training_process_ends_when_its_server_dies(tmp_path):
     """A server killed outright (no stop()) leaves no orphan training on."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    from pathlib import Path
     script = tmp_path / "server.py"
     script.write_text(SERVER_THAT_DIES.format(root=str(Path(__file__).resolve().parents[1])))
     server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
