@@ -16,12 +16,11 @@ auto-ranges did: the schedules' planned lines reach to the run's end.
 from __future__ import annotations
 
 import param
-from panel.custom import JSComponent
 
-from .canvas_js import CANVAS_JS
+from .canvas_js import CANVAS_JS, Canvas
 
 
-class ChartCanvas(JSComponent):
+class ChartCanvas(Canvas):
     """Small multiples on one canvas; see the module's docstring."""
 
     specs = param.List(default=[], doc="One dict per chart: title, log, lines, bars, hline, now")

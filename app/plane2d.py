@@ -19,9 +19,8 @@ from __future__ import annotations
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, Viridis256, interp_palette
-from panel.custom import JSComponent
 
-from .canvas_js import CANVAS_JS
+from .canvas_js import CANVAS_JS, Canvas
 
 SHADES = 256
 # As before in Bokeh: high D ("looks real") blue, low D red; |grad D| in viridis on a log scale.
@@ -79,7 +78,7 @@ def _flat(xy: np.ndarray) -> np.ndarray:
     return np.asarray(xy, dtype=np.float32).reshape(-1)
 
 
-class PlaneCanvas(JSComponent):
+class PlaneCanvas(Canvas):
     """Layers in a 2D data box, drawn on a canvas; see the module's docstring."""
 
     layers = param.List(default=[], doc="What to draw, in order: images first (see the *_layer functions)")

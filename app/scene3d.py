@@ -18,9 +18,8 @@ from __future__ import annotations
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, interp_palette
-from panel.custom import JSComponent
 
-from .canvas_js import CANVAS_JS
+from .canvas_js import CANVAS_JS, Canvas
 
 PALETTE_SIZE = 33  # colours of a value-coloured layer (D on the slices): finer than the eye tells apart
 # As the 2D view's D: low (fake) red, high (real) blue.
@@ -66,7 +65,7 @@ def to_layer(trace: dict) -> dict:
     return layer
 
 
-class PointScene(JSComponent):
+class PointScene(Canvas):
     """Points and segments in a box, drawn on a canvas; see the module's docstring."""
 
     layers = param.List(default=[], doc="What to draw, in order (see to_layer)")
