@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .networks import unflatten
 from .objectives import PROBABILISTIC
 
 GRID_2D = 100
@@ -30,7 +31,8 @@ class Snapshot:
     objective: str
     d_is_probability: bool
     real: np.ndarray  # (n, d) a fixed draw of the data
-    fixed_samples: np.ndarray  # (K, n, d) G on the fixed latent batch: points move smoothly
+    fixed_samples: np.ndarray | None  # (K, n, d) G on the fixed latent batch: points move smoothly
+    # (None, like every field computed from the networks, until a deferred snapshot is completed)
     fixed_labels: np.ndarray | None  # (K, n) conditional labels
     scalars: dict  # latest per-step scalars, name -> (K,)
     alive: np.ndarray  # (K,) bool; a diverged run's non-finite entries are zeroed: check this
@@ -53,64 +55,78 @@ class Snapshot:
 def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: int = 0, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
-                  grid_label: int = 0,
-                  defer_d_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
+                  grid_label: int = 0, defer_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
     """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
     get slices through ``slice_point`` (default: the box centre) instead of a 2D grid; G's arrows
     are taken at every ``arrow_every``-th fixed sample.
 
-    ``defer_d_views``: return (snapshot without D's grid, slices or volume, a function that
-    computes them from a copy of D taken now) instead: the app runs that function on another
-    thread while training goes on (D on a 64 x 64 grid costs more than the rest of a snapshot),
-    then completes the snapshot with ``complete_snapshot``."""
+    ``defer_views``: return (the snapshot without what is computed from the networks, a function
+    that computes that from copies of G and D taken now) instead. The app runs that function on
+    another thread while training goes on (D on a 64 x 64 grid alone costs more than the rest of
+    a snapshot), then completes the snapshot with ``complete_snapshot``."""
     low, high = trainer.dataset.box
-    dim = trainer.dataset.dim
     objective = trainer.shared.objective
-    with torch.no_grad():
-        fixed = trainer.generate(trainer.fixed_z, trainer.fixed_c)
     history_scalars = {name: value.detach().cpu().numpy().copy() for name, value in trainer._last.items()}
-    snap = Snapshot(step=trainer.t, dim=dim, box_low=low, box_high=high, objective=objective,
-                    d_is_probability=objective in PROBABILISTIC, real=trainer.real_display,
-                    fixed_samples=trainer.to_data(fixed).cpu().numpy(),
+    snap = Snapshot(step=trainer.t, dim=trainer.dataset.dim, box_low=low, box_high=high, objective=objective,
+                    d_is_probability=objective in PROBABILISTIC, real=trainer.real_display, fixed_samples=None,
                     fixed_labels=None if trainer.fixed_c is None else trainer.fixed_c.cpu().numpy(),
                     scalars=history_scalars, alive=trainer.alive.cpu().numpy(),
                     diverged_at=trainer.diverged_at.cpu().numpy())
+    if fresh:
+        snap.fresh_samples = trainer.sample(fresh)
+    if trainer.metrics_log:
+        snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
+    # The networks as they are now (copies only when the views are computed later), and the seed
+    # of the gradient penalty's interpolates.
+    g_flat, d_flat = ((trainer.g_flat.detach().clone(), trainer.d_flat.detach().clone()) if defer_views
+                      else (None, None))
+    step = trainer.t
+
+    def views() -> dict:
+        return {**_g_views(trainer, g_flat, d_flat, arrows=arrows, arrow_every=arrow_every, gp_points=gp_points,
+                           gp_seed=step),
+                **_d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
+                           slice_point=slice_point, slice_size=slice_size, volume=volume, grid_label=grid_label)}
+
+    if defer_views:
+        return snap, views
+    return complete_snapshot(trainer, snap, views())
+
+
+def complete_snapshot(trainer, snap: Snapshot, views: dict) -> Snapshot:
+    """Add the views computed from the networks (by take_snapshot's function) and check the
+    whole for non-finite values (on the trainer's thread: marking a run diverged changes the
+    trainer)."""
+    for name, value in views.items():
+        setattr(snap, name, value)
+    _flag_non_finite(trainer, snap)
+    return snap
+
+
+def _g_views(trainer, g_flat, d_flat, *, arrows: bool, arrow_every: int, gp_points: bool, gp_seed: int) -> dict:
+    """G on the fixed latent batch, G's update arrows there and the gradient penalty's
+    interpolates: the Snapshot fields by name. ``g_flat``, ``d_flat``: copies of the networks'
+    parameters, or None for the current ones."""
+    g_params = None if g_flat is None else unflatten(trainer.g_spec, g_flat)
+    d_params = None if d_flat is None else unflatten(trainer.d_spec, d_flat)
+    with torch.no_grad():
+        fixed = trainer.generate(trainer.fixed_z, trainer.fixed_c, g_params)
+    views = {"fixed_samples": trainer.to_data(fixed).cpu().numpy()}
     if arrows:
         # Only at every arrow_every-th fixed sample: a view that draws a subsample of the arrows
         # need not pay for the rest (the backward pass through D is per sample).
         at = fixed[:, ::arrow_every]
         labels = None if trainer.fixed_c is None else trainer.fixed_c[:, ::arrow_every]
-        loss_grad, _, _ = trainer.generator_force(at, labels)
+        loss_grad, _, _ = trainer.generator_force(at, labels, d_params)
         # Per-sample descent direction of G's loss, in data units (undo the batch mean).
-        snap.arrows = (-loss_grad * at.shape[1] / trainer.box_half).cpu().numpy()
-        snap.arrow_every = arrow_every
-    if fresh:
-        snap.fresh_samples = trainer.sample(fresh)
+        views["arrows"] = (-loss_grad * at.shape[1] / trainer.box_half).cpu().numpy()
+        views["arrow_every"] = arrow_every
     if gp_points:
-        generator = torch.Generator().manual_seed(trainer.t)
+        generator = torch.Generator().manual_seed(gp_seed)
         m = min(N_GP_POINTS, len(trainer.real_display))
         eps = torch.rand(trainer.runs, m, 1, generator=generator).numpy()
-        snap.gp_points = eps * trainer.real_display[None, :m] + (1 - eps) * snap.fixed_samples[:, :m]
-    if trainer.metrics_log:
-        snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
-    d_flat = trainer.d_flat.detach().clone() if defer_d_views else None  # D as it is now
-
-    def d_views() -> dict:
-        return _d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
-                        slice_point=slice_point, slice_size=slice_size, volume=volume, grid_label=grid_label)
-
-    if defer_d_views:
-        return snap, d_views
-    return complete_snapshot(trainer, snap, d_views())
-
-
-def complete_snapshot(trainer, snap: Snapshot, d_views: dict) -> Snapshot:
-    """Add D's views (computed by take_snapshot's function) and check the whole for non-finite
-    values (on the trainer's thread: marking a run diverged changes the trainer)."""
-    for name, value in d_views.items():
-        setattr(snap, name, value)
-    _flag_non_finite(trainer, snap)
-    return snap
+        views["gp_points"] = eps * trainer.real_display[None, :m] + (1 - eps) * views["fixed_samples"][:, :m]
+    return views
 
 
 def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, slice_point, slice_size: int,

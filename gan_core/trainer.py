@@ -177,8 +177,8 @@ class Trainer:
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None, params=None) -> torch.Tensor:
         """G(z | c) in box units."""
         inputs = self._with_labels(z, labels)
-        if params is None and self.manual_g and not torch.is_grad_enabled():
-            return forward_saving(self.g_spec, self._g_plain, inputs)[0]  # no graph: the lean pass
+        if self.manual_g and not torch.is_grad_enabled():  # no graph: the lean pass
+            return forward_saving(self.g_spec, self._g_plain if params is None else params, inputs)[0]
         return mlp_forward(self.g_spec, self.g_params if params is None else params, inputs)
 
     def _with_labels(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -362,10 +362,12 @@ class Trainer:
         langevin.inject_noise_([self.d_flat], self.noise_level, step_size,
                                [self.streams.randn("noise", self.d_flat.shape[1], runs=self.runs_using["langevin"])])
 
-    def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None):
+    def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None, d_params=None):
         """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
-        gradient there, and the loss. One backward through D (to its inputs only)."""
-        psi, psi_grad = self._psi_and_input_gradient(self._d_plain, x.detach(), labels)
+        gradient there, and the loss. One backward through D (to its inputs only). ``d_params``:
+        D's layers to use (from a copy taken earlier) instead of the current ones."""
+        psi, psi_grad = self._psi_and_input_gradient(self._d_plain if d_params is None else d_params,
+                                                     x.detach(), labels)
         loss = g_loss_per_sample(self.shared.objective, psi).mean(-1)
         loss_grad_psi = g_loss_gradient(self.shared.objective, psi)
         return loss_grad_psi.unsqueeze(-1) * psi_grad, psi_grad, loss
