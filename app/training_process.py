@@ -17,10 +17,11 @@ steps, trains ``steps_per_frame`` steps per loop while playing, and sends back p
 
 While playing, it takes a snapshot only once the server has taken the previous one (``taken``, a
 shared counter): frames the page would never draw cost the trainer ~12 % of its steps. And while
-playing, D's grid (or 3D slices) is computed on a helper thread from a copy of D while training
-goes on, and the frame is sent when it is done. The grid is most of a snapshot's cost: with the
-grid left out altogether, the app trained at 0.85-1.01 of the plain trainer, with it on the
-trainer's thread at 0.73-0.75 (`python bench/app_speed.py`, runs interleaved).
+playing, what a frame shows of the networks (G's samples and arrows, D's grid or 3D slices) is
+computed on a helper thread from copies of G and D while training goes on, and the frame is sent
+when it is done. D's grid is most of a snapshot's cost: with it left out altogether, the app
+trained at 0.85-1.01 of the plain trainer, with it on the trainer's thread at 0.73-0.75
+(`python bench/app_speed.py`, runs interleaved).
 ``steps`` (shared) is the first run's step, for benchmarks. The loop ends on "stop" or when the
 server's end of the pipe closes (the server exited: no orphan trains on).
 """
@@ -74,8 +75,8 @@ class TrainingLoop:
         self.frames_sent = 0
         self.sent: list[tuple[int, int]] = []  # per run: history rows and metrics already sent
         self._playing_sent = None
-        self.d_views = ThreadPoolExecutor(1, thread_name_prefix="lab-d-views")
-        # A frame whose D views are being computed: (its parts per run, the future of their views).
+        self.helper = ThreadPoolExecutor(1, thread_name_prefix="lab-views")
+        # A frame whose views are being computed: (its parts per run, the future of their views).
         self.pending: tuple[list, Future] | None = None
         self.frame_due = False  # the runs changed since the last snapshot
         self.published_at = 0.0
@@ -248,17 +249,17 @@ class TrainingLoop:
                    [settings_of(trainer.shared) for trainer in self.trainers])
 
     def _publish(self) -> None:
-        """Snapshot every run and send the frame; while playing, D's views come from the helper
+        """Snapshot every run and send the frame; while playing, the views come from the helper
         thread and the frame goes when they are done (``_send_finished_frame``)."""
         parts, views = [], []
         for index, trainer in enumerate(self.trainers):
             options = dict(self.view_options)
             if trainer.dataset.dim != 3:
                 options.update(slice_point=None, volume=False)
-            snapshot, d_views = trainer.snapshot(
+            snapshot, compute_views = trainer.snapshot(
                 arrows=trainer.dataset.dim == 2, grid_size=GRID, slice_size=SLICE,
                 arrow_every=max(1, trainer.fixed_z.shape[1] // N_ARROWS),
-                gp_points=bool(trainer.shared.gradient_penalty), defer_d_views=True, **options)
+                gp_points=bool(trainer.shared.gradient_penalty), defer_views=True, **options)
             rows_sent, metrics_sent = self.sent[index]
             history = trainer.history(rows_sent)  # the new rows only
             rows = {key: values[0].copy() for key, values in history.items() if key != "step"}
@@ -266,9 +267,9 @@ class TrainingLoop:
             metrics = [(step, results[0]) for step, results in trainer.metrics_log[metrics_sent:]]
             self.sent[index] = (rows_sent + len(history["step"]), len(trainer.metrics_log))
             parts.append((snapshot, rows, metrics))
-            views.append(d_views)
+            views.append(compute_views)
         if self.playing:
-            self.pending = (parts, self.d_views.submit(lambda: [compute() for compute in views]))
+            self.pending = (parts, self.helper.submit(lambda: [compute() for compute in views]))
         else:
             self._send_frame(parts, [compute() for compute in views])
 
@@ -279,8 +280,8 @@ class TrainingLoop:
 
     def _send_frame(self, parts: list, views: list[dict]) -> None:
         published = []
-        for trainer, name, (snapshot, rows, metrics), d_views in zip(self.trainers, self.names, parts, views):
-            snapshot = complete_snapshot(trainer, snapshot, d_views)
+        for trainer, name, (snapshot, rows, metrics), run_views in zip(self.trainers, self.names, parts, views):
+            snapshot = complete_snapshot(trainer, snapshot, run_views)
             if not snapshot.alive[0] and self.playing:
                 self.playing = False
                 self._send_playing()  # before the message: the page shows both at once
