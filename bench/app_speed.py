@@ -14,7 +14,9 @@ b. 2D frames per second reaching the browser while training goes on (the default
 c. 3D frames per second (gauss3d5, on a fresh page): draws of the 3D scene's canvas that show a
    new frame (its "lab-scene-drawn" events, app/scene3d.py);
 d. the session's training steps/s while the 2D page plays, against a plain Trainer of the same
-   settings in this process with no page open (measured before and after the page, averaged);
+   settings in this process with no page open (measured before and after the page, averaged),
+   on one torch thread as the app's training process, and on as many as the command line uses
+   (gan_core/device.py: two on a 2-core machine);
 e. sidebar switch -> trainer: from just before the mouse button is released over "Instance
    noise" (pressed there beforehand) until the training process runs the "update" command
    (the time it reports back, LabSession.executed), median of 6 clicks (on, off, ...).
@@ -60,6 +62,7 @@ from app.lab import Lab  # noqa: E402
 from app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
 from app.session import DEFAULT_PRESET, LabSession, preset_settings  # noqa: E402
 from gan_core.config import make_experiment  # noqa: E402
+from gan_core.device import default_cpu_threads  # noqa: E402
 from gan_core.files import save_json  # noqa: E402
 from gan_core.trainer import Trainer  # noqa: E402
 
@@ -279,16 +282,19 @@ def cpu_share(before: dict, after: dict, seconds: float) -> dict:
 
 
 # --- measurements --------------------------------------------------------------------------------
-def plain_rate(seconds: float) -> float:
-    """Steps/s of a plain Trainer of the app's default settings, one torch thread, this thread."""
-    torch.set_num_threads(1)
+def plain_rate(seconds: float, threads: int = 1) -> float:
+    """Steps/s of a plain Trainer of the app's default settings, on ``threads`` torch threads (the
+    app's training process uses one; the command line as many as default_cpu_threads())."""
+    torch.set_num_threads(threads)
     trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)), device="cpu")
     trainer.train(20)
     start, steps = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
         trainer.train(50)
         steps += 50
-    return steps / (time.perf_counter() - start)
+    rate = steps / (time.perf_counter() - start)
+    torch.set_num_threads(1)
+    return rate
 
 
 def first_frame(context, url: str, inst: Instruments) -> tuple:
@@ -490,10 +496,13 @@ def main():
     load = os.getloadavg()[0]
     inst = Instruments()
     plain_before = plain_rate(args.seconds / 2)
+    cli_threads = default_cpu_threads()
+    cli_before = plain_rate(args.seconds / 2, cli_threads)
     phase("plain trainer")
     server, url = serve()
     phase("server start")
     results: dict = {"seconds": args.seconds, "load_average_1min_at_start": load, "plain_before": plain_before,
+                     "cli_threads": cli_threads, "cli_before": cli_before,
                      "phases_s": phases}
     try:
         with sync_playwright() as p:
@@ -518,6 +527,7 @@ def main():
             wait_no_trainers(inst)
             phase("page closed, trainer ended")
             results["plain_after"] = plain_rate(args.seconds / 2)
+            results["cli_after"] = plain_rate(args.seconds / 2, cli_threads)
             phase("plain trainer again")
             # Page 2, fresh (its charts short, as page 1's were for the 2D figure): first frame (warm), 3D.
             page, warm, warm_parts, more_errors = first_frame(context, url, inst)
@@ -539,6 +549,8 @@ def main():
     plain = (results["plain_before"] + results["plain_after"]) / 2
     results["plain_steps_per_s"] = plain
     results["train_ratio"] = results["2d"]["app_steps_per_s"] / plain
+    results["cli_steps_per_s"] = (results["cli_before"] + results["cli_after"]) / 2
+    results["cli_ratio"] = results["2d"]["app_steps_per_s"] / results["cli_steps_per_s"]
     results["total_s"] = time.perf_counter() - began
     report(results)
     if args.json:
@@ -564,6 +576,10 @@ def report(r: dict) -> None:
         ("d. Training steps/s of a plain Trainer, same settings (no page)", f"{r['plain_steps_per_s']:.0f}/s "
          f"({r['plain_before']:.0f} before, {r['plain_after']:.0f} after)", "", ""),
         ("d. App / plain", f"{r['train_ratio']:.2f}", ">= 0.8", verdict("train_ratio", r["train_ratio"])),
+        (f"d. Plain Trainer as the command line runs it ({r['cli_threads']} torch thread"
+         f"{'s' if r['cli_threads'] > 1 else ''}), no page", f"{r['cli_steps_per_s']:.0f}/s "
+         f"({r['cli_before']:.0f} before, {r['cli_after']:.0f} after)", "", ""),
+        ("d. App / command line", f"{r['cli_ratio']:.2f}", ">= 0.8", verdict("train_ratio", r["cli_ratio"])),
         (f"e. Instance-noise click (button released) -> trainer runs the update, median of {len(lat['from_python_ms'])}"
          + (f" ({lat['lost']} clicks lost)" if lat["lost"] else ""), f"{lat['median_ms']:.0f} ms",
          "<= 100 ms", verdict("latency_ms", lat["median_ms"])),
