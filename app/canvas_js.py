@@ -7,7 +7,8 @@ from panel.custom import JSComponent
 
 
 class Canvas(JSComponent):
-    """A canvas component that the server updates ~11 times a second."""
+    """A canvas component that the server updates often (the plane and the 3D scene ~11 times a
+    second, the charts once)."""
 
     # What a canvas sends back on its own (the frame it drew, the camera it keeps): Panel would
     # count each as the app being busy, and that bookkeeping (param's edit_readonly over pn.state,
