@@ -78,10 +78,47 @@ def _flat(xy: np.ndarray) -> np.ndarray:
     return np.asarray(xy, dtype=np.float32).reshape(-1)
 
 
+ARRAYS = {"xy": np.float32, "shades": np.uint8}  # what a layer carries as an array, and its type
+
+
+def pack(layers: list[dict]) -> tuple[list[dict], np.ndarray]:
+    """The layers with each array replaced by [byte offset, length] into one uint8 buffer, and
+    that buffer. Why: Bokeh sends each array as two websocket messages after three for the
+    message itself, so a frame of six arrays was 15, and receiving them, not drawing them, was
+    most of Chromium's cost beside the page (bench/app_speed.py; README, "Speed in the browser")."""
+    parts, offset, packed = [], 0, []
+    for layer in layers:
+        layer = dict(layer)
+        for key, dtype in ARRAYS.items():
+            if key in layer:
+                raw = np.ascontiguousarray(layer[key], dtype=dtype).reshape(-1)
+                layer[key] = [offset, int(raw.size)]
+                pad = -(offset + raw.nbytes) % 4  # the next float32 view starts at a multiple of 4
+                parts += [raw.view(np.uint8), np.zeros(pad, np.uint8)]
+                offset += raw.nbytes + pad
+        packed.append(layer)
+    return packed, np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+
+def unpack(layers: list[dict], data: np.ndarray) -> list[dict]:
+    """``pack`` undone: the layers with their arrays (as the browser reads them)."""
+    out = []
+    for layer in layers:
+        layer = dict(layer)
+        for key, dtype in ARRAYS.items():
+            if key in layer:
+                start, length = layer[key]
+                layer[key] = np.frombuffer(data, dtype=dtype, count=length, offset=start)
+        out.append(layer)
+    return out
+
+
 class PlaneCanvas(Canvas):
     """Layers in a 2D data box, drawn on a canvas; see the module's docstring."""
 
-    layers = param.List(default=[], doc="What to draw, in order: images first (see the *_layer functions)")
+    layers = param.List(default=[], doc="What to draw, in order: images first (see the *_layer functions), "
+                                        "their arrays as [offset, length] into arrays['data'] (see pack)")
+    arrays = param.Dict(default={"data": np.zeros(0, np.uint8)}, doc="The layers' arrays in one buffer: {'data': uint8}")
     box = param.List(default=[[-1.0, -1.0], [1.0, 1.0]], doc="[low, high] of the data box: the view at reset")
     title = param.String(default="")
     legend = param.List(default=[], doc="Entries below the plot: {name, color, symbol}")
@@ -116,6 +153,18 @@ class PlaneCanvas(Canvas):
 
       const box = () => { const [lo, hi] = model.box; return [lo[0], hi[0], lo[1], hi[1]]; };
 
+      // The layers with their arrays: views into the frame's one buffer (Python's pack()).
+      function layersWithArrays() {
+        let data = model.arrays.data || new Uint8Array(0);
+        if (data.byteOffset % 4 !== 0) data = data.slice();  // a float32 view needs an aligned start
+        return model.layers.map(layer => {
+          const out = Object.assign({}, layer);
+          if (layer.xy) out.xy = new Float32Array(data.buffer, data.byteOffset + layer.xy[0], layer.xy[1]);
+          if (layer.shades) out.shades = new Uint8Array(data.buffer, data.byteOffset + layer.shades[0], layer.shades[1]);
+          return out;
+        });
+      }
+
       function draw() {
         scheduled = false;
         const started = performance.now();
@@ -136,7 +185,7 @@ class PlaneCanvas(Canvas):
         ctx.save();
         ctx.beginPath(); ctx.rect(left, top, pw, ph); ctx.clip();
         const bars = [];
-        for (const layer of model.layers) {
+        for (const layer of layersWithArrays()) {
           ctx.globalAlpha = layer.opacity;
           if (layer.kind === "image") {
             const {nx, ny} = layer, pal = rgb[layer.palette], px = tileCtx.createImageData(nx, ny);
@@ -276,21 +325,28 @@ class PlaneCanvas(Canvas):
       canvas.addEventListener("dblclick", () => { view = null; schedule(); });
 
       model.on("layers", schedule);
+      model.on("arrays", schedule);  // every frame: the layers themselves may be equal to the last
       model.on("legend", schedule);
       model.on("title", schedule);
       model.on("box", () => { view = null; schedule(); });  // new data: its whole box
       new ResizeObserver(schedule).observe(el);
       // For tests and benchmarks in a browser (also the "lab-plane-drawn" event after each draw):
       // the view in data units, what the plane holds, a redraw.
-      el.plane = { get view() { return (view || box()).slice(); }, get layers() { return model.layers; },
+      el.plane = { get view() { return (view || box()).slice(); }, get layers() { return layersWithArrays(); },
                    get drawn() { return model.drawn; }, palette: (name, shade) => rgb[name][shade], draw };
       schedule();
     }
     """
 
     def show(self, layers: list[dict], **changes) -> None:
-        """Send a frame: these layers, and any of box / title / legend."""
-        self.param.update(layers=layers, frame=self.frame + 1, **changes)
+        """Send a frame: these layers (their arrays packed into one buffer), and any of box /
+        title / legend."""
+        packed, data = pack(layers)
+        self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
+
+    def shown_layers(self) -> list[dict]:
+        """The layers of the last frame, with their arrays."""
+        return unpack(self.layers, self.arrays["data"])
 
     def on_page(self) -> bool:
         """Whether any browser shows this plane (only then is there an echo to wait for)."""

@@ -9,7 +9,7 @@ overrides) with Playwright. Measures, each against its target:
 a. first frame: page.goto() until the generated-samples plot has data in the browser (the first
    page of this process, cold, and a later one, warm);
 b. 2D frames per second reaching the browser while training goes on (the default preset):
-   changes of the plane's layers (app/plane2d.py), seen by a listener in the page; also how often
+   changes of the plane's arrays (app/plane2d.py), seen by a listener in the page; also how often
    the page drew a new frame on the plane's canvas (its "lab-plane-drawn" events);
 c. 3D frames per second (gauss3d5, on a fresh page): draws of the 3D scene's canvas that show a
    new frame (its "lab-scene-drawn" events, app/scene3d.py);
@@ -77,7 +77,7 @@ HAS_SAMPLES = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
   const plane = doc && doc.get_model_by_name('plane');
   const fake = plane && plane.layers.find(l => l.name === 'fake_samples');
-  return !!(fake && fake.xy.length > 0);
+  return !!(fake && fake.xy[1] > 0);  // [offset, length] into plane.arrays.data (app/plane2d.py's pack)
 }"""
 # The charts join a served page once it has loaded (app/lab.py): hooks wait for them.
 HAS_CHARTS = """() => {
@@ -90,9 +90,13 @@ HOOKS = """() => {
   const now = () => performance.timeOrigin + performance.now();
   // The plane's frames (app/plane2d.py): each one the page receives, each draw of its canvas.
   const plane = Bokeh.documents[0].get_model_by_name('plane');
-  const firstX = () => { const f = plane.layers.find(l => l.name === 'fake_samples'); return f ? Number(f.xy[0]) : null; };
+  const firstX = () => {  // the layers' arrays are packed into one buffer (app/plane2d.py's pack)
+    const f = plane.layers.find(l => l.name === 'fake_samples');
+    if (!f || f.xy[1] === 0) return null;
+    return new Float32Array(plane.arrays.data.slice(f.xy[0], f.xy[0] + 4).buffer)[0];
+  };
   window.__frames2d = [];  // each frame from the server: [time, first generated x]
-  plane.properties.layers.change.connect(() => window.__frames2d.push([now(), firstX()]));
+  plane.properties.arrays.change.connect(() => window.__frames2d.push([now(), firstX()]));
   window.__plane_draws = [];  // each draw of the plane's canvas: [end, ms, the frame it shows]
   window.addEventListener('lab-plane-drawn', e => window.__plane_draws.push([now(), e.detail.ms, e.detail.frame]));
   window.__charted = [];  // each batch of history rows reaching the charts: [time, its last step]

@@ -63,8 +63,8 @@ def test_wire_format_carries_the_snapshot(ring):
     real points, the arrows from a subsample of the generated points, the contour as NaN-separated
     polylines that lie on D's level."""
     view, snap = drawn(ring)
-    layers = {layer["name"]: layer for layer in view.canvas.layers}
-    assert [layer["name"] for layer in view.canvas.layers][:2] == ["d_image", "d_contour"]  # images below
+    layers = {layer["name"]: layer for layer in view.canvas.shown_layers()}
+    assert [layer["name"] for layer in view.canvas.shown_layers()][:2] == ["d_image", "d_contour"]  # images below
     image = layers["d_image"]
     xs, ys = snap.grid_axes
     grid = snap.d_grid[0]
@@ -94,11 +94,11 @@ def test_wire_format_carries_the_snapshot(ring):
 def test_switched_off_layers_are_not_sent(ring):
     shown = [label for label in LAYERS if label not in ("Real samples", "D heatmap", "|∇x D| map")]
     view, _ = drawn(ring, layers=shown)
-    names = {layer["name"] for layer in view.canvas.layers}
+    names = {layer["name"] for layer in view.canvas.shown_layers()}
     assert "real_samples" not in names and "d_image" not in names and "fake_samples" in names
     frame = view.canvas.frame
     view.layers.value = [*shown, "Real samples"]  # the checkbox: sent at once, even when paused
-    assert view.canvas.frame == frame + 1 and "real_samples" in {layer["name"] for layer in view.canvas.layers}
+    assert view.canvas.frame == frame + 1 and "real_samples" in {layer["name"] for layer in view.canvas.shown_layers()}
 
 
 def test_a_critic_is_auto_scaled(ring):
@@ -106,7 +106,7 @@ def test_a_critic_is_auto_scaled(ring):
     trainer = Trainer(make_experiment(dataset="ring8", batch_size=64, steps=10, objective="wasserstein"), device="cpu")
     trainer.train(2)
     view, snap = drawn(trainer)
-    image = next(layer for layer in view.canvas.layers if layer["name"] == "d_image")
+    image = next(layer for layer in view.canvas.shown_layers() if layer["name"] == "d_image")
     grid = snap.d_grid[0]
     assert (image["low"], image["high"]) == (pytest.approx(grid.min()), pytest.approx(grid.max()))
     assert image["shades"].min() == 0 and image["shades"].max() == plane2d.SHADES - 1
@@ -128,3 +128,24 @@ def test_plane_waits_for_the_browser_like_the_3d_view(ring, monkeypatch):
     assert not view.update(snap) and view.pacer.pending is snap  # behind: kept for flush()
     view.canvas.drawn = view.canvas.frame  # the browser's echo
     assert view.flush() and view.pacer.pending is None
+
+
+def test_a_frame_travels_as_one_buffer_the_browser_reads_back(ring):
+    """The layers' arrays go as one uint8 buffer (Bokeh sends each array as two websocket
+    messages); every array comes back equal, at an offset a float32 view may start at."""
+    view, _ = drawn(ring)
+    layers = view.canvas_layers()
+    packed, data = plane2d.pack(layers)
+    assert data.dtype == np.uint8 and data.ndim == 1
+    assert data.nbytes >= sum(layer[key].nbytes for layer in layers for key in plane2d.ARRAYS if key in layer)
+    for before, wire, after in zip(layers, packed, plane2d.unpack(packed, data)):
+        assert before.keys() == after.keys()
+        for key in plane2d.ARRAYS:
+            if key in before:
+                offset, length = wire[key]
+                assert offset % 4 == 0 and length == before[key].size
+                assert after[key].dtype == before[key].dtype
+                np.testing.assert_array_equal(after[key], before[key])
+    # What the plane sends is that packing.
+    assert view.canvas.layers == packed
+    np.testing.assert_array_equal(view.canvas.arrays["data"], data)
