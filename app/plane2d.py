@@ -73,8 +73,7 @@ def lines_layer(name: str, lines: list[np.ndarray], color: str, width: float = 1
 
 
 def _flat(xy: np.ndarray) -> np.ndarray:
-    """float32, flat: arrays travel as binary buffers (typed arrays in the browser), and param
-    does not compare them element by element with the last frame's."""
+    """float32, flat: the type the browser reads it as (see pack)."""
     return np.asarray(xy, dtype=np.float32).reshape(-1)
 
 
