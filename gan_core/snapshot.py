@@ -76,15 +76,13 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: 
         snap.fresh_samples = trainer.sample(fresh)
     if trainer.metrics_log:
         snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
-    # The networks as they are now (copies only when the views are computed later), and the seed
-    # of the gradient penalty's interpolates.
+    # The networks as they are now (copies only when the views are computed later).
     g_flat, d_flat = ((trainer.g_flat.detach().clone(), trainer.d_flat.detach().clone()) if defer_views
                       else (None, None))
-    step = trainer.t
 
     def views() -> dict:
         return {**_g_views(trainer, g_flat, d_flat, arrows=arrows, arrow_every=arrow_every, gp_points=gp_points,
-                           gp_seed=step),
+                           gp_seed=snap.step),
                 **_d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
                            slice_point=slice_point, slice_size=slice_size, volume=volume, grid_label=grid_label)}
 
