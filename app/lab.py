@@ -239,12 +239,17 @@ class Lab(pn.viewable.Viewer):
         header = "| | " + " | ".join(f"**{run_letter(i)}**: {n}" if n else "" for i, n in enumerate(names))
         lines = [header + " |", "|---" * (len(names) + 1) + "|",
                  f"| Data | `{update.info.get('name')}` ({first.dim}D) |" + " |" * (len(names) - 1),
+                 f"| Trains on | CPU, {_threads(update.info.get('threads', 1))} |" + " |" * (len(names) - 1),
                  f"| Step | **{step}** ({'playing' if update.playing else 'paused'}, {self._steps_per_s:.0f}/s"
                  f"{' each' if len(names) > 1 else ''}) |" + " |" * (len(names) - 1)]
         columns = [_column(snapshot) for snapshot in snapshots]
         for key in columns[0]:
             lines.append(f"| {key} | " + " | ".join(column.get(key, "") for column in columns) + " |")
         return "\n".join(lines)
+
+
+def _threads(count: int) -> str:
+    return f"{count} thread{'s' if count > 1 else ''}"
 
 
 def _column(snapshot) -> dict[str, str]:

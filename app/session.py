@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gan_core.config import settings_of
+from gan_core.device import threads_beside_server
 from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
 
@@ -34,6 +35,11 @@ from . import training_process
 
 DEFAULT_PRESET = "nonsaturating"
 STOP_WAIT_S = 5.0  # a stopped training process that has not ended by then is terminated
+
+# Torch threads of each live training process of this server, by session: a new page's process
+# gets the command line's thread count only while there are cores for it (gan_core/device.py).
+_threads_lock = threading.Lock()
+_threads_in_use: dict[int, int] = {}
 
 
 def preset_settings(name: str) -> dict:
@@ -183,9 +189,14 @@ class LabSession:
         self._taken = context.RawValue("q", 0)  # frames the server has polled (the process paces on it)
         self._steps = context.RawValue("q", 0)  # the first run's step
         self._frames = 0
+        with _threads_lock:
+            _threads_in_use.pop(id(self), None)
+            self.threads = threads_beside_server(sum(_threads_in_use.values()))
+            _threads_in_use[id(self)] = self.threads
         self._process = context.Process(
             target=training_process.run, name="lab-trainer", daemon=True,
-            args=(child, arms, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps))
+            args=(child, arms, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps,
+                  self.threads))
         self._process.start()
         child.close()  # the process holds its end: ours reads EOF when it exits
         self._receiver = threading.Thread(target=self._receive, args=(self._conn, self._process),
@@ -323,6 +334,9 @@ class LabSession:
             pass  # the process ended
         process.join(STOP_WAIT_S)
         conn.close()
+        if process is self._process:
+            with _threads_lock:
+                _threads_in_use.pop(id(self), None)
         if not self._stopping and process is self._process:
             with self._lock:
                 self._playing = False

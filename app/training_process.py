@@ -52,9 +52,11 @@ IDLE_POLL_S = 0.2  # paused, the loop wakes this often to notice a closed pipe
 SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's other end closed
 
 
-def run(conn, arms: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps) -> None:
-    """The process's entry point."""
-    torch.set_num_threads(1)  # one core per session: the server and the browser need the other
+def run(conn, arms: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps,
+        threads: int = 1) -> None:
+    """The process's entry point. ``threads``: torch's, as the server chose them for this page
+    (gan_core.device.threads_beside_server)."""
+    torch.set_num_threads(threads)
     TrainingLoop(conn, steps_per_frame, min_frame_s, play, taken, steps).run(arms)
 
 
@@ -236,7 +238,7 @@ class TrainingLoop:
         centres = getattr(dataset.structure, "centres", None)
         self.sent = [(0, 0) for _ in self.trainers]
         self.steps.value = self.trainers[0].t
-        info = {"name": dataset.name, "dim": dataset.dim, "box_low": np.asarray(dataset.box_low),
+        info = {"name": dataset.name, "dim": dataset.dim, "threads": torch.get_num_threads(), "box_low": np.asarray(dataset.box_low),
                 "box_high": np.asarray(dataset.box_high),
                 "centres": None if centres is None else np.asarray(centres),
                 "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)

@@ -15,8 +15,9 @@ c. 3D frames per second (gauss3d5, on a fresh page): draws of the 3D scene's can
    new frame (its "lab-scene-drawn" events, app/scene3d.py);
 d. the session's training steps/s while the 2D page plays, against a plain Trainer of the same
    settings in this process with no page open (measured before and after the page, averaged),
-   on one torch thread as the app's training process, and on as many as the command line uses
-   (gan_core/device.py: two on a 2-core machine);
+   on as many torch threads as the app gives a page's training process, and on as many as the
+   command line uses (gan_core/device.py: one and two on a 2-core machine, two and two where a
+   core is left for the server and the browser);
 e. sidebar switch -> trainer: from just before the mouse button is released over "Instance
    noise" (pressed there beforehand) until the training process runs the "update" command
    (the time it reports back, LabSession.executed), median of 6 clicks (on, off, ...).
@@ -62,7 +63,7 @@ from app.lab import Lab  # noqa: E402
 from app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
 from app.session import DEFAULT_PRESET, LabSession, preset_settings  # noqa: E402
 from gan_core.config import make_experiment  # noqa: E402
-from gan_core.device import default_cpu_threads  # noqa: E402
+from gan_core.device import default_cpu_threads, threads_beside_server  # noqa: E402
 from gan_core.files import save_json  # noqa: E402
 from gan_core.trainer import Trainer  # noqa: E402
 
@@ -288,7 +289,8 @@ def cpu_share(before: dict, after: dict, seconds: float) -> dict:
 # --- measurements --------------------------------------------------------------------------------
 def plain_rate(seconds: float, threads: int = 1) -> float:
     """Steps/s of a plain Trainer of the app's default settings, on ``threads`` torch threads (the
-    app's training process uses one; the command line as many as default_cpu_threads())."""
+    app's training process as many as threads_beside_server(0), the command line as many as
+    default_cpu_threads())."""
     torch.set_num_threads(threads)
     trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)), device="cpu")
     trainer.train(20)
@@ -499,14 +501,15 @@ def main():
 
     load = os.getloadavg()[0]
     inst = Instruments()
-    plain_before = plain_rate(args.seconds / 2)
+    app_threads = threads_beside_server(0)
+    plain_before = plain_rate(args.seconds / 2, app_threads)
     cli_threads = default_cpu_threads()
     cli_before = plain_rate(args.seconds / 2, cli_threads)
     phase("plain trainer")
     server, url = serve()
     phase("server start")
     results: dict = {"seconds": args.seconds, "load_average_1min_at_start": load, "plain_before": plain_before,
-                     "cli_threads": cli_threads, "cli_before": cli_before,
+                     "app_threads": app_threads, "cli_threads": cli_threads, "cli_before": cli_before,
                      "phases_s": phases}
     try:
         with sync_playwright() as p:
@@ -530,7 +533,7 @@ def main():
             page.close()
             wait_no_trainers(inst)
             phase("page closed, trainer ended")
-            results["plain_after"] = plain_rate(args.seconds / 2)
+            results["plain_after"] = plain_rate(args.seconds / 2, app_threads)
             results["cli_after"] = plain_rate(args.seconds / 2, cli_threads)
             phase("plain trainer again")
             # Page 2, fresh (its charts short, as page 1's were for the 2D figure): first frame (warm), 3D.
@@ -577,7 +580,8 @@ def report(r: dict) -> None:
          ">= 5/s", verdict("fps_3d", d3["fps"])),
         ("c. 3D canvas draws/s (any cause)", f"{d3['redraws_per_s']:.1f}/s", "", ""),
         ("d. Training steps/s in the app (2D page open, playing)", f"{d2['app_steps_per_s']:.0f}/s", "", ""),
-        ("d. Training steps/s of a plain Trainer, same settings (no page)", f"{r['plain_steps_per_s']:.0f}/s "
+        (f"d. Training steps/s of a plain Trainer, same settings and torch threads ({r['app_threads']}), no page",
+         f"{r['plain_steps_per_s']:.0f}/s "
          f"({r['plain_before']:.0f} before, {r['plain_after']:.0f} after)", "", ""),
         ("d. App / plain", f"{r['train_ratio']:.2f}", ">= 0.8", verdict("train_ratio", r["train_ratio"])),
         (f"d. Plain Trainer as the command line runs it ({r['cli_threads']} torch thread"

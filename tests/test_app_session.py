@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from waiting import wait_until
 
+import app.session
 from app.session import LabSession, preset_settings
+from gan_core import device
 
 SMALL = {**preset_settings("nonsaturating"), "batch_size": 64, "g_width": 32, "d_width": 32}
 
@@ -147,6 +149,38 @@ def test_each_session_trains_in_a_process_of_its_own(session):
     assert not os.path.exists(f"/proc/{session.pid}"), "ended and reaped: its memory given back"
 
 
+def _threads_reported(session) -> int:
+    """The torch threads the session's training process says it runs on (its "run" message)."""
+    info = {}
+    wait_until(lambda: (u := session.poll()) is not None and info.update(u.info) is None and "threads" in info)
+    return info["threads"]
+
+
+def test_a_page_trains_on_the_command_lines_threads_while_there_are_cores_for_them(monkeypatch):
+    """One core stays for the server and the browser; a page's process gets the command line's
+    two threads only while they fit beside the other pages' threads, else one."""
+    monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    monkeypatch.setattr(app.session, "_threads_in_use", {})  # this worker's other sessions aside
+    monkeypatch.setattr(device, "available_cores", lambda: 4)
+    sessions = []
+    try:
+        sessions += [LabSession(SMALL), LabSession(SMALL)]
+        assert [_threads_reported(s) for s in sessions] == [2, 1]
+        sessions[0].stop()  # its threads are free again
+        sessions.append(LabSession(SMALL))
+        assert _threads_reported(sessions[-1]) == 2
+        monkeypatch.setattr(device, "available_cores", lambda: 2)
+        sessions[-1].stop()
+        sessions.append(LabSession(SMALL))  # 2 cores: the other is the server's and the browser's
+        assert _threads_reported(sessions[-1]) == 1
+        monkeypatch.setenv("GANLAB_THREADS", "3")  # set by hand: used as it is
+        sessions.append(LabSession(SMALL))
+        assert _threads_reported(sessions[-1]) == 3
+    finally:
+        for s in sessions:
+            s.stop()
+
+
 def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(session):
     """Reset starts a new process with the runs as they were: the sidebar's changes since the
     last load, and the views' options."""
@@ -172,7 +206,9 @@ SERVER_THAT_DIES = """
 import sys
 import time
 sys.path.insert(0, {root!r})
+import app.session
 from app.session import LabSession, preset_settings
+from gan_core import device
 if __name__ == "__main__":
     session = LabSession({{**preset_settings("nonsaturating"), "batch_size": 64}}, play=True)
     while session.steps < 5:

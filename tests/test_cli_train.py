@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from gan_core.cli import main
-from gan_core.device import configure_threads
+from gan_core.device import configure_threads, threads_beside_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_KEYS = {"hq_fraction", "hq_ceiling", "modes_captured", "modes_covered", "n_modes", "reverse_kl",
@@ -106,6 +106,17 @@ def test_thread_count_defaults_to_the_cores_up_to_two_and_can_be_set(monkeypatch
     assert configure_threads() == 1 and torch.get_num_threads() == 1
     monkeypatch.setenv("GANLAB_THREADS", "3")
     assert configure_threads() == 3 and torch.get_num_threads() == 3  # (conftest restores the count)
+
+
+@pytest.mark.parametrize("cores, in_use, expected", [
+    (1, 0, 1), (2, 0, 1),  # no core left beside the server and the browser for a second thread
+    (3, 0, 2), (4, 0, 2), (4, 1, 2), (4, 2, 1), (8, 4, 2), (8, 5, 2), (8, 6, 1)])
+def test_the_apps_trainer_takes_the_command_lines_threads_only_where_they_fit(monkeypatch, cores, in_use, expected):
+    monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert threads_beside_server(in_use) == expected
+    monkeypatch.setenv("GANLAB_THREADS", "4")
+    assert threads_beside_server(in_use) == 4
 
 
 def test_diverging_run_is_reported_not_silent(tmp_path, capsys):
