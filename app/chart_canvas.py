@@ -8,27 +8,30 @@ the same machine needed (bench/app_speed.py). Lines, bars and a few axis labels 
 few milliseconds a second.
 
 ``specs`` says once what each chart draws (columns by key, colours, dashes, a log axis, a "now"
-line, bars); ``columns`` (float32 arrays by key, NaN = a gap) and ``scalars`` (now, fair share,
-the histogram's title) come with each update. Each chart's ranges span its data, as Bokeh's
+line, bars); ``columns`` (float32 arrays by key, NaN = a gap; they travel in one buffer,
+app/packed.py) and ``scalars`` (now, fair share, the histogram's title) come with each update. Each chart's ranges span its data, as Bokeh's
 auto-ranges did: the schedules' planned lines reach to the run's end.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import param
 
 from .canvas_js import CANVAS_JS, Canvas
+from .packed import EMPTY, PACKED_JS, pack, unpack
 
 
 class ChartCanvas(Canvas):
     """Small multiples on one canvas; see the module's docstring."""
 
     specs = param.List(default=[], doc="One dict per chart: title, log, lines, bars, hline, now")
-    columns = param.Dict(default={}, doc="key -> float32 array")
+    columns = param.Dict(default={}, doc="key -> [offset, length] of its float32 values in arrays['data']")
+    arrays = param.Dict(default={"data": EMPTY}, doc="The columns' values in one buffer: {'data': uint8}")
     scalars = param.Dict(default={}, doc="now (step), fair (share), histogram_title, histogram_units")
     cell = param.List(default=[390, 215], doc="Width and height of one chart, in CSS pixels")
 
-    _esm = CANVAS_JS + """
+    _esm = CANVAS_JS + PACKED_JS + """
     const PAD = {left: 46, right: 10, top: 22, bottom: 30};
     const DASHES = {solid: [], dashed: [6, 4], dotted: [2, 3]};
 
@@ -58,9 +61,14 @@ class ChartCanvas(Canvas):
       const canvas = addCanvas(el, "lab-charts", "gan-lab-charts.png", false);  // sized by draw()
       const ctx = canvas.getContext("2d");
       let scheduled = false, draws = 0;
+      // The columns with their values: views into the update's one buffer (app/packed.py).
+      function columnsWithArrays() {
+        const types = Object.fromEntries(Object.keys(model.columns).map(key => [key, "Float32Array"]));
+        return withArrays([model.columns], model.arrays.data, types)[0];
+      }
 
-      function drawChart(spec, x0, y0, W, H) {
-        const cols = model.columns, sc = model.scalars, log = !!spec.log;
+      function drawChart(spec, cols, x0, y0, W, H) {
+        const sc = model.scalars, log = !!spec.log;
         const left = x0 + PAD.left, top = y0 + PAD.top, pw = W - PAD.left - PAD.right, ph = H - PAD.top - PAD.bottom;
         ctx.fillStyle = "#222"; ctx.font = "bold 12px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
         const title = spec.bars && sc.histogram_title ? sc.histogram_title : spec.title;
@@ -157,20 +165,31 @@ class ChartCanvas(Canvas):
         }
         ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
         ctx.fillStyle = "white"; ctx.fillRect(0, 0, cw, ch);
-        model.specs.forEach((spec, i) => drawChart(spec, (i % perRow) * W, Math.floor(i / perRow) * H, W, H));
+        const cols = columnsWithArrays();
+        model.specs.forEach((spec, i) => drawChart(spec, cols, (i % perRow) * W, Math.floor(i / perRow) * H, W, H));
         draws += 1;
         el.dispatchEvent(new CustomEvent("lab-charts-drawn", {bubbles: true, composed: true,
                                                               detail: {ms: performance.now() - started}}));
       }
       function schedule() { if (!scheduled) { scheduled = true; requestAnimationFrame(draw); } }
       model.on("columns", schedule);
+      model.on("arrays", schedule);
       model.on("scalars", schedule);
       model.on("specs", schedule);
       new ResizeObserver(schedule).observe(el);
       // For tests in a browser: a column's values by key, the number of draws, a pixel's colour.
-      el.charts = { column: key => Array.from(model.columns[key] || []), get drawn() { return draws; },
+      el.charts = { column: key => Array.from(columnsWithArrays()[key] || []), get drawn() { return draws; },
                     pixel: (x, y) => Array.from(ctx.getImageData(x * (window.devicePixelRatio || 1),
                                                                    y * (window.devicePixelRatio || 1), 1, 1).data) };
       schedule();
     }
     """
+
+    def show(self, columns: dict[str, np.ndarray], scalars: dict) -> None:
+        """Send an update: these columns (packed into one buffer) and scalars."""
+        (packed,), data = pack([columns], dict.fromkeys(columns, np.float32))
+        self.param.update(columns=packed, arrays={"data": data}, scalars=scalars)
+
+    def shown_columns(self) -> dict[str, np.ndarray]:
+        """The columns of the last update, with their values."""
+        return unpack([self.columns], self.arrays["data"], dict.fromkeys(self.columns, np.float32))[0]

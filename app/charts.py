@@ -135,7 +135,7 @@ class Charts:
         columns = {}
         for series in (*self.histories, *self.metric_sources, *self.histograms, *self.plans):
             columns.update(series.columns())
-        self.canvas.param.update(columns=columns, scalars={
+        self.canvas.show(columns, scalars={
             "now": self.now, "fair": self.fair_share, "histogram_title": self.histogram_title,
             "histogram_units": max((len(h.data["count"]) for h in self.histograms), default=0)})
 

@@ -16,11 +16,14 @@ and echoes each frame it has drawn (``drawn``), so the server sends no new frame
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, Viridis256, interp_palette
 
 from .canvas_js import CANVAS_JS, Canvas
+from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
 
 SHADES = 256
 # As before in Bokeh: high D ("looks real") blue, low D red; |grad D| in viridis on a log scale.
@@ -73,51 +76,19 @@ def lines_layer(name: str, lines: list[np.ndarray], color: str, width: float = 1
 
 
 def _flat(xy: np.ndarray) -> np.ndarray:
-    """float32, flat: the type the browser reads it as (see pack)."""
+    """float32, flat: the type the browser reads it as (see ARRAYS)."""
     return np.asarray(xy, dtype=np.float32).reshape(-1)
 
 
 ARRAYS = {"xy": np.float32, "shades": np.uint8}  # what a layer carries as an array, and its type
 
 
-def pack(layers: list[dict]) -> tuple[list[dict], np.ndarray]:
-    """The layers with each array replaced by [byte offset, length] into one uint8 buffer, and
-    that buffer. Why: Bokeh sends each array as two websocket messages after three for the
-    message itself, so a frame of six arrays was 15, and receiving them, not drawing them, was
-    most of Chromium's cost beside the page (bench/app_speed.py; README, "Speed in the browser")."""
-    parts, offset, packed = [], 0, []
-    for layer in layers:
-        layer = dict(layer)
-        for key, dtype in ARRAYS.items():
-            if key in layer:
-                raw = np.ascontiguousarray(layer[key], dtype=dtype).reshape(-1)
-                layer[key] = [offset, int(raw.size)]
-                pad = -(offset + raw.nbytes) % 4  # the next float32 view starts at a multiple of 4
-                parts += [raw.view(np.uint8), np.zeros(pad, np.uint8)]
-                offset += raw.nbytes + pad
-        packed.append(layer)
-    return packed, np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-
-
-def unpack(layers: list[dict], data: np.ndarray) -> list[dict]:
-    """``pack`` undone: the layers with their arrays (as the browser reads them)."""
-    out = []
-    for layer in layers:
-        layer = dict(layer)
-        for key, dtype in ARRAYS.items():
-            if key in layer:
-                start, length = layer[key]
-                layer[key] = np.frombuffer(data, dtype=dtype, count=length, offset=start)
-        out.append(layer)
-    return out
-
-
 class PlaneCanvas(Canvas):
     """Layers in a 2D data box, drawn on a canvas; see the module's docstring."""
 
     layers = param.List(default=[], doc="What to draw, in order: images first (see the *_layer functions), "
-                                        "their arrays as [offset, length] into arrays['data'] (see pack)")
-    arrays = param.Dict(default={"data": np.zeros(0, np.uint8)}, doc="The layers' arrays in one buffer: {'data': uint8}")
+                                        "their arrays as [offset, length] into arrays['data'] (app/packed.py)")
+    arrays = param.Dict(default={"data": EMPTY}, doc="The layers' arrays in one buffer: {'data': uint8}")
     box = param.List(default=[[-1.0, -1.0], [1.0, 1.0]], doc="[low, high] of the data box: the view at reset")
     title = param.String(default="")
     legend = param.List(default=[], doc="Entries below the plot: {name, color, symbol}")
@@ -125,7 +96,7 @@ class PlaneCanvas(Canvas):
     frame = param.Integer(default=0, doc="Bumped with each frame sent")
     drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = CANVAS_JS + """
+    _esm = CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(ARRAYS))};" + """
     const PAD = {left: 48, right: 74, top: 26, bottom: 56};
 
     function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
@@ -152,17 +123,8 @@ class PlaneCanvas(Canvas):
 
       const box = () => { const [lo, hi] = model.box; return [lo[0], hi[0], lo[1], hi[1]]; };
 
-      // The layers with their arrays: views into the frame's one buffer (Python's pack()).
-      function layersWithArrays() {
-        let data = model.arrays.data || new Uint8Array(0);
-        if (data.byteOffset % 4 !== 0) data = data.slice();  // a float32 view needs an aligned start
-        return model.layers.map(layer => {
-          const out = Object.assign({}, layer);
-          if (layer.xy) out.xy = new Float32Array(data.buffer, data.byteOffset + layer.xy[0], layer.xy[1]);
-          if (layer.shades) out.shades = new Uint8Array(data.buffer, data.byteOffset + layer.shades[0], layer.shades[1]);
-          return out;
-        });
-      }
+      // The layers with their arrays: views into the frame's one buffer (app/packed.py).
+      const layersWithArrays = () => withArrays(model.layers, model.arrays.data, ARRAYS);
 
       function draw() {
         scheduled = false;
@@ -340,12 +302,12 @@ class PlaneCanvas(Canvas):
     def show(self, layers: list[dict], **changes) -> None:
         """Send a frame: these layers (their arrays packed into one buffer), and any of box /
         title / legend."""
-        packed, data = pack(layers)
+        packed, data = pack(layers, ARRAYS)
         self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
 
     def shown_layers(self) -> list[dict]:
         """The layers of the last frame, with their arrays."""
-        return unpack(self.layers, self.arrays["data"])
+        return unpack(self.layers, self.arrays["data"], ARRAYS)
 
     def on_page(self) -> bool:
         """Whether any browser shows this plane (only then is there an echo to wait for)."""

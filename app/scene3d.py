@@ -15,15 +15,19 @@ the server sends no new frame while the browser is behind.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, interp_palette
 
 from .canvas_js import CANVAS_JS, Canvas
+from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
 
 PALETTE_SIZE = 33  # colours of a value-coloured layer (D on the slices): finer than the eye tells apart
 # As the 2D view's D: low (fake) red, high (real) blue.
 PALETTE = list(reversed(interp_palette(RdBu11, PALETTE_SIZE)))
+ARRAYS = {"xyz": np.float32, "shades": np.uint8}  # what a layer carries as an array, and its type
 
 
 def _coords(trace: dict) -> np.ndarray:
@@ -40,9 +44,9 @@ def _segments(polyline: np.ndarray) -> np.ndarray:
 def to_layer(trace: dict) -> dict:
     """One Plotly-shaped trace (scatter3d markers or lines) in the scene's wire format: flat float32
     coordinates, one colour, or a palette index per point with the colour bar's range for
-    value-coloured markers. Arrays travel as binary buffers (typed arrays in the browser), and
-    param does not compare them element by element with the last frame's (lists took ~17 ms a
-    frame in that comparison)."""
+    value-coloured markers. Arrays travel in one binary buffer per frame (``PointScene.show``; typed
+    arrays in the browser), and param does not compare them element by element with the last
+    frame's (lists took ~17 ms a frame in that comparison)."""
     marker = trace.get("marker", {})
     layer = {"name": trace["name"], "opacity": float(marker.get("opacity", 1.0))}
     if trace.get("mode") == "lines":
@@ -68,14 +72,16 @@ def to_layer(trace: dict) -> dict:
 class PointScene(Canvas):
     """Points and segments in a box, drawn on a canvas; see the module's docstring."""
 
-    layers = param.List(default=[], doc="What to draw, in order (see to_layer)")
+    layers = param.List(default=[], doc="What to draw, in order (see to_layer), their arrays as "
+                                        "[offset, length] into arrays['data'] (app/packed.py)")
+    arrays = param.Dict(default={"data": EMPTY}, doc="The layers' arrays in one buffer: {'data': uint8}")
     box = param.List(default=[[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]], doc="[low, high] of the data box")
     title = param.String(default="")
     camera = param.Dict(default={}, doc="yaw, pitch, zoom: set by the browser when the user moves the view")
     frame = param.Integer(default=0, doc="Bumped with each frame sent")
     drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = CANVAS_JS + """
+    _esm = CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(ARRAYS))};" + """
     const DEFAULT = {yaw: -0.75, pitch: 0.45, zoom: 1.0};
 
     export function render({ model, el }) {
@@ -85,6 +91,8 @@ class PointScene(Canvas):
       const hidden = new Set();
       let legendBoxes = [];
       let scheduled = false;
+      // The layers with their arrays: views into the frame's one buffer (app/packed.py).
+      const layersWithArrays = () => withArrays(model.layers, model.arrays.data, ARRAYS);
 
       function project(u, v, w, geom) {
         // u, v, w in [-1, 1]: yaw about the vertical (z) axis, then pitch; depth grows away from the eye.
@@ -115,7 +123,7 @@ class PointScene(Canvas):
         const geom = {cx: W / 2, cy: H / 2 + 10, scale: 0.27 * Math.min(W, H) * camera.zoom,
                       cosYaw: Math.cos(camera.yaw), sinYaw: Math.sin(camera.yaw),
                       cosPitch: Math.cos(camera.pitch), sinPitch: Math.sin(camera.pitch)};
-        const box = model.box, norm = normalise(box);
+        const box = model.box, norm = normalise(box), layers = layersWithArrays();
         const corner = (i, j, k) => project(2 * i - 1, 2 * j - 1, 2 * k - 1, geom);
 
         // The box: its twelve edges, far ones lighter; axis names and end values on three edges.
@@ -144,7 +152,7 @@ class PointScene(Canvas):
         // Every point of the shown layers, far ones first (painter's order across layers).
         const items = [];
         let colorbar = null;
-        for (const layer of model.layers) {
+        for (const layer of layers) {
           if (hidden.has(layer.name)) continue;
           const xyz = layer.xyz, n = xyz.length / 3;
           if (layer.kind === "segments") {
@@ -184,7 +192,7 @@ class PointScene(Canvas):
         ctx.fillText(model.title, 8, 18);
         legendBoxes = [];
         ctx.font = "12px sans-serif";
-        model.layers.forEach((layer, j) => {
+        layers.forEach((layer, j) => {
           const y = 38 + 17 * j, off = hidden.has(layer.name);
           ctx.globalAlpha = off ? 0.3 : 1;
           ctx.fillStyle = layer.shades ? layer.palette[Math.floor(layer.palette.length * 0.8)] : layer.color;
@@ -242,12 +250,13 @@ class PointScene(Canvas):
       canvas.addEventListener("dblclick", () => { camera = Object.assign({}, DEFAULT); model.camera = {}; schedule(); });
 
       model.on("layers", schedule);
+      model.on("arrays", schedule);  // every frame: the layers themselves may be equal to the last
       model.on("box", schedule);
       model.on("title", schedule);
       new ResizeObserver(schedule).observe(el);
       // For tests and benchmarks in a browser (also the "lab-scene-drawn" event after each draw,
       // which reaches the window): the camera, what the scene holds and hides, a redraw.
-      el.scene = { get camera() { return Object.assign({}, camera); }, get layers() { return model.layers; },
+      el.scene = { get camera() { return Object.assign({}, camera); }, get layers() { return layersWithArrays(); },
                    get hidden() { return [...hidden]; }, get legend() { return legendBoxes.map(b => b.slice()); },
                    get drawn() { return model.drawn; }, draw };
       schedule();
@@ -255,8 +264,14 @@ class PointScene(Canvas):
     """
 
     def show(self, traces: list[dict], **changes) -> None:
-        """Send a frame: these traces (Plotly-shaped dicts), and any of box / title."""
-        self.param.update(layers=[to_layer(t) for t in traces], frame=self.frame + 1, **changes)
+        """Send a frame: these traces (Plotly-shaped dicts; their arrays packed into one buffer),
+        and any of box / title."""
+        packed, data = pack([to_layer(t) for t in traces], ARRAYS)
+        self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
+
+    def shown_layers(self) -> list[dict]:
+        """The layers of the last frame, with their arrays."""
+        return unpack(self.layers, self.arrays["data"], ARRAYS)
 
     def on_page(self) -> bool:
         """Whether any browser shows this scene (only then is there an echo to wait for)."""

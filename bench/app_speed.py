@@ -78,7 +78,7 @@ HAS_SAMPLES = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
   const plane = doc && doc.get_model_by_name('plane');
   const fake = plane && plane.layers.find(l => l.name === 'fake_samples');
-  return !!(fake && fake.xy[1] > 0);  // [offset, length] into plane.arrays.data (app/plane2d.py's pack)
+  return !!(fake && fake.xy[1] > 0);  // [offset, length] into plane.arrays.data (app/packed.py)
 }"""
 # The charts join a served page once it has loaded (app/lab.py): hooks wait for them.
 HAS_CHARTS = """() => {
@@ -91,10 +91,10 @@ HOOKS = """() => {
   const now = () => performance.timeOrigin + performance.now();
   // The plane's frames (app/plane2d.py): each one the page receives, each draw of its canvas.
   const plane = Bokeh.documents[0].get_model_by_name('plane');
-  const firstX = () => {  // the layers' arrays are packed into one buffer (app/plane2d.py's pack)
+  const firstX = () => {  // the layers' arrays are packed into one buffer (app/packed.py)
     const f = plane.layers.find(l => l.name === 'fake_samples');
     if (!f || f.xy[1] === 0) return null;
-    return new Float32Array(plane.arrays.data.slice(f.xy[0], f.xy[0] + 4).buffer)[0];
+    return new DataView(plane.arrays.data.buffer, plane.arrays.data.byteOffset).getFloat32(f.xy[0], true);
   };
   window.__frames2d = [];  // each frame from the server: [time, first generated x]
   plane.properties.arrays.change.connect(() => window.__frames2d.push([now(), firstX()]));
@@ -102,8 +102,9 @@ HOOKS = """() => {
   window.addEventListener('lab-plane-drawn', e => window.__plane_draws.push([now(), e.detail.ms, e.detail.frame]));
   window.__charted = [];  // each batch of history rows reaching the charts: [time, its last step]
   const charts = Bokeh.documents[0].get_model_by_name('charts');  // app/chart_canvas.py
-  charts.properties.columns.change.connect(() => { const s = charts.columns['h0:step'];
-    if (s && s.length) window.__charted.push([now(), Number(s[s.length - 1])]); });
+  charts.properties.arrays.change.connect(() => { const s = charts.columns['h0:step'];  // [offset, length] (app/packed.py)
+    if (s && s[1]) window.__charted.push([now(), new DataView(charts.arrays.data.buffer, charts.arrays.data.byteOffset)
+                                                    .getFloat32(s[0] + 4 * (s[1] - 1), true)]); });
   window.__paints = [];  // each draw of the charts' canvas: [end, 'charts', ms]
   window.addEventListener('lab-charts-drawn', e => window.__paints.push([now(), 'charts', e.detail.ms]));
   window.__longtasks = [];  // the page's main thread busy >= 50 ms at a stretch: [start, duration]

@@ -32,17 +32,20 @@ pytestmark = pytest.mark.browser
 PROCESS = "lab-trainer"
 LIFETIME_MS = 5000  # a session without a connection is dropped after this
 # The first x of the generated samples in a tab (null until drawn), and the history chart's length.
+# (The models hold each array as [offset, length] into one buffer, `arrays.data`: app/packed.py.)
 FIRST_X = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
   const plane = doc && doc.get_model_by_name('plane');  // app/plane2d.py
   const fake = plane && plane.layers.find(l => l.name === 'fake_samples');
-  return fake && fake.xy.length ? Number(fake.xy[0]) : null;
+  if (!fake || fake.xy[1] === 0) return null;
+  const data = plane.arrays.data;
+  return new DataView(data.buffer, data.byteOffset).getFloat32(fake.xy[0], true);
 }"""
 HISTORY_LENGTH = """() => {
   const doc = window.Bokeh && Bokeh.documents[0];
   const charts = doc && doc.get_model_by_name('charts');  // app/chart_canvas.py
   const steps = charts && charts.columns['h0:step'];
-  return steps ? steps.length : 0;
+  return steps ? steps[1] : 0;
 }"""
 
 

@@ -163,7 +163,7 @@ def test_beta_chart_draws_the_whole_schedule_and_the_current_step(lab):
     assert lab.charts.now == lab.charts.history.data["step"][-1] > 0  # the dashed "now" line
     beta = next(spec for spec in lab.charts.canvas.specs if spec["name"] == "chart_beta")
     assert beta["now"] and beta["log"] and {"h0:beta", "p0:beta"} <= {line["y"] for line in beta["lines"]}
-    sent = lab.charts.canvas.columns  # what the canvas draws: the same points, float32
+    sent = lab.charts.canvas.shown_columns()  # what the canvas draws: the same points, float32
     np.testing.assert_allclose(sent["p0:beta"], plan["beta"], rtol=1e-6)
     np.testing.assert_array_equal(sent["h0:step"], lab.charts.history.data["step"])
 

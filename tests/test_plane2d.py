@@ -11,6 +11,7 @@ import torch
 from bokeh.palettes import RdBu11
 
 from app import plane2d
+from app.packed import pack, unpack
 from app.views2d import LAYERS, PlaneView
 from gan_core.config import make_experiment
 from gan_core.trainer import Trainer
@@ -135,10 +136,10 @@ def test_a_frame_travels_as_one_buffer_the_browser_reads_back(ring):
     messages); every array comes back equal, at an offset a float32 view may start at."""
     view, _ = drawn(ring)
     layers = view.canvas_layers()
-    packed, data = plane2d.pack(layers)
+    packed, data = pack(layers, plane2d.ARRAYS)
     assert data.dtype == np.uint8 and data.ndim == 1
     assert data.nbytes >= sum(layer[key].nbytes for layer in layers for key in plane2d.ARRAYS if key in layer)
-    for before, wire, after in zip(layers, packed, plane2d.unpack(packed, data)):
+    for before, wire, after in zip(layers, packed, unpack(packed, data, plane2d.ARRAYS)):
         assert before.keys() == after.keys()
         for key in plane2d.ARRAYS:
             if key in before:

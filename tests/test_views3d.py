@@ -286,7 +286,7 @@ def test_wire_format_carries_the_points_colours_and_segments(cubes):
     view = VolumeView()
     snap = cubes.snapshot()
     view.set_dataset(info_of(cubes), snap)
-    layers = {layer["name"]: layer for layer in view.scene.layers}
+    layers = {layer["name"]: layer for layer in view.scene.shown_layers()}
     assert view.scene.box == [list(map(float, snap.box_low)), list(map(float, snap.box_high))]
     generated = np.asarray(layers["generated"]["xyz"]).reshape(-1, 3)
     np.testing.assert_allclose(generated, snap.fixed_samples[0], rtol=1e-6)
