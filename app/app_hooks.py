@@ -10,7 +10,13 @@ if ROOT not in sys.path:  # as in main.py: the lab's modules are the package `ap
     sys.path.insert(0, ROOT)
 
 from app.session import start_training_server  # noqa: E402
+from datasets import ParameterError  # noqa: E402
+from gan_core.device import threads_from_environment  # noqa: E402
 
 
 def on_server_loaded(server_context):
+    try:  # a bad GANLAB_THREADS stops the server with its message, not every page with a traceback
+        threads_from_environment()
+    except ParameterError as error:
+        raise SystemExit(f"panel serve app: {error}") from None
     start_training_server(wait=True)

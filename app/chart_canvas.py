@@ -9,8 +9,9 @@ few milliseconds a second.
 
 ``specs`` says once what each chart draws (columns by key, colours, dashes, a log axis, a "now"
 line, bars); ``columns`` (float32 arrays by key, NaN = a gap; they travel in one buffer,
-app/packed.py) and ``scalars`` (now, fair share, the histogram's title) come with each update. Each chart's ranges span its data, as Bokeh's
-auto-ranges did: the schedules' planned lines reach to the run's end.
+app/packed.py) and ``scalars`` (now, fair share, the histogram's title) come with each update.
+Each chart's ranges span its data, as Bokeh's auto-ranges did: the schedules' planned lines reach
+to the run's end.
 """
 
 from __future__ import annotations

@@ -238,8 +238,8 @@ class TrainingLoop:
         centres = getattr(dataset.structure, "centres", None)
         self.sent = [(0, 0) for _ in self.trainers]
         self.steps.value = self.trainers[0].t
-        info = {"name": dataset.name, "dim": dataset.dim, "threads": torch.get_num_threads(), "box_low": np.asarray(dataset.box_low),
-                "box_high": np.asarray(dataset.box_high),
+        info = {"name": dataset.name, "dim": dataset.dim, "threads": torch.get_num_threads(),
+                "box_low": np.asarray(dataset.box_low), "box_high": np.asarray(dataset.box_high),
                 "centres": None if centres is None else np.asarray(centres),
                 "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)
                           if isinstance(dataset.structure, Edges) else None)}
