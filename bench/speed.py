@@ -19,7 +19,10 @@ Rows:
    alone at the best rate measured here.
 5. Peak resident memory of each training case, each in a fresh process.
 6. With --compile: the bench case against the plain loop under torch.compile (inductor; needs a C++
-   compiler and ~40 s to compile), i.e. whether compiling a user's loop closes the gap.
+   compiler and ~40 s to compile), i.e. whether compiling a user's loop closes the gap; and the
+   engine's own D gradient pass (D on real and fake, the loss gradient, the hand-written backward:
+   the D step without sampling and Adam) eager against compiled, i.e. what compiling the engine
+   would give.
 """
 
 import argparse
@@ -33,6 +36,8 @@ from pathlib import Path
 import torch
 
 from gan_core.files import save_json
+from gan_core.networks import backward, forward_saving
+from gan_core.objectives import d_loss_gradient
 from gan_core.presets import get_preset
 from gan_core.trainer import Trainer
 from plain_loop import build
@@ -95,7 +100,32 @@ def against_compiled_plain_loop(args) -> dict:
     engine, plain_rate, compiled_rate = interleaved(args.rounds, (trainer.step, args.steps), (plain, args.steps),
                                                     (compiled, args.steps))
     return {"engine_steps_per_s": engine, "plain_steps_per_s": plain_rate, "compiled_plain_steps_per_s": compiled_rate,
-            "compiled_over_plain": compiled_rate / plain_rate, "engine_over_compiled": engine / compiled_rate}
+            "compiled_over_plain": compiled_rate / plain_rate, "engine_over_compiled": engine / compiled_rate,
+            **d_gradient_pass_compiled(trainer, args)}
+
+
+def d_gradient_pass_compiled(trainer, args) -> dict:
+    """The engine's D gradient pass on the bench case's networks, eager and under torch.compile
+    (inductor, static shapes), interleaved: calls per second of each."""
+    spec, params, batch, objective = trainer.d_spec, trainer._d_plain, trainer.shared.batch_size, trainer.shared.objective
+    points = torch.randn(trainer.runs, 2 * batch, spec.in_dim, device=DEVICE)
+
+    def gradients(params, points):
+        psi, saved = forward_saving(spec, params, points)
+        psi_real, psi_fake = psi[:, :batch, 0], psi[:, batch:, 0]
+        psi_gradient = torch.cat(d_loss_gradient(objective, psi_real, psi_fake), 1)
+        return backward(spec, params, saved, psi_gradient.unsqueeze(-1))[0]
+
+    compiled = torch.compile(gradients, dynamic=False)
+    started = time.perf_counter()
+    compiled(params, points)
+    compile_s = time.perf_counter() - started
+    difference = (compiled(params, points) - gradients(params, points)).abs().max().item()
+    eager_rate, compiled_rate = interleaved(args.rounds, (lambda: gradients(params, points), args.steps),
+                                            (lambda: compiled(params, points), args.steps))
+    return {"d_pass_eager_ms": 1e3 / eager_rate, "d_pass_compiled_ms": 1e3 / compiled_rate,
+            "d_pass_speedup": compiled_rate / eager_rate, "d_pass_compile_s": compile_s,
+            "d_pass_max_difference": difference}
 
 
 def matmul_share(steps: int) -> dict:
@@ -184,7 +214,10 @@ def render(report: dict) -> str:
         c = report["compiled"]
         lines += ["", f"plain loop under torch.compile: {c['compiled_plain_steps_per_s']:.0f} steps/s, "
                       f"{c['compiled_over_plain']:.2f}x the plain loop ({c['plain_steps_per_s']:.0f}); the engine "
-                      f"({c['engine_steps_per_s']:.0f}) is {c['engine_over_compiled']:.2f}x the compiled loop."]
+                      f"({c['engine_steps_per_s']:.0f}) is {c['engine_over_compiled']:.2f}x the compiled loop.",
+                  f"the engine's D gradient pass under torch.compile: {c['d_pass_compiled_ms']:.2f} ms against "
+                  f"{c['d_pass_eager_ms']:.2f} ms eager ({c['d_pass_speedup']:.2f}x; compiled in "
+                  f"{c['d_pass_compile_s']:.0f} s, gradients within {c['d_pass_max_difference']:.1e} of eager)."]
     lines += ["", f"bench step: {share['op_ms_per_step']:.2f} ms of torch ops, of which matrix products "
                   f"{share['matmul_ms_per_step']:.2f} ms ({100 * share['matmul_share']:.0f} %).", "",
               "| batched runs | batch | batched run-steps/s | sequential run-steps/s | ratio |", "|---|---|---|---|---|"]
