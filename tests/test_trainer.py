@@ -240,7 +240,7 @@ def test_no_nan_reaches_a_snapshot_or_the_metrics_after_divergence():
 def test_snapshot_2d_grid_is_d_at_the_grid_points(monkeypatch):
     import gan_core.trainer
 
-    monkeypatch.setattr(gan_core.trainer, "SNAPSHOT_ROWS_CPU", 3_000)  # one run, 3,000 of its 10,000 points a pass (the last 1,000)
+    monkeypatch.setattr(gan_core.trainer, "SNAPSHOT_ROWS_CPU", 3_000)  # one run, 3,000 of 10,000 points a pass
     trainer = Trainer([tiny(seed=0), tiny(seed=1)])
     trainer.train(5)
     snap = trainer.snapshot()
