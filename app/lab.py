@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import panel as pn
+import panel.io.resources as panel_resources
 import param
 from panel.io.callbacks import PeriodicCallback
 
@@ -27,6 +28,19 @@ FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first fra
 NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
+
+# Panel ships Bokeh's MathJax bundle (1.8 MB of script) with every page that holds a Markdown or
+# HTML pane, in case one holds LaTeX. The lab's text holds none, and without the bundle the first
+# frame came ~0.15 s sooner (bench/first_frame.py). A private function of Panel's, so
+# tests/test_app_page.py fails if a release renames it.
+PANEL_USE_MATHJAX = panel_resources._panel_use_mathjax
+
+
+def _no_mathjax(roots) -> bool:
+    return False
+
+
+panel_resources._panel_use_mathjax = _no_mathjax
 
 
 class Lab(pn.viewable.Viewer):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import panel as pn
 import pytest
 
 from app.local_server import free_port
@@ -20,6 +21,22 @@ def test_page_loads_without_console_errors(served_app, page):
     page.get_by_text("GAN Stability Lab").first.wait_for(timeout=20_000)
     assert page.title() == "GAN Stability Lab"
     assert errors == []
+    # Nor Bokeh's MathJax bundle (1.8 MB of script): the lab's text holds no LaTeX (app/lab.py).
+    assert page.evaluate("() => performance.getEntriesByType('resource').length") > 5  # the list is there
+    assert not page.evaluate("() => performance.getEntriesByType('resource').some(e => e.name.includes('mathjax'))")
+
+
+def test_panel_leaves_the_mathjax_bundle_out_of_a_page_of_markdown():
+    """What app/lab.py relies on: Panel asks `_panel_use_mathjax` whether a page's Markdown needs
+    the bundle (fails if a Panel release renames or stops asking it)."""
+    from bokeh.resources import Resources
+    from panel.io.resources import bundle_resources
+
+    import app.lab
+
+    roots = [pn.pane.Markdown("*text*").get_root()]
+    assert not any("mathjax" in str(url) for url in bundle_resources(roots, Resources(mode="server")).js_files)
+    assert app.lab.PANEL_USE_MATHJAX(roots)  # Panel's own answer for the same page: ship it
 
 
 def test_a_bad_thread_count_stops_the_server_with_its_message_not_each_page():
