@@ -30,17 +30,23 @@ CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second read
 # redraws every chart: app/chart_canvas.py)
 
 # Panel ships Bokeh's MathJax bundle (1.8 MB of script) with every page that holds a Markdown or
-# HTML pane, in case one holds LaTeX. The lab's text holds none, and without the bundle the first
-# frame came ~0.15 s sooner (bench/first_frame.py). A private function of Panel's, so
-# tests/test_app_page.py fails if a release renames it.
+# HTML pane, in case one holds LaTeX. The lab's text holds none; without the bundle a page has
+# 1.8 MB less to fetch (a class on Wi-Fi) and its first frame came ~0.1 s sooner here
+# (bench/first_frame.py). A lab page is told by its "Now" table's CSS
+# class; any other page rendered in the same process gets Panel's own answer. It is a private
+# function of Panel's: tests/test_app_page.py fails if a release renames it.
+NUMBERS_CLASS = "lab-numbers"
 PANEL_USE_MATHJAX = panel_resources._panel_use_mathjax
 
 
-def _no_mathjax(roots) -> bool:
-    return False
+def _mathjax_unless_a_lab_page(roots) -> bool:
+    for root in roots:
+        if any(NUMBERS_CLASS in (getattr(model, "css_classes", None) or ()) for model in root.references()):
+            return False
+    return PANEL_USE_MATHJAX(roots)
 
 
-panel_resources._panel_use_mathjax = _no_mathjax
+panel_resources._panel_use_mathjax = _mathjax_unless_a_lab_page
 
 
 class Lab(pn.viewable.Viewer):
@@ -58,7 +64,7 @@ class Lab(pn.viewable.Viewer):
         self._arm_names: list[str] = []
         self._make_views([""])
         self.numbers = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
-                                        css_classes=["lab-numbers"])
+                                        css_classes=[NUMBERS_CLASS])
         self.message = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
         reset = make(pn.widgets.Button, name="Reset the run", button_type="danger", width=160)
         reset.on_click(lambda e: self.session.reset())

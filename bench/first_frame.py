@@ -35,7 +35,7 @@ HAS_SAMPLES = """() => {
   return !!(fake && fake.xy[1] > 0);
 }"""
 LOADS_MATHJAX = "() => performance.getEntriesByType('resource').some(e => e.name.includes('mathjax'))"
-CHOICES = {"without MathJax (the lab)": lab._no_mathjax, "with MathJax (Panel's choice)": lab.PANEL_USE_MATHJAX}
+CHOICES = {"without MathJax (the lab)": lab._mathjax_unless_a_lab_page, "with MathJax (Panel's choice)": lab.PANEL_USE_MATHJAX}
 
 
 def first_frame(browser, url: str) -> tuple[float, bool]:
@@ -73,7 +73,7 @@ def main() -> None:
                         time.sleep(6)  # the closed page's session and training process end (5 s lifetime)
             browser.close()
     finally:
-        panel_resources._panel_use_mathjax = lab._no_mathjax
+        panel_resources._panel_use_mathjax = lab._mathjax_unless_a_lab_page
         server.stop()
     for name in CHOICES:
         print(f"{name}: first frame median {statistics.median(seconds[name]):.2f} s of {len(seconds[name])} pages "

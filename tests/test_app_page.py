@@ -26,17 +26,24 @@ def test_page_loads_without_console_errors(served_app, page):
     assert not page.evaluate("() => performance.getEntriesByType('resource').some(e => e.name.includes('mathjax'))")
 
 
-def test_panel_leaves_the_mathjax_bundle_out_of_a_page_of_markdown():
-    """What app/lab.py relies on: Panel asks `_panel_use_mathjax` whether a page's Markdown needs
-    the bundle (fails if a Panel release renames or stops asking it)."""
+def test_panel_leaves_the_mathjax_bundle_out_of_the_labs_pages_only():
+    """What app/lab.py relies on: Panel asks `_panel_use_mathjax` whether a page's HTML panes need
+    the bundle (fails if a Panel release renames or stops asking it). A page with the lab's "Now"
+    table goes without; any other page keeps Panel's choice."""
     from bokeh.resources import Resources
     from panel.io.resources import bundle_resources
 
-    import app.lab
+    from app.lab import NUMBERS_CLASS
 
-    roots = [pn.pane.Markdown("*text*").get_root()]
-    assert not any("mathjax" in str(url) for url in bundle_resources(roots, Resources(mode="server")).js_files)
-    assert app.lab.PANEL_USE_MATHJAX(roots)  # Panel's own answer for the same page: ship it
+    def ships_mathjax(roots) -> bool:
+        files = bundle_resources(roots, Resources(mode="server")).js_files
+        return any("mathjax" in str(url) for url in files)
+
+    def page(*panes):  # Panel's own test looks at the roots only: an HTML pane among them
+        return [pn.pane.Markdown("*text*").get_root(), pn.Column(*panes).get_root()]
+
+    assert not ships_mathjax(page(pn.pane.Markdown("| a |", css_classes=[NUMBERS_CLASS])))
+    assert ships_mathjax(page(pn.pane.Markdown("| a |")))
 
 
 def test_a_bad_thread_count_stops_the_server_with_its_message_not_each_page():
