@@ -29,12 +29,12 @@ NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
 
-# Panel ships Bokeh's MathJax bundle (1.8 MB of script) with every page that holds a Markdown or
-# HTML pane, in case one holds LaTeX. The lab's text holds none; without the bundle a page has
-# 1.8 MB less to fetch (a class on Wi-Fi) and its first frame came ~0.1 s sooner here
-# (bench/first_frame.py). A lab page is told by its "Now" table's CSS
-# class; any other page rendered in the same process gets Panel's own answer. It is a private
-# function of Panel's: tests/test_app_page.py fails if a release renames it.
+# Panel ships Bokeh's MathJax bundle (1.8 MB of script) with any page whose roots hold an HTML
+# model, which every template's do, in case some pane holds LaTeX. The lab's text holds none:
+# without the bundle a page has 1.8 MB less to fetch (a class on one Wi-Fi), and its first frame
+# came ~0.1 s sooner here (bench/first_frame.py). A lab page is told by its "Now" table's CSS class;
+# any other page rendered in the same process keeps Panel's choice. The function is private to
+# Panel: tests/test_app_page.py fails if a release renames it or stops asking it.
 NUMBERS_CLASS = "lab-numbers"
 PANEL_USE_MATHJAX = panel_resources._panel_use_mathjax
 
