@@ -2,8 +2,8 @@
 
     python bench/first_frame.py [--rounds 4] [--pages 3]
 
-The lab leaves out the MathJax bundle (1.8 MB of script) that Panel would ship with any page
-holding a Markdown pane (app/lab.py). This serves the lab in this process and opens pages in
+The lab leaves out the MathJax bundle (1.8 MB of script) that Panel would ship with every
+template page (app/lab.py). This serves the lab in this process and opens pages in
 headless Chromium, each in a fresh browser context (nothing cached), alternating rounds of the
 lab as it is and with Panel's own choice restored: seconds from page.goto() until the plane has
 generated samples in the page. Prints the medians of each, over all pages and over each round's
