@@ -36,7 +36,7 @@ CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second read
 # any other page rendered in the same process keeps Panel's choice. The function is private to
 # Panel: tests/test_app_page.py fails if a release renames it or stops asking it.
 NUMBERS_CLASS = "lab-numbers"
-PANEL_USE_MATHJAX = panel_resources._panel_use_mathjax
+PANEL_USE_MATHJAX = getattr(panel_resources, "_panel_use_mathjax", None)
 
 
 def _mathjax_unless_a_lab_page(roots) -> bool:
@@ -46,7 +46,8 @@ def _mathjax_unless_a_lab_page(roots) -> bool:
     return PANEL_USE_MATHJAX(roots)
 
 
-panel_resources._panel_use_mathjax = _mathjax_unless_a_lab_page
+if PANEL_USE_MATHJAX is not None:  # else the pages ship MathJax, and the lab works as before
+    panel_resources._panel_use_mathjax = _mathjax_unless_a_lab_page
 
 
 class Lab(pn.viewable.Viewer):

@@ -33,7 +33,9 @@ def test_panel_leaves_the_mathjax_bundle_out_of_the_labs_pages_only():
     from bokeh.resources import Resources
     from panel.io.resources import bundle_resources
 
-    from app.lab import NUMBERS_CLASS
+    from app.lab import NUMBERS_CLASS, PANEL_USE_MATHJAX
+
+    assert PANEL_USE_MATHJAX is not None, "Panel no longer has _panel_use_mathjax: see app/lab.py"
 
     def ships_mathjax(roots) -> bool:
         files = bundle_resources(roots, Resources(mode="server")).js_files
