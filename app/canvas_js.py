@@ -1,9 +1,15 @@
 """What the lab's canvases (the plane, the 3D scene, the charts) share: JavaScript prepended to
 each one's module (the canvas itself and its "PNG" button, which saves the figure as the page shows
-it, as Bokeh's and Plotly's save tools did before the views became canvases), and their base class,
-which spares the server two kinds of Panel bookkeeping per frame."""
+it, as Bokeh's and Plotly's save tools did before the views became canvases), and their base
+classes: ``Canvas`` spares the server two kinds of Panel bookkeeping per frame; ``LayerCanvas``
+sends frames of layers whose arrays travel in one buffer (app/packed.py) and are echoed when drawn."""
 
+import json
+
+import param
 from panel.custom import JSComponent
+
+from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
 
 
 class Canvas(JSComponent):
@@ -21,6 +27,42 @@ class Canvas(JSComponent):
         if any(event.name == "stylesheets" for event in events):
             return super()._update_properties(*events, doc=doc)
         return self._process_param_change({event.name: event.new for event in events})
+
+
+class LayerCanvas(Canvas):
+    """A canvas that draws frames of layers (the plane, the 3D scene). ``ARRAYS``: what a layer
+    carries as an array, and its type; its module starts with ``module_js(ARRAYS)``, which defines
+    ``withArrays`` and ``ARRAYS`` for it."""
+
+    ARRAYS: dict[str, type] = {}
+
+    layers = param.List(default=[], doc="What to draw, in order, their arrays as [offset, length] into arrays['data']")
+    arrays = param.Dict(default={"data": EMPTY}, doc="The layers' arrays in one buffer: {'data': uint8}")
+    frame = param.Integer(default=0, doc="Bumped with each frame sent")
+    drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
+
+    def _send_layers(self, layers: list[dict], **changes) -> None:
+        """Send a frame: these layers, their arrays packed into one buffer, and any ``changes``."""
+        packed, data = pack(layers, self.ARRAYS)
+        self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
+
+    def shown_layers(self) -> list[dict]:
+        """The layers of the last frame, with their arrays."""
+        return unpack(self.layers, self.arrays["data"], self.ARRAYS)
+
+    def on_page(self) -> bool:
+        """Whether any browser shows this canvas (only then is there an echo to wait for)."""
+        return bool(self._models)
+
+
+def module_js(arrays: dict[str, type]) -> str:
+    """The start of a LayerCanvas's module: the shared canvas code, ``ARRAYS`` and
+    ``layersWithArrays(model)``."""
+    return CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(arrays))};" + """
+// The layers of the model's last frame, with their arrays: views into the frame's one buffer.
+function layersWithArrays(model) { return withArrays(model.layers, model.arrays.data, ARRAYS); }
+"""
+
 
 CANVAS_JS = """
 // A canvas in `el`, with a PNG button. `interactive`: it fills `el` and takes drags (no touch scrolling).

@@ -16,14 +16,11 @@ and echoes each frame it has drawn (``drawn``), so the server sends no new frame
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, Viridis256, interp_palette
 
-from .canvas_js import CANVAS_JS, Canvas
-from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
+from .canvas_js import LayerCanvas, module_js
 
 SHADES = 256
 # As before in Bokeh: high D ("looks real") blue, low D red; |grad D| in viridis on a log scale.
@@ -83,20 +80,19 @@ def _flat(xy: np.ndarray) -> np.ndarray:
 ARRAYS = {"xy": np.float32, "shades": np.uint8}  # what a layer carries as an array, and its type
 
 
-class PlaneCanvas(Canvas):
+class PlaneCanvas(LayerCanvas):
     """Layers in a 2D data box, drawn on a canvas; see the module's docstring."""
 
     layers = param.List(default=[], doc="What to draw, in order: images first (see the *_layer functions), "
                                         "their arrays as [offset, length] into arrays['data'] (app/packed.py)")
-    arrays = param.Dict(default={"data": EMPTY}, doc="The layers' arrays in one buffer: {'data': uint8}")
     box = param.List(default=[[-1.0, -1.0], [1.0, 1.0]], doc="[low, high] of the data box: the view at reset")
     title = param.String(default="")
     legend = param.List(default=[], doc="Entries below the plot: {name, color, symbol}")
     palettes = param.Dict(default=PALETTES, constant=True, doc="Colour lists by name, sent once")
-    frame = param.Integer(default=0, doc="Bumped with each frame sent")
-    drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(ARRAYS))};" + """
+    ARRAYS = ARRAYS  # the module's
+
+    _esm = module_js(ARRAYS) + """
     const PAD = {left: 48, right: 74, top: 26, bottom: 56};
 
     function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
@@ -123,8 +119,6 @@ class PlaneCanvas(Canvas):
 
       const box = () => { const [lo, hi] = model.box; return [lo[0], hi[0], lo[1], hi[1]]; };
 
-      // The layers with their arrays: views into the frame's one buffer (app/packed.py).
-      const layersWithArrays = () => withArrays(model.layers, model.arrays.data, ARRAYS);
 
       function draw() {
         scheduled = false;
@@ -146,7 +140,7 @@ class PlaneCanvas(Canvas):
         ctx.save();
         ctx.beginPath(); ctx.rect(left, top, pw, ph); ctx.clip();
         const bars = [];
-        for (const layer of layersWithArrays()) {
+        for (const layer of layersWithArrays(model)) {
           ctx.globalAlpha = layer.opacity;
           if (layer.kind === "image") {
             const {nx, ny} = layer, pal = rgb[layer.palette], px = tileCtx.createImageData(nx, ny);
@@ -293,7 +287,7 @@ class PlaneCanvas(Canvas):
       new ResizeObserver(schedule).observe(el);
       // For tests and benchmarks in a browser (also the "lab-plane-drawn" event after each draw):
       // the view in data units, what the plane holds, a redraw.
-      el.plane = { get view() { return (view || box()).slice(); }, get layers() { return layersWithArrays(); },
+      el.plane = { get view() { return (view || box()).slice(); }, get layers() { return layersWithArrays(model); },
                    get drawn() { return model.drawn; }, palette: (name, shade) => rgb[name][shade], draw };
       schedule();
     }
@@ -302,13 +296,4 @@ class PlaneCanvas(Canvas):
     def show(self, layers: list[dict], **changes) -> None:
         """Send a frame: these layers (their arrays packed into one buffer), and any of box /
         title / legend."""
-        packed, data = pack(layers, ARRAYS)
-        self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
-
-    def shown_layers(self) -> list[dict]:
-        """The layers of the last frame, with their arrays."""
-        return unpack(self.layers, self.arrays["data"], ARRAYS)
-
-    def on_page(self) -> bool:
-        """Whether any browser shows this plane (only then is there an echo to wait for)."""
-        return bool(self._models)
+        self._send_layers(layers, **changes)

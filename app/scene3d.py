@@ -15,14 +15,11 @@ the server sends no new frame while the browser is behind.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import param
 from bokeh.palettes import RdBu11, interp_palette
 
-from .canvas_js import CANVAS_JS, Canvas
-from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
+from .canvas_js import LayerCanvas, module_js
 
 PALETTE_SIZE = 33  # colours of a value-coloured layer (D on the slices): finer than the eye tells apart
 # As the 2D view's D: low (fake) red, high (real) blue.
@@ -69,19 +66,18 @@ def to_layer(trace: dict) -> dict:
     return layer
 
 
-class PointScene(Canvas):
+class PointScene(LayerCanvas):
     """Points and segments in a box, drawn on a canvas; see the module's docstring."""
 
     layers = param.List(default=[], doc="What to draw, in order (see to_layer), their arrays as "
                                         "[offset, length] into arrays['data'] (app/packed.py)")
-    arrays = param.Dict(default={"data": EMPTY}, doc="The layers' arrays in one buffer: {'data': uint8}")
     box = param.List(default=[[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]], doc="[low, high] of the data box")
     title = param.String(default="")
     camera = param.Dict(default={}, doc="yaw, pitch, zoom: set by the browser when the user moves the view")
-    frame = param.Integer(default=0, doc="Bumped with each frame sent")
-    drawn = param.Integer(default=0, doc="The last frame the browser has drawn (its echo)")
 
-    _esm = CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(ARRAYS))};" + """
+    ARRAYS = ARRAYS  # the module's
+
+    _esm = module_js(ARRAYS) + """
     const DEFAULT = {yaw: -0.75, pitch: 0.45, zoom: 1.0};
 
     export function render({ model, el }) {
@@ -91,8 +87,6 @@ class PointScene(Canvas):
       const hidden = new Set();
       let legendBoxes = [];
       let scheduled = false;
-      // The layers with their arrays: views into the frame's one buffer (app/packed.py).
-      const layersWithArrays = () => withArrays(model.layers, model.arrays.data, ARRAYS);
 
       function project(u, v, w, geom) {
         // u, v, w in [-1, 1]: yaw about the vertical (z) axis, then pitch; depth grows away from the eye.
@@ -123,7 +117,7 @@ class PointScene(Canvas):
         const geom = {cx: W / 2, cy: H / 2 + 10, scale: 0.27 * Math.min(W, H) * camera.zoom,
                       cosYaw: Math.cos(camera.yaw), sinYaw: Math.sin(camera.yaw),
                       cosPitch: Math.cos(camera.pitch), sinPitch: Math.sin(camera.pitch)};
-        const box = model.box, norm = normalise(box), layers = layersWithArrays();
+        const box = model.box, norm = normalise(box), layers = layersWithArrays(model);
         const corner = (i, j, k) => project(2 * i - 1, 2 * j - 1, 2 * k - 1, geom);
 
         // The box: its twelve edges, far ones lighter; axis names and end values on three edges.
@@ -256,7 +250,7 @@ class PointScene(Canvas):
       new ResizeObserver(schedule).observe(el);
       // For tests and benchmarks in a browser (also the "lab-scene-drawn" event after each draw,
       // which reaches the window): the camera, what the scene holds and hides, a redraw.
-      el.scene = { get camera() { return Object.assign({}, camera); }, get layers() { return layersWithArrays(); },
+      el.scene = { get camera() { return Object.assign({}, camera); }, get layers() { return layersWithArrays(model); },
                    get hidden() { return [...hidden]; }, get legend() { return legendBoxes.map(b => b.slice()); },
                    get drawn() { return model.drawn; }, draw };
       schedule();
@@ -266,13 +260,4 @@ class PointScene(Canvas):
     def show(self, traces: list[dict], **changes) -> None:
         """Send a frame: these traces (Plotly-shaped dicts; their arrays packed into one buffer),
         and any of box / title."""
-        packed, data = pack([to_layer(t) for t in traces], ARRAYS)
-        self.param.update(layers=packed, arrays={"data": data}, frame=self.frame + 1, **changes)
-
-    def shown_layers(self) -> list[dict]:
-        """The layers of the last frame, with their arrays."""
-        return unpack(self.layers, self.arrays["data"], ARRAYS)
-
-    def on_page(self) -> bool:
-        """Whether any browser shows this scene (only then is there an echo to wait for)."""
-        return bool(self._models)
+        self._send_layers([to_layer(t) for t in traces], **changes)

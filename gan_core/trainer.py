@@ -385,32 +385,27 @@ class Trainer:
         value) and, if asked, its gradient w.r.t. x in box units. SNAPSHOT_ROWS points x runs at a
         time (SNAPSHOT_ROWS_CPU on a CPU): a few runs, or a block of one run's points. ``d_flat``:
         D's parameters to use (a copy taken earlier) instead of the current ones."""
-        rows, n_points = (SNAPSHOT_ROWS_CPU if self.device.type == "cpu" else SNAPSHOT_ROWS), x.shape[1]
-        runs_per_pass = max(1, rows // n_points)
+        rows = SNAPSHOT_ROWS_CPU if self.device.type == "cpu" else SNAPSHOT_ROWS
+        runs_per_pass = max(1, rows // x.shape[1])
         points_per_pass = max(1, rows // runs_per_pass)
         d_plain = self._d_plain if d_flat is None else unflatten(self.d_spec, d_flat)
-        values, grads = [], []
+        values = torch.empty(x.shape[:2], device=x.device)
+        grads = torch.empty(x.shape, device=x.device) if with_grad else None
         for start in range(0, self.runs, runs_per_pass):
             runs = slice(start, start + runs_per_pass)
             params = [p[runs] for p in d_plain]
-            run_values, run_grads = [], []
-            for first in range(0, n_points, points_per_pass):
-                points = slice(first, first + points_per_pass)
-                at, at_labels = x[runs, points], _part(labels, runs)
-                at_labels = None if at_labels is None else at_labels[:, points]
+            for first in range(0, x.shape[1], points_per_pass):
+                part = (runs, slice(first, first + points_per_pass))
+                at, at_labels = x[part], (None if labels is None else labels[part])
                 if not with_grad:
                     psi = forward_saving(self.d_spec, params, self._with_labels(at, at_labels))[0]
-                    run_values.append(d_value(self.shared.objective, psi.squeeze(-1)))
+                    values[part] = d_value(self.shared.objective, psi.squeeze(-1))
                     continue
                 psi, psi_grad = self._psi_and_input_gradient(params, at, at_labels)
-                value = d_value(self.shared.objective, psi)
+                values[part] = value = d_value(self.shared.objective, psi)
                 slope = value * (1 - value) if self.shared.objective in PROBABILISTIC else torch.ones_like(value)
-                run_values.append(value)
-                run_grads.append(slope.unsqueeze(-1) * psi_grad)
-            values.append(torch.cat(run_values, 1))
-            if with_grad:
-                grads.append(torch.cat(run_grads, 1))
-        return torch.cat(values), (torch.cat(grads) if with_grad else None)
+                grads[part] = slope.unsqueeze(-1) * psi_grad
+        return values, grads
 
     def _psi_and_input_gradient(self, params: list[torch.Tensor], x: torch.Tensor, labels: torch.Tensor | None):
         """D's psi at x (K, B, d) and each example's gradient of psi w.r.t. its x. Each psi_i depends on
@@ -587,6 +582,3 @@ def _flat(layer_grads) -> torch.Tensor:
     """Layer gradients (K, ...) back in the flat (K, P) layout."""
     return torch.cat([g.flatten(1) for g in layer_grads], 1)
 
-
-def _part(labels: torch.Tensor | None, runs: slice) -> torch.Tensor | None:
-    return None if labels is None else labels[runs]
