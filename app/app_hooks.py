@@ -2,16 +2,9 @@
 that gives each page its training process imports torch and the trainer (~2-4 s on a slow CPU)
 before the server announces its address: the first page does not wait for it (app/session.py)."""
 
-import sys
-from pathlib import Path
-
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:  # as in main.py: the lab's modules are the package `app`
-    sys.path.insert(0, ROOT)
-
-from app.session import start_training_server  # noqa: E402
-from datasets import ParameterError  # noqa: E402
-from gan_core.device import threads_from_environment  # noqa: E402
+from ganlab_app.session import start_training_server
+from ganlab_datasets import ParameterError
+from gan_core.device import threads_from_environment
 
 
 def on_server_loaded(server_context):

@@ -7,26 +7,14 @@ sends frames of layers whose arrays travel in one buffer (app/packed.py) and are
 import json
 
 import param
-from panel.custom import JSComponent
 
+from .panel_internals import QuietComponent
 from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
 
 
-class Canvas(JSComponent):
+class Canvas(QuietComponent):
     """A canvas component that the server updates often (the plane and the 3D scene ~11 times a
     second, the charts once)."""
-
-    # What a canvas sends back on its own (the frame it drew, the camera it keeps): Panel would
-    # count each as the app being busy, and that bookkeeping (param's edit_readonly over pn.state,
-    # twice an event) took ~15 % of the server's time at 11 frames a second (py-spy).
-    _busy__ignore = ["drawn", "camera"]
-
-    def _update_properties(self, *events, doc):
-        # Panel resolves the page design's stylesheets (file lookups) on every property change,
-        # and uses them only when the stylesheets change: ~12 % of the server's time (py-spy).
-        if any(event.name == "stylesheets" for event in events):
-            return super()._update_properties(*events, doc=doc)
-        return self._process_param_change({event.name: event.new for event in events})
 
 
 class LayerCanvas(Canvas):
@@ -50,9 +38,6 @@ class LayerCanvas(Canvas):
         """The layers of the last frame, with their arrays."""
         return unpack(self.layers, self.arrays["data"], self.ARRAYS)
 
-    def on_page(self) -> bool:
-        """Whether any browser shows this canvas (only then is there an echo to wait for)."""
-        return bool(self._models)
 
 
 def module_js(arrays: dict[str, type]) -> str:

@@ -11,11 +11,13 @@ import json
 import panel as pn
 import param
 
-from datasets import BENCHMARKS, DATASET_NAMES, FAMILIES, ParameterError, get_dataset
-from datasets.registry import family_parameters
+from ganlab_datasets import BENCHMARKS, DATASET_NAMES, FAMILIES, ParameterError, get_dataset
+from ganlab_datasets.registry import family_parameters
 from gan_core.config import Experiment
 from gan_core.presets import PRESETS
 from gan_core.stabilizers import CATALOGUE
+
+from .widgets import make, set_label
 
 DATA = ("seed",)
 NETWORKS = ("latent_dim", "latent_prior", "g_width", "g_depth", "g_activation", "g_batchnorm", "g_output",
@@ -36,40 +38,6 @@ FAMILY_EXAMPLES = {
 LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "n_critic": "D steps per G step"}
 
 
-# Panel holds each change from the browser for 50 ms on the server before it handles it (a
-# private class setting, Reactive._debounce), to merge bursts such as typing. The lab's widgets
-# change once per click or per slider release, and a click must reach the trainer within 100 ms
-# (bench/app_speed.py measured 76-101 ms with the 50): they wait this long instead.
-CHANGE_DELAY_MS = 5
-
-
-def without_delay(widget):
-    """The widget's changes handled at once (CHANGE_DELAY_MS), not after Panel's 50 ms."""
-    widget._debounce = CHANGE_DELAY_MS
-    return widget
-
-
-def _make(cls, **params):
-    """A widget, leaving out options its class lacks (some have no ``description`` tooltip).
-    Panel 1.9 renamed a widget's ``name`` to ``label`` and ``button_type`` to ``color``; older
-    Panels (the project allows >= 1.5) know only the old names."""
-    if "label" in cls.param and "name" in params:
-        params["label"] = params.pop("name")
-    if "color" in cls.param and "button_type" in params:
-        params["color"] = params.pop("button_type")
-    return without_delay(cls(**{k: v for k, v in params.items() if k in cls.param}))
-
-
-make = _make
-
-
-def set_label(widget, text: str, kind: str | None = None) -> None:
-    """Change a widget's label (and button colour), old and new Panel alike."""
-    widget.param.update(**{"label" if "label" in widget.param else "name": text})
-    if kind is not None:
-        widget.param.update(**{"color" if "color" in widget.param else "button_type": kind})
-
-
 def widget_for(experiment: Experiment, name: str, label: str | None = None):
     """A widget for one parameter, with its bounds and doc; two-way linked to ``experiment``.
     Sliders send one change per drag (value_throttled)."""
@@ -79,23 +47,23 @@ def widget_for(experiment: Experiment, name: str, label: str | None = None):
     common = dict(name=label, description=p.doc, sizing_mode="stretch_width")
     watched = "value"
     if isinstance(p, param.Boolean):
-        widget = _make(pn.widgets.Checkbox, value=value, **common)
+        widget = make(pn.widgets.Checkbox, value=value, **common)
     elif isinstance(p, param.Selector):
         options = list(p.objects)
-        widget = _make(pn.widgets.Select, options=options, value=value, **common)
+        widget = make(pn.widgets.Select, options=options, value=value, **common)
     elif isinstance(p, param.Integer):
         low, high = p.bounds
         if high - low <= 100:
-            widget, watched = _make(pn.widgets.IntSlider, start=low, end=high, value=value, **common), "value_throttled"
+            widget, watched = make(pn.widgets.IntSlider, start=low, end=high, value=value, **common), "value_throttled"
         else:
-            widget = _make(pn.widgets.IntInput, start=low, end=high, value=value, **common)
+            widget = make(pn.widgets.IntInput, start=low, end=high, value=value, **common)
     elif isinstance(p, param.Number):
         low, high = p.bounds
         if high - low <= 2.5:
-            widget, watched = _make(pn.widgets.FloatSlider, start=low, end=high, value=value, step=(high - low) / 200,
+            widget, watched = make(pn.widgets.FloatSlider, start=low, end=high, value=value, step=(high - low) / 200,
                                                      **common), "value_throttled"
         else:
-            widget = _make(pn.widgets.FloatInput, start=low, end=high, value=value, step=abs(value) / 10 or 1e-3,
+            widget = make(pn.widgets.FloatInput, start=low, end=high, value=value, step=abs(value) / 10 or 1e-3,
                                            format="0.[00000]", **common)
     else:
         raise TypeError(f"no widget for {name}")
@@ -128,26 +96,26 @@ class Controls:
         def widgets(names):
             return [widget_for(self.experiment, n) for n in names]
 
-        self.preset = _make(pn.widgets.Select, name="Preset or lesson", options={f"{n}": n for n in PRESETS}, value=preset,
+        self.preset = make(pn.widgets.Select, name="Preset or lesson", options={f"{n}": n for n in PRESETS}, value=preset,
                                         sizing_mode="stretch_width")
         self.preset_text = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "0.9em"})
-        self.load_button = _make(pn.widgets.Button, name="Load preset", button_type="primary")
+        self.load_button = make(pn.widgets.Button, name="Load preset", button_type="primary")
         self.load_button.on_click(self._load_preset)
         self.preset.param.watch(lambda e: self._describe(e.new), "value")
         self._describe(preset)
 
-        self.play_button = _make(pn.widgets.Button, name="Pause", button_type="success", width=100)
+        self.play_button = make(pn.widgets.Button, name="Pause", button_type="success", width=100)
         self._shown_playing = True  # what the button says now
         self.play_button.on_click(self._toggle_play)
-        step_d = _make(pn.widgets.Button, name="Step D", width=80)
+        step_d = make(pn.widgets.Button, name="Step D", width=80)
         step_d.on_click(lambda e: session.step_d())
-        step_g = _make(pn.widgets.Button, name="Step G", width=80)
+        step_g = make(pn.widgets.Button, name="Step G", width=80)
         step_g.on_click(lambda e: session.step_g())
-        step = _make(pn.widgets.Button, name="Step (D+G)", width=100)
+        step = make(pn.widgets.Button, name="Step (D+G)", width=100)
         step.on_click(lambda e: session.step_full())
-        self.reset_button = _make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
+        self.reset_button = make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
         self.reset_button.on_click(lambda e: session.reset())
-        self.speed = _make(pn.widgets.IntSlider, name="Steps per frame (at most)", start=1, end=100,
+        self.speed = make(pn.widgets.IntSlider, name="Steps per frame (at most)", start=1, end=100,
                                           value=session.steps_per_frame, sizing_mode="stretch_width")
         self.speed.param.watch(self._set_speed, "value_throttled")
 
@@ -186,12 +154,12 @@ class Controls:
         """The dataset picker and, for a family, its parameters as JSON. Both are checked here by
         building the dataset (milliseconds), so a bad value is explained at once and never sent."""
         # Not "csv": a served lab must not read files on the server named from a browser.
-        self.dataset = _make(pn.widgets.Select, name="dataset", options=[n for n in DATASET_NAMES if n != "csv"],
+        self.dataset = make(pn.widgets.Select, name="dataset", options=[n for n in DATASET_NAMES if n != "csv"],
                              value=self.experiment.dataset, description=self.experiment.param.dataset.doc,
                              sizing_mode="stretch_width")
-        self.dataset_params = _make(pn.widgets.TextInput, name="dataset parameters (JSON)",
+        self.dataset_params = make(pn.widgets.TextInput, name="dataset parameters (JSON)",
                                     value=json.dumps(self.experiment.dataset_params), sizing_mode="stretch_width")
-        self.apply_data = _make(pn.widgets.Button, name="Apply data", button_type="primary", width=120)
+        self.apply_data = make(pn.widgets.Button, name="Apply data", button_type="primary", width=120)
         self.data_help = pn.pane.Markdown("", styles={"font-size": "0.85em"}, sizing_mode="stretch_width")
         self.data_error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.dataset.param.watch(self._dataset_picked, "value")

@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 import panel as pn
-import panel.io.resources as panel_resources
 import param
-from panel.io.callbacks import PeriodicCallback
 
 from .charts import Charts, model_suffix, run_letter
-from .controls import Controls, make
+from .controls import Controls
+from .panel_internals import start_background_callback
+from .widgets import make
 from .session import DEFAULT_PRESET, LabSession, preset_settings
 from .views2d import PlaneView
 from .views3d import VolumeView, link_controls
@@ -28,27 +28,6 @@ FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first fra
 NUMBERS_PERIOD_S = 0.5  # the "Now" table's refresh
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
-
-# Panel ships Bokeh's MathJax bundle (1.8 MB of script) with any page whose roots hold an HTML
-# model, which every template's do, in case some pane holds LaTeX. The lab's text holds none:
-# without the bundle a page has 1.8 MB less to fetch (a class on one Wi-Fi), and its first frame
-# came ~0.1 s sooner here (bench/first_frame.py). A lab page is told by its "Now" table's CSS class;
-# any other page rendered in the same process keeps Panel's choice. The function is private to
-# Panel: tests/test_app_page.py fails if a release renames it or stops asking it.
-NUMBERS_CLASS = "lab-numbers"
-PANEL_USE_MATHJAX = getattr(panel_resources, "_panel_use_mathjax", None)
-
-
-def _mathjax_unless_a_lab_page(roots) -> bool:
-    for root in roots:
-        if any(NUMBERS_CLASS in (getattr(model, "css_classes", None) or ()) for model in root.references()):
-            return False
-    return PANEL_USE_MATHJAX(roots)
-
-
-if PANEL_USE_MATHJAX is not None:  # else the pages ship MathJax, and the lab works as before
-    panel_resources._panel_use_mathjax = _mathjax_unless_a_lab_page
-
 
 class Lab(pn.viewable.Viewer):
     preset = param.String(default=DEFAULT_PRESET, doc="Preset or lesson loaded at start")
@@ -65,7 +44,7 @@ class Lab(pn.viewable.Viewer):
         self._arm_names: list[str] = []
         self._make_views([""])
         self.numbers = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
-                                        css_classes=[NUMBERS_CLASS])
+                                        css_classes=["lab-numbers"])
         self.message = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
         reset = make(pn.widgets.Button, name="Reset the run", button_type="danger", width=160)
         reset.on_click(lambda e: self.session.reset())
@@ -144,11 +123,7 @@ class Lab(pn.viewable.Viewer):
         if self._callback is None:
             if self.play:
                 self.session.play()
-            self._callback = PeriodicCallback(callback=self.tick, period=PERIOD_MS, log=False)
-            # A background callback (Panel's flag): otherwise Panel counts each tick, 16 a second,
-            # as the app being busy, bookkeeping that took ~12 % of the server's time (py-spy).
-            self._callback._background = True
-            self._callback.start()
+            self._callback = start_background_callback(self.tick, PERIOD_MS)
 
     def stop(self, wait: bool = True) -> None:
         """Stop drawing and end the training process (on the server's loop: do not wait for it)."""

@@ -1,18 +1,12 @@
-"""The lab's page: `panel serve app` serves this directory app, one Lab per browser session."""
+"""The lab's page: `panel serve app` (from the repository) or `gan-lab-serve` (from anywhere)
+serves this, one Lab per browser session. The lab's modules are the installed package
+`ganlab_app` (this folder); everything is imported here, at the top, once per server process
+(lazy imports raced between sessions)."""
 
-import sys
-from pathlib import Path
+import panel as pn
 
-# `panel serve app` runs this file as a script with app/ on sys.path; the lab's modules are
-# the package `app`, imported from the repository root. Everything is imported here, at the
-# top, once per server process (lazy imports raced between sessions).
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from ganlab_app.lab import TITLE, Lab
 
-import panel as pn  # noqa: E402
-
-from app.lab import TITLE, Lab  # noqa: E402
 pn.extension(notifications=False)
 
 Lab().template().servable(title=TITLE)

@@ -34,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import torch
 
-from datasets import Edges
+from ganlab_datasets import Edges
 from gan_core.config import SHARED, make_experiment, settings_of
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer

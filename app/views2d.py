@@ -8,7 +8,7 @@ import contourpy
 import numpy as np
 import panel as pn
 
-from .controls import without_delay
+from .panel_internals import without_delay
 from .pacing import FramePacer
 from .plane2d import PlaneCanvas, image_layer, lines_layer, points_layer, segments_layer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .controls import make
+from .widgets import make
 from .pacing import FramePacer
 from .scene3d import PointScene
 

@@ -13,19 +13,14 @@ rounds.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from app_speed import plain_rate  # noqa: E402  (bench/ is this script's folder)
 
-from app.lab import PERIOD_MS, Lab  # noqa: E402
-from app.session import DEFAULT_PRESET  # noqa: E402
+from ganlab_app.lab import PERIOD_MS, Lab
+from ganlab_app.session import DEFAULT_PRESET
 
 
 def lab_rate(seconds: float, ticks: bool) -> float:

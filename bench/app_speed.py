@@ -51,22 +51,19 @@ import time
 from pathlib import Path
 
 IMPORTING = time.perf_counter()
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the lab's modules are the package `app`, at the repository root
-    sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+import numpy as np
+import torch
+from playwright.sync_api import sync_playwright
 
-from app import charts, views2d, views3d  # noqa: E402
-from app.lab import Lab  # noqa: E402
-from app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
-from app.session import DEFAULT_PRESET, LabSession, preset_settings  # noqa: E402
-from gan_core.config import make_experiment  # noqa: E402
-from gan_core.device import default_cpu_threads, threads_beside_server  # noqa: E402
-from gan_core.files import save_json  # noqa: E402
-from gan_core.trainer import Trainer  # noqa: E402
+from ganlab_app import charts, views2d, views3d
+from ganlab_app.lab import Lab
+from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process
+from ganlab_app.session import DEFAULT_PRESET, LabSession, preset_settings
+from gan_core.config import make_experiment
+from gan_core.device import default_cpu_threads, threads_beside_server
+from gan_core.files import save_json
+from gan_core.trainer import Trainer
 
 DATASET_3D = "gauss3d5"
 CLICKS = 6

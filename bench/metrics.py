@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-import datasets as D
+import ganlab_datasets as D
 from gan_core.metrics import Scorer, mode_statistics, sliced_wasserstein
 
 

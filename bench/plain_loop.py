@@ -14,12 +14,12 @@ import time
 import torch
 from torch import nn
 
-import datasets
+import ganlab_datasets
 
 
 def build(variant: str = "plain", seed: int = 0, device: str = "cpu", compiled: bool = False):
     torch.manual_seed(seed)
-    dataset = datasets.get_dataset("gauss3d5")
+    dataset = ganlab_datasets.get_dataset("gauss3d5")
     low, high = dataset.box
     mid, half = torch.tensor((low + high) / 2, dtype=torch.float32, device=device), float(high[0] - low[0]) / 2
     if variant == "wgan-gp":  # the authors' toy script: ReLU 512 critic, Adam 1e-4 (0.5, 0.9)

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import panel as pn  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+import numpy as np
+import panel as pn
+from playwright.sync_api import sync_playwright
 
-from app.local_server import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
-from app.scene3d import PointScene  # noqa: E402
+from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, free_port
+from ganlab_app.scene3d import PointScene
 
 N_POINTS, N_SLICES = 1000, 768
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
+from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
 from .config import SETTINGS
 from .device import configure_threads

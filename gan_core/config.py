@@ -18,7 +18,7 @@ import math
 
 import param
 
-from datasets import DATASET_NAMES, ParameterError
+from ganlab_datasets import DATASET_NAMES, ParameterError
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh"]
 OBJECTIVES = ["minimax", "nonsaturating", "wasserstein", "least_squares", "hinge"]

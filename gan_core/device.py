@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from datasets import ParameterError
+from ganlab_datasets import ParameterError
 
 # Small MLP steps are bound by per-op overhead and memory more than arithmetic. On this project's
 # 2-core machine (bench/threads.py, torch 2.13) two threads ran a lone run 1.15-1.48x faster than one,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from datasets import Dataset, ParameterError
-from datasets.base import Edges, Modes
+from ganlab_datasets import Dataset, ParameterError
+from ganlab_datasets.base import Edges, Modes
 
 COVERED_FRACTION_OF_FAIR_SHARE = 0.1
 N_PROJECTIONS = 128

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from datasets import ParameterError
+from ganlab_datasets import ParameterError
 
 from .config import Experiment, coerce, make_experiment
 from .schedules import beta_schedule_length

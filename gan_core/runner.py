@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from datasets import ParameterError, get_dataset
+from ganlab_datasets import ParameterError, get_dataset
 
 from .config import settings_of
 from .device import describe

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from datasets import ParameterError, get_dataset
+from ganlab_datasets import ParameterError, get_dataset
 
 from . import schedules
 from .config import PER_RUN, SHARED, STRUCTURAL, Experiment, coerce

@@ -11,10 +11,9 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root there
-    sys.path.insert(0, str(ROOT))
 
-from app.local_server import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
+
+from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):

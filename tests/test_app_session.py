@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from waiting import wait_until
 
-import app.session
-from app.session import LabSession, preset_settings
+import ganlab_app.session
+from ganlab_app.session import LabSession, preset_settings
 from gan_core import device
 
 SMALL = {**preset_settings("nonsaturating"), "batch_size": 64, "g_width": 32, "d_width": 32}
@@ -160,7 +160,7 @@ def test_a_page_trains_on_the_command_lines_threads_while_there_are_cores_for_th
     """One core stays for the server and the browser; a page's process gets the command line's
     two threads only while they fit beside the other pages' threads, else one."""
     monkeypatch.delenv("GANLAB_THREADS", raising=False)
-    monkeypatch.setattr(app.session, "_threads_in_use", {})  # this worker's other sessions aside
+    monkeypatch.setattr(ganlab_app.session, "_threads_in_use", {})  # this worker's other sessions aside
     monkeypatch.setattr(device, "available_cores", lambda: 4)
     sessions = []
     try:
@@ -206,8 +206,8 @@ SERVER_THAT_DIES = """
 import sys
 import time
 sys.path.insert(0, {root!r})
-import app.session
-from app.session import LabSession, preset_settings
+import ganlab_app.session
+from ganlab_app.session import LabSession, preset_settings
 from gan_core import device
 if __name__ == "__main__":
     session = LabSession({{**preset_settings("nonsaturating"), "batch_size": 64}}, play=True)

@@ -14,18 +14,14 @@ process that never ends (Lab.stop not called, or the loop not stopping) fails th
 does one whose memory is not given back (its /proc entry still there)."""
 
 import multiprocessing
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from waiting import wait_until
 
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repository root on sys.path
-    sys.path.insert(0, ROOT)
 
-from app.local_server import serve_in_process  # noqa: E402
+from ganlab_app.local_server import serve_in_process
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from app.lab import Lab
-from app.session import preset_settings
+from ganlab_app.lab import Lab
+from ganlab_app.session import preset_settings
 from gan_core.schedules import beta_schedule_length
 
 SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
@@ -88,7 +88,7 @@ def test_widget_changes_are_not_held_back(lab):
     widgets take theirs at once. If a Panel release renames that setting, this says so."""
     import panel as pn
 
-    from app.controls import CHANGE_DELAY_MS
+    from ganlab_app.panel_internals import CHANGE_DELAY_MS
     assert pn.reactive.Syncable._debounce == 50
     lab.controls.experiment.dataset = "gauss3d5"  # so the 3D view's widgets are on the page too
     lab.session.step_full()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import datasets as D
-from datasets import ParameterError
+import ganlab_datasets as D
+from ganlab_datasets import ParameterError
 
 NAN, INF = float("nan"), float("inf")
 
@@ -95,7 +95,7 @@ def test_csv_too_large(tmp_path, monkeypatch):
     path.write_text("0.5,0.5\n" * 100_001)
     with pytest.raises(ParameterError, match="more than 100000 rows"):
         D.from_csv(path)
-    monkeypatch.setattr("datasets.user_data.MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr("ganlab_datasets.user_data.MAX_CSV_BYTES", 1000)
     with pytest.raises(ParameterError, match=r"\d+ bytes"):
         D.from_csv(path)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-import datasets as D
+import ganlab_datasets as D
 
 N = 20_000
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-import datasets as D
-from datasets import ParameterError
+import ganlab_datasets as D
+from ganlab_datasets import ParameterError
 from gan_core.metrics import Scorer, random_directions, score, sliced_wasserstein, sorted_projections
 
 N = 2500

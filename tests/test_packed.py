@@ -5,12 +5,12 @@ import numpy as np
 import panel as pn
 import pytest
 
-from app import plane2d, scene3d
-from app.chart_canvas import ChartCanvas
-from app.local_server import free_port
-from app.packed import pack, unpack
-from app.plane2d import PlaneCanvas
-from app.scene3d import PointScene
+from ganlab_app import plane2d, scene3d
+from ganlab_app.chart_canvas import ChartCanvas
+from ganlab_app.local_server import free_port
+from ganlab_app.packed import pack, unpack
+from ganlab_app.plane2d import PlaneCanvas
+from ganlab_app.scene3d import PointScene
 from waiting import wait_until
 
 TYPES = {"xy": np.float32, "shades": np.uint8}

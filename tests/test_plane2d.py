@@ -10,9 +10,9 @@ import pytest
 import torch
 from bokeh.palettes import RdBu11
 
-from app import plane2d
-from app.packed import pack, unpack
-from app.views2d import LAYERS, PlaneView
+from ganlab_app import plane2d
+from ganlab_app.packed import pack, unpack
+from ganlab_app.views2d import LAYERS, PlaneView
 from gan_core.config import make_experiment
 from gan_core.trainer import Trainer
 
@@ -118,7 +118,7 @@ def test_plane_waits_for_the_browser_like_the_3d_view(ring, monkeypatch):
     """On a page, no new frame while the browser owes the echo of more than one (app/pacing.py)."""
     from types import SimpleNamespace
 
-    from app import pacing
+    from ganlab_app import pacing
     view, snap = drawn(ring)
     view.panel.get_root()  # on a page now
     clock = [1e6]

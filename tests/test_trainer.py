@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from datasets import ParameterError
+from ganlab_datasets import ParameterError
 from gan_core.config import make_experiment
 from gan_core.trainer import Trainer, UpdateResult
 

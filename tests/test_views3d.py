@@ -13,9 +13,9 @@ import param
 import pytest
 import torch
 
-from app import pacing, views3d
-from app.lab import PERIOD_MS
-from app.views3d import VolumeView
+from ganlab_app import pacing, views3d
+from ganlab_app.lab import PERIOD_MS
+from ganlab_app.views3d import VolumeView
 from gan_core.config import make_experiment
 from gan_core.trainer import Trainer
 

@@ -1,8 +1,7 @@
-"""Panel bookkeeping the lab spares its server on every frame (app/canvas_js.py, app/lab.py): a
-canvas's echoes and the lab's ticks do not count as the app being busy, and a canvas's frame does
-not resolve the page design's stylesheets. These lean on Panel internals (Reactive._busy__ignore,
-PeriodicCallback's background flag, Reactive._update_properties): if a Panel release changes them,
-these tests say so."""
+"""The Panel internals the lab relies on (app/panel_internals.py) still do what it needs: a
+canvas's echoes and the lab's ticks do not count as the app being busy, a canvas's frame does not
+resolve the page design's stylesheets, and a canvas knows whether a browser shows it. If a Panel
+release changes one of them, these tests say so."""
 
 from __future__ import annotations
 
@@ -14,11 +13,11 @@ import pytest
 from bokeh.document import Document
 from panel.custom import JSComponent
 
-from app.chart_canvas import ChartCanvas
-from app.lab import Lab
-from app.plane2d import PlaneCanvas, points_layer
-from app.scene3d import PointScene
-from app.session import preset_settings
+from ganlab_app.chart_canvas import ChartCanvas
+from ganlab_app.lab import Lab
+from ganlab_app.plane2d import PlaneCanvas, points_layer
+from ganlab_app.scene3d import PointScene
+from ganlab_app.session import preset_settings
 
 SMALL = {"dataset": "ring8", "batch_size": 64, "steps": 50}
 
