@@ -5,11 +5,20 @@ classes: ``Canvas`` spares the server two kinds of Panel bookkeeping per frame; 
 sends frames of layers whose arrays travel in one buffer (app/packed.py) and are echoed when drawn."""
 
 import json
+from pathlib import Path
 
 import param
 
 from .panel_internals import QuietComponent
-from .packed import EMPTY, PACKED_JS, js_types, pack, unpack
+from .packed import EMPTY, js_types, pack, unpack
+
+
+JS = Path(__file__).parent / "js"  # the canvases' JavaScript, one file per canvas and the helpers they share
+
+
+def js(*names: str) -> str:
+    """These files of app/js/, joined: a canvas's ES module is its helpers, then its own file."""
+    return "\n".join((JS / name).read_text() for name in names)
 
 
 class Canvas(QuietComponent):
@@ -43,41 +52,8 @@ class LayerCanvas(Canvas):
 def module_js(arrays: dict[str, type]) -> str:
     """The start of a LayerCanvas's module: the shared canvas code, ``ARRAYS`` and
     ``layersWithArrays(model)``."""
-    return CANVAS_JS + PACKED_JS + f"const ARRAYS = {json.dumps(js_types(arrays))};" + """
+    return js("canvas.js", "packed.js") + f"const ARRAYS = {json.dumps(js_types(arrays))};" + """
 // The layers of the model's last frame, with their arrays: views into the frame's one buffer.
 function layersWithArrays(model) { return withArrays(model.layers, model.arrays.data, ARRAYS); }
 """
 
-
-CANVAS_JS = """
-// A canvas in `el`, with a PNG button. `interactive`: it fills `el` and takes drags (no touch scrolling).
-function addCanvas(el, className, filename, interactive) {
-  const canvas = document.createElement("canvas");
-  canvas.className = className;
-  if (interactive) {
-    canvas.style.width = "100%"; canvas.style.height = "100%";
-    canvas.style.touchAction = "none"; canvas.style.cursor = "grab";
-  }
-  el.appendChild(canvas);
-  addSaveButton(el, canvas, filename);
-  return canvas;
-}
-
-function addSaveButton(el, canvas, filename) {
-  el.style.position = "relative";
-  const button = document.createElement("button");
-  button.textContent = "PNG";
-  button.title = "Save this figure as a PNG file";
-  button.className = "lab-save";
-  button.style.cssText = "position:absolute; top:2px; right:2px; font:11px sans-serif; padding:1px 5px;" +
-                         "background:rgba(255,255,255,0.85); border:1px solid #bbb; border-radius:3px; cursor:pointer;";
-  button.addEventListener("pointerdown", e => e.stopPropagation());  // not a drag of the view
-  button.addEventListener("click", () => {
-    const link = document.createElement("a");
-    link.download = filename;
-    link.href = canvas.toDataURL("image/png");
-    link.click();
-  });
-  el.appendChild(button);
-}
-"""

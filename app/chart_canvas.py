@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import param
 
-from .canvas_js import CANVAS_JS, Canvas
-from .packed import EMPTY, PACKED_JS, pack, unpack
+from .canvas_js import Canvas, js
+from .packed import EMPTY, pack, unpack
 
 
 class ChartCanvas(Canvas):
@@ -32,22 +32,10 @@ class ChartCanvas(Canvas):
     scalars = param.Dict(default={}, doc="now (step), fair (share), histogram_title, histogram_units")
     cell = param.List(default=[390, 215], doc="Width and height of one chart, in CSS pixels")
 
-    _esm = CANVAS_JS + PACKED_JS + """
+    _esm = js("canvas.js", "packed.js", "ticks.js") + """
     const PAD = {left: 46, right: 10, top: 22, bottom: 30};
     const DASHES = {solid: [], dashed: [6, 4], dotted: [2, 3]};
 
-    function niceTicks(a, b, n) {
-      const raw = (b - a) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
-      const step = [1, 2, 5, 10].map(m => m * mag).find(s => s >= raw) || 10 * mag;
-      const out = [];
-      for (let t = Math.ceil(a / step) * step; t <= b + 1e-9 * step; t += step) out.push(Math.abs(t) < 1e-12 * step ? 0 : t);
-      return out;
-    }
-    function label(v) {
-      const a = Math.abs(v);
-      if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(0);
-      return String(Number(v.toPrecision(3)));
-    }
     function extent(arrays, log) {
       let lo = Infinity, hi = -Infinity;
       for (const a of arrays) for (let i = 0; i < a.length; i++) {
@@ -100,11 +88,11 @@ class ChartCanvas(Canvas):
                      : niceTicks(yr[0], yr[1], 4);
         if (log && yt.length < 2) yt = niceTicks(Math.pow(10, yr[0]), Math.pow(10, yr[1]), 3).filter(t => t > 0);  // under a decade
         for (const t of yt) { const y = sy(t); ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
-                              ctx.fillText(label(t), left - 4, y); }
+                              ctx.fillText(tickLabel(t), left - 4, y); }
         ctx.textAlign = "center"; ctx.textBaseline = "top";
         const xt = spec.bars ? [] : niceTicks(xr[0], xr[1], 4).filter(Number.isInteger);  // steps
         for (const t of xt) { const x = sx(t); ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + ph); ctx.stroke();
-                              ctx.fillText(label(t), x, top + ph + 4); }
+                              ctx.fillText(tickLabel(t), x, top + ph + 4); }
         if (!spec.bars) ctx.fillText("step", left + pw / 2, top + ph + 16);
 
         ctx.save(); ctx.beginPath(); ctx.rect(left, top, pw, ph); ctx.clip();

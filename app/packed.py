@@ -6,8 +6,8 @@ message itself (bokeh/protocol/message.py), so a plane frame of six arrays was 1
 page (bench/app_speed.py; README, "Speed in the browser"). Packed, a frame is five messages.
 
 Python's ``pack`` replaces each array of an item (a layer, a column) by ``[byte offset, length]``
-into one uint8 buffer; the page's ``withArrays`` (PACKED_JS) gives the items back with typed-array
-views into that buffer, and ``unpack`` does the same in Python (for tests and the benchmark).
+into one uint8 buffer; the page's ``withArrays`` (app/js/packed.js) gives the items back with typed-array
+views into that buffer (app/js/packed.js), and ``unpack`` does the same in Python (for tests and the benchmark).
 """
 
 from __future__ import annotations
@@ -55,19 +55,3 @@ def js_types(arrays: dict[str, type]) -> dict[str, str]:
     """``arrays`` as the page's ``withArrays`` takes it: key -> typed-array constructor's name."""
     return {key: _JS_TYPES[np.dtype(dtype)] for key, dtype in arrays.items()}
 
-
-PACKED_JS = """
-// Python's app/packed.py unpack, in the page: `items` with each [offset, length] under a key of
-// `types` (key -> "Float32Array" or "Uint8Array") replaced by a typed-array view into `data`.
-function withArrays(items, data, types) {
-  data = data || new Uint8Array(0);
-  if (data.byteOffset % 4 !== 0) data = data.slice();  // a float32 view needs an aligned start
-  return items.map(item => {
-    const out = Object.assign({}, item);
-    for (const key in types) {
-      if (item[key]) out[key] = new globalThis[types[key]](data.buffer, data.byteOffset + item[key][0], item[key][1]);
-    }
-    return out;
-  });
-}
-"""
