@@ -5,6 +5,7 @@ LabSession.poll() hands out; ``send()`` hands the canvas what changed since the 
 from __future__ import annotations
 
 import numpy as np
+import panel as pn
 
 from gan_core.trainer import SCALARS
 
@@ -72,11 +73,12 @@ class Series:
         return self._wire
 
 
-class Charts:
+class Charts(pn.viewable.Viewer):
     """The charts of one run, or of runs side by side (``arms``): then each run has its own
     colour, and a chart's second series is dashed."""
 
     def __init__(self, arms: list[str] | None = None):
+        super().__init__()
         self.arms = list(arms or [""])
         several = len(self.arms) > 1
         runs = range(len(self.arms))
@@ -112,8 +114,10 @@ class Charts:
                                 "label": arm_name if several else ""} for arm, arm_name in enumerate(self.arms)]})
         self.canvas = ChartCanvas(specs=specs, cell=list(CELL), name="charts", sizing_mode="stretch_width",
                                   height=CELL[1] * ((len(specs) + 1) // 2))
-        self.panel = self.canvas
         self._changed = True
+
+    def __panel__(self):
+        return self.canvas
 
     def clear(self) -> None:
         for arm in range(len(self.arms)):

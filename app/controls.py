@@ -83,11 +83,12 @@ def widget_for(experiment: Experiment, name: str, label: str | None = None):
     return widget
 
 
-class Controls:
+class Controls(pn.viewable.Viewer):
     def __init__(self, session, preset: str, settings: dict, defer: bool = False):
         """``defer``: the cards after Data join the sidebar at ``show_all()`` (a served page calls
         it once loaded: building their models took about a second of the page's way to its first
         frame on a slow machine)."""
+        super().__init__()
         self.session = session
         self.experiment = Experiment(**settings)
         self._loading = False
@@ -137,13 +138,16 @@ class Controls:
                     *widgets(NETWORKS), title="Networks", sizing_mode="stretch_width", collapsed=True),
         ]
         self._later = pn.Column(*([] if defer else self.cards[1:]), sizing_mode="stretch_width")
-        self.panel = pn.Column(
+        self._layout = pn.Column(
             pn.Row(self.play_button, self.reset_button, sizing_mode="stretch_width"),
             pn.Row(step_d, step_g, step, sizing_mode="stretch_width"),
             self.speed,
             pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
                     sizing_mode="stretch_width"),
             self.cards[0], self._later, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
 
     def show_all(self) -> None:
         """Put the deferred cards (stabilizers, objective, networks) into the sidebar."""

@@ -50,12 +50,12 @@ class Lab(pn.viewable.Viewer):
         reset.on_click(lambda e: self.session.reset())
         self.diverged_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         self.diverged = pn.Column(self.diverged_text, reset, visible=False, sizing_mode="stretch_width")
-        self.view = pn.Column(self.plane.panel, sizing_mode="stretch_width")  # the plane(s) or the volume(s)
+        self.view = pn.Column(self.plane.__panel__(), sizing_mode="stretch_width")  # the plane(s) or the volume(s)
         # Served, the charts and most of the sidebar join the page once it has loaded: building
         # their models and views delayed the first frame (bench/app_speed.py).
         self.chart_area = pn.Column(sizing_mode="stretch_width")
         if not served:
-            self.chart_area.objects = [self.charts.panel]
+            self.chart_area.objects = [self.charts.__panel__()]
         self.main = pn.Column(
             self.message, self.diverged,
             pn.Row(self.view,
@@ -108,7 +108,7 @@ class Lab(pn.viewable.Viewer):
 
     def _show(self, views) -> None:
         """Put these views on the page (swapped in, so a view renders only when shown)."""
-        panels = [view.panel for view in views]
+        panels = [view.__panel__() for view in views]
         wanted = panels[0] if len(panels) == 1 else None
         current = self.view.objects[0] if self.view.objects else None
         if wanted is not None and current is not wanted:
@@ -119,7 +119,7 @@ class Lab(pn.viewable.Viewer):
     def _start(self) -> None:
         self.controls.show_all()
         if not self.chart_area.objects:
-            self.chart_area.objects = [self.charts.panel]
+            self.chart_area.objects = [self.charts.__panel__()]
         if self._callback is None:
             if self.play:
                 self.session.play()
@@ -136,13 +136,13 @@ class Lab(pn.viewable.Viewer):
         # network refuses with a console error).
         # No busy indicator: Panel counts each tick of the periodic callback (16 a second) as busy,
         # so its spinner would flip on and off all the time the lab trains.
-        template = pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls.panel], main=[self.main],
+        template = pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls], main=[self.main],
                                                  sidebar_width=380, header_background="#5b2a86",
                                                  busy_indicator=None)
         return template
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.controls.panel, width=360), self.main, sizing_mode="stretch_width")
+        return pn.Row(pn.Column(self.controls, width=360), self.main, sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -160,7 +160,7 @@ class Lab(pn.viewable.Viewer):
             names = [arm.name for arm in update.arms]
             if names and names != self._arm_names:
                 self._make_views(names)
-                self.chart_area.objects = [self.charts.panel]
+                self.chart_area.objects = [self.charts.__panel__()]
             if update.run != self._run:
                 self._run = update.run
                 self._chart_rows = {}

@@ -24,12 +24,13 @@ LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
           {"name": "GP interpolates", "color": GP, "symbol": "x"}]
 
 
-class PlaneView:
+class PlaneView(pn.viewable.Viewer):
     """The plane of one run, updated in place from Snapshots (2D datasets). ``data`` holds what
     each layer shows (plain arrays, by the names in LAYERS), whether or not it is switched on."""
 
     def __init__(self, size: int = 600, title: str = "", suffix: str = ""):
         """``title`` names the run (side by side); ``suffix`` keeps model names unique per page."""
+        super().__init__()
         empty = {"x": np.empty(0), "y": np.empty(0)}
         self.data: dict[str, dict] = {"d_image": {}, "grad_image": {}, "d_contour": {"xs": [], "ys": []},
                                       "real_samples": dict(empty), "fake_samples": dict(empty),
@@ -47,10 +48,13 @@ class PlaneView:
         self.layers.param.watch(self._show_layers, "value")
         self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
-        self.panel = pn.Column(self.layers, self.canvas, self.note)
+        self._layout = pn.Column(self.layers, self.canvas, self.note)
         self._box = None
         self._static: dict[str, dict] = {}  # real samples and mode centres, built by set_dataset
         self._mapper = {"d_image": (0.0, 1.0), "grad_image": (1e-3, 1.0)}  # colour ranges (low, high)
+
+    def __panel__(self):
+        return self._layout
 
     def on_options(self, callback) -> None:
         """``callback(grad_grid=bool)`` tells the session whether snapshots need the |grad D| map."""

@@ -109,8 +109,9 @@ def link_controls(views) -> None:
             x.link(y, value="value")
 
 
-class VolumeView:
+class VolumeView(pn.viewable.Viewer):
     def __init__(self, height: int = 560, title: str = ""):
+        super().__init__()
         self.traces: list[dict] = []  # the layers drawn last (Plotly-shaped dicts, see scene3d.to_layer)
         self.scene = PointScene(height=height, sizing_mode="stretch_width", name="volume",
                                 title=title or "3D: real, generated, D (drag to turn, wheel to zoom)")
@@ -127,7 +128,7 @@ class VolumeView:
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
         # Wraps in a narrow view (runs side by side).
         self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
-        self.panel = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
+        self._layout = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._real = None
         self._centres = None
@@ -135,6 +136,9 @@ class VolumeView:
         self._box = None
         self._snapshot = None
         self._on_options = None
+
+    def __panel__(self):
+        return self._layout
 
     def widgets(self) -> list:
         return [self.show_slices, self.show_isosurface, *self.sliders]

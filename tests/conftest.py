@@ -66,3 +66,29 @@ def served_app():
     except subprocess.TimeoutExpired:  # a busy machine: do not fail a passing run on teardown
         server.kill()
         server.wait(timeout=10)
+
+
+# Screenshots of the browser tests: an ignored folder (`make screenshots` copies them for the README).
+SHOTS = ROOT / "test-results" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def lab(served_app, browser):
+    """One lab page for a whole test module (each page trains in a process of its own, and this
+    machine has two cores); the page must log no console error while the module runs."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(served_app)
+    page.get_by_text("GAN Stability Lab").first.wait_for(timeout=30_000)
+    yield page
+    errors = list(page.errors)
+    context.close()
+    assert errors == [], f"console errors on the lab page: {errors}"
+
+
+def column(page, key):
+    """A column of the charts' canvas (app/chart_canvas.py): "h0:sigma" is run A's sigma history."""
+    return page.locator("canvas.lab-charts").first.evaluate("(c, key) => c.parentNode.charts.column(key)", key)

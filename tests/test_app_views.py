@@ -55,7 +55,7 @@ def test_stabilizer_widget_reaches_trainer(lab):
 def test_3d_dataset_shows_volume(lab):
     lab.controls.experiment.dataset = "gauss3d5"  # structural: restarts, says so
     lab.session.step_full()
-    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and len(lab.volume.traces) >= 4)
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__() and len(lab.volume.traces) >= 4)
     traces = {trace["name"]: trace for trace in lab.volume.traces}
     assert set(traces) == {"D on slices", "real", "generated", "mode centres"}
     assert len(traces["D on slices"]["marker"]["color"]) == 3 * 16 * 16
@@ -92,8 +92,8 @@ def test_widget_changes_are_not_held_back(lab):
     assert pn.reactive.Syncable._debounce == 50
     lab.controls.experiment.dataset = "gauss3d5"  # so the 3D view's widgets are on the page too
     lab.session.step_full()
-    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel)
-    page = pn.Row(lab.controls.panel, lab.main, lab.plane.panel)
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__())
+    page = pn.Row(lab.controls.__panel__(), lab.main, lab.plane.__panel__())
     widgets = page.select(pn.widgets.Widget)
     assert len(widgets) > 30
     assert {w._debounce for w in widgets} == {CHANGE_DELAY_MS}
@@ -187,7 +187,7 @@ def test_lesson_with_variants_shows_its_runs_side_by_side(lab):
     tick_until(lab, lambda: len(lab.volumes) == 2 and all(len(v.traces) >= 3 for v in lab.volumes),
                timeout=60)
     row = lab.view.objects[0]
-    assert [p for p in row.objects] == [v.panel for v in lab.volumes]  # both 3D views on the page
+    assert [p for p in row.objects] == [v.__panel__() for v in lab.volumes]  # both 3D views on the page
     assert lab.charts.arms == ["A: vanilla", "B: beta-gan"]
     tick_until(lab, lambda: len(lab.charts.histories[1].data["step"]) > 0 and
                len(lab.charts.histories[0].data["step"]) > 0, timeout=60)
@@ -234,7 +234,7 @@ def test_the_lab_renders_outside_a_server_as_in_a_notebook(lab):
     page's models, the 3D scene's included, build from the lab object as it stands."""
     lab.controls.experiment.dataset = "gauss3d5"
     lab.session.step_full()
-    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.panel and lab.volume.traces)
+    tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__() and lab.volume.traces)
     root = lab.__panel__().get_root()
     components = {m.data.name: m for m in root.references() if getattr(m, "esm", None)}  # canvases
     assert set(components) == {"volume", "charts"} and lab.volume.scene.on_page()

@@ -120,7 +120,7 @@ def test_plane_waits_for_the_browser_like_the_3d_view(ring, monkeypatch):
 
     from ganlab_app import pacing
     view, snap = drawn(ring)
-    view.panel.get_root()  # on a page now
+    view.__panel__().get_root()  # on a page now
     clock = [1e6]
     monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     view.canvas.drawn = view.canvas.frame

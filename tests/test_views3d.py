@@ -260,7 +260,7 @@ def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch
     assert not scene.on_page()
     scene.param.update(frame=10, drawn=0)  # no browser echoes here: off a page nothing is owed
     assert not view.pacer._browser_behind(1e6)
-    view.panel.get_root()  # on a page now: a browser would echo each frame it draws
+    view.__panel__().get_root()  # on a page now: a browser would echo each frame it draws
     assert scene.on_page()
     clock = [1e6]
     monkeypatch.setattr(pacing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
