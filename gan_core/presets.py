@@ -15,13 +15,13 @@ from ganlab_datasets import ParameterError
 from .config import Experiment, coerce, make_experiment
 from .schedules import beta_schedule_length
 
-SEED_000 = "Ramakers, Kollmann, Harmeling: Stabilizing GANs using Langevin dynamics (seed 000)"
-SEED_001 = "Aly, El Sheikh: Stable training for GANs (seed 001)"
-SEED_002 = "Roth, Lucchi, Nowozin, Hofmann: Stabilizing training of GANs through regularization (seed 002)"
-SEED_003 = "Mehrjou, Schölkopf, Saremi: Annealed generative adversarial networks (seed 003)"
-SEED_004 = "Arjovsky, Bottou: Towards principled methods for training GANs (seed 004)"
+LANGEVIN_PAPER = "Ramakers, Kollmann, Harmeling: Stabilizing generative adversarial networks using Langevin dynamics (2017)"
+STABLE_TRAINING_REPORT = "Aly, El Sheikh: Stable training for generative adversarial networks (2020)"
+ROTH_PAPER = "Roth, Lucchi, Nowozin, Hofmann: Stabilizing training of generative adversarial networks through regularization (2017)"
+BETA_GAN_PAPER = "Mehrjou, Schölkopf, Saremi: Annealed generative adversarial networks (2017)"
+PRINCIPLED_PAPER = "Arjovsky, Bottou: Towards principled methods for training generative adversarial networks (2017)"
 
-# beta-GAN's networks (seed 003, Fig. 2): G z(3) -> ReLU 128 x2 -> Linear(3), D 3 -> Tanh 128 x3
+# beta-GAN's networks (Mehrjou et al. 2017, Fig. 2): G z(3) -> ReLU 128 x2 -> Linear(3), D 3 -> Tanh 128 x3
 BETA_GAN_NETS = dict(latent_dim=3, latent_prior="uniform", g_width=128, g_depth=2, g_activation="relu",
                      d_width=128, d_depth=3, d_activation="tanh")
 # A capable default for 2D/3D toys: ReLU generator, tanh discriminator, 2 x 128 each.
@@ -79,47 +79,47 @@ def _method(name, summary, explanation, reference, data, kind="method", **settin
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     _method("vanilla", "Goodfellow's minimax GAN: G minimises log(1 - D(G(z)))",
             "The original game. When D wins early, log(1 - D) saturates and G's gradient vanishes; "
-            "on multimodal data it tends to collapse to a few modes.", SEED_001, "gauss3d5",
+            "on multimodal data it tends to collapse to a few modes.", STABLE_TRAINING_REPORT, "gauss3d5",
             objective="minimax", steps=8000),
     _method("nonsaturating", "Non-saturating GAN: G minimises -log D(G(z))",
             "The practical fix for saturation: strong gradients when D rejects the fakes, but "
-            "heavy-tailed, unstable updates as D nears optimality (seed 004, sec. 2.2).", SEED_001, "ring8",
+            "heavy-tailed, unstable updates as D nears optimality (Arjovsky and Bottou 2017, sec. 2.2).", STABLE_TRAINING_REPORT, "ring8",
             objective="nonsaturating", steps=8000),
     _method("instance-noise", "Minimax GAN with annealed instance noise on D's inputs",
             "Noise on real and fake alike makes the two distributions overlap, so D cannot be perfect "
-            "and its gradient stays informative; sigma is annealed to 0.", SEED_004, "ring8",
+            "and its gradient stays informative; sigma is annealed to 0.", PRINCIPLED_PAPER, "ring8",
             objective="nonsaturating", instance_noise=True, noise_sigma=0.3, noise_sigma_end=0.0,
             noise_anneal="linear", noise_anneal_steps=6000, steps=8000),
     _method("roth", "JS-regularized GAN (Roth et al.), gamma 2 annealed by 0.01",
             "Instance noise made analytic: D's loss gets (gamma/2) Omega, a gradient penalty on the "
-            "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D.", SEED_002, "ring7_3d",
+            "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D.", ROTH_PAPER, "ring7_3d",
             objective="nonsaturating", roth=True, roth_gamma=2.0, roth_alpha=0.01, roth_anneal_steps=5500,
             latent_dim=2, g_activation="tanh", batch_size=512, steps=5500),
     _method("wgan-clip", "Wasserstein GAN with weight clipping (c = 0.01, RMSProp 5e-5, 5 critic steps)",
             "The critic estimates the earth-mover distance if it is Lipschitz; clipping its weights "
-            "is the crude way to enforce that. Slow, and capacity-starved by the clipping.", SEED_001, "ring8",
+            "is the crude way to enforce that. Slow, and capacity-starved by the clipping.", STABLE_TRAINING_REPORT, "ring8",
             objective="wasserstein", weight_clipping=True, clip_value=0.01, g_optimizer="rmsprop",
             d_optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, d_activation="relu", steps=5000),
     _method("wgan-gp", "WGAN-GP: gradient penalty lambda 0.1, Adam 1e-4 (0.5, 0.9), 5 critic steps",
             "Replaces clipping by a soft penalty on the critic's gradient norm between real and fake "
             "points. Settings of the authors' toy script (lambda 0.1, Adam 1e-4 (0.5, 0.9), 5 critic steps, "
-            "ReLU nets), with width 128 instead of 512 to fit a CPU minute.", SEED_001, "ring8",
+            "ReLU nets), with width 128 instead of 512 to fit a CPU minute.", STABLE_TRAINING_REPORT, "ring8",
             objective="wasserstein", gradient_penalty=True, gp_lambda=0.1, lr_g=1e-4, lr_d=1e-4, beta1=0.5,
             beta2=0.9, n_critic=5, g_width=128, d_width=128, d_depth=3, d_activation="relu", steps=2000),
     _method("beta-gan", "beta-GAN: learn the uniform box first, then anneal beta 0.1 -> 10, then the data",
             "Start from the easiest game (uniform on the box, which G can always match), then cool the "
             "heated data geometrically towards the data itself. Plain minimax loss, ReLU generator, "
-            "uniform latent with dim(z) = d.", SEED_003, "gauss3d5",
+            "uniform latent with dim(z) = d.", BETA_GAN_PAPER, "gauss3d5",
             objective="minimax", **{**BETA_GAN_NETS, **BETA_SCHEDULE, **BETA_FINAL_DECAY}, steps=BETA_STEPS),
     _method("langevin", "Langevin discriminator: SGLD with covariance-controlled noise I_t",
             "D's weights receive noise scaled to the running variance of its per-example gradients, "
             "so G faces an ensemble of discriminators; the noise level I_t falls as training settles.",
-            SEED_000, "ring8", objective="nonsaturating", langevin=True, langevin_temperature=1.0,
+            LANGEVIN_PAPER, "ring8", objective="nonsaturating", langevin=True, langevin_temperature=1.0,
             langevin_prior_std=10.0, steps=3000),
     _method("roth-tuned-ring8", "Tuned for ring8: Roth gamma_0 0.1 annealed to 0.01 (box units), lr 2e-3 decayed to 5 %",
             "The lab's best found on ring8 within a CPU minute. gamma is in box units, where ring8's box is "
             "[-1.1, 1.1]^2. gamma stays high enough for long enough that D's smooth gradient can still move "
-            "mass between modes while they form; the final learning-rate decay sharpens them (HQ).", SEED_002,
+            "mass between modes while they form; the final learning-rate decay sharpens them (HQ).", ROTH_PAPER,
             "ring8", kind="tuned", **roth_tuned()),
     _method("roth-tuned-grid25", "Tuned for grid25: Roth gamma_0 0.2 annealed to 0.01, lr 2e-3 decayed to 5 % over the "
             "second half, batch 128, 8-dim latent, D 192 wide",
@@ -128,12 +128,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
             "the run) so that D can still even out the modes' weights while they form; a long final decay "
             "to sharpen them; an 8-dimensional latent (better on 10 seeds than 2, 3, 16 or 32); batches "
             "of 128 for 1.5 times the steps in the same time; and a wider D (192), whose sharper "
-            "boundaries between the modes leave G less mass between them.", SEED_002, "grid25", kind="tuned",
+            "boundaries between the modes leave G less mass between them.", ROTH_PAPER, "grid25", kind="tuned",
             **roth_tuned(12000, decay_fraction=1 / 2, latent_dim=8, batch_size=128, roth_gamma=0.2, roth_alpha=0.05,
                          d_width=192)),
     Preset("bench", "Benchmark: non-saturating GAN on gauss3d5, G z(3)-ReLU128x2-3, D 3-Tanh128x3-1",
            "The fixed configuration of the speed benchmarks: batch 256, Adam 1e-3 (0.5, 0.999), one D "
-           "step per G step.", SEED_003, "gauss3d5",
+           "step per G step.", BETA_GAN_PAPER, "gauss3d5",
            dict(objective="nonsaturating", latent_dim=3, latent_prior="gaussian", g_width=128, g_depth=2,
                 g_activation="relu", d_width=128, d_depth=3, d_activation="tanh", batch_size=256, lr_g=1e-3,
                 lr_d=1e-3, beta1=0.5, beta2=0.999, n_critic=1, steps=5000), kind="benchmark"),
@@ -142,40 +142,40 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 LESSONS: list[Preset] = [
     Preset("lesson-beta-vs-vanilla", "Vanilla GAN vs beta-GAN on five 3D Gaussians (beta-GAN Fig. 2)",
            "Same networks, same seed, same step budget. The vanilla minimax GAN tends to drop modes; "
-           "beta-GAN first fills the box uniformly, then cools onto all five modes.", SEED_003, "gauss3d5",
+           "beta-GAN first fills the box uniformly, then cools onto all five modes.", BETA_GAN_PAPER, "gauss3d5",
            {**PRESETS["beta-gan"].settings},
            variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
     Preset("lesson-beta-cubes", "beta-GAN on two nested cube frames (beta-GAN Fig. 2, bottom row)",
            "Data on disjoint 1D manifolds in 3D: edges of an outer and an inner cube. beta-GAN shapes the "
-           "uniform box onto both frames.", SEED_003, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
+           "uniform box onto both frames.", BETA_GAN_PAPER, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
     Preset("lesson-dreal-dfake", "D(real) and D(fake) curves, vanilla vs beta-GAN, 10 modes (beta-GAN Fig. 3)",
            "Watch the mean D on real and fake samples: for beta-GAN they stay together near 1/2 while "
-           "the vanilla GAN's gap grows as the data gets more complex.", SEED_003, "gauss3d10",
+           "the vanilla GAN's gap grows as the data gets more complex.", BETA_GAN_PAPER, "gauss3d10",
            {**PRESETS["beta-gan"].settings},
            variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
     Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
            "Seed 000's Fig. 1: samples with D's contour lines, the mode histogram, and the "
-           "covariance-controlled noise level dropping as training settles.", SEED_000, "ring8",
+           "covariance-controlled noise level dropping as training settles.", LANGEVIN_PAPER, "ring8",
            {**PRESETS["langevin"].settings}, kind="lesson"),
-    Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (seed 000's claim)",
+    Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (Ramakers et al.'s claim)",
            "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time.",
-           SEED_000, "ring8", {**PRESETS["wgan-gp"].settings},
+           LANGEVIN_PAPER, "ring8", {**PRESETS["wgan-gp"].settings},
            variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson"),
     Preset("lesson-roth", "Regularized vs unregularized D on Roth's 3D ring, then cross-testing",
            "Same seed, gamma on and off. Afterwards each run's D classifies the other run's samples: the "
-           "regularized D generalises (Roth et al.'s cross-testing).", SEED_002, "ring7_3d",
+           "regularized D generalises (Roth et al.'s cross-testing).", ROTH_PAPER, "ring7_3d",
            {**PRESETS["roth"].settings},
            variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson"),
     Preset("lesson-vanishing-gradients", "Train D to optimality against a frozen G: gradients vanish or explode",
            "Seed 004, Figs. 2-3: after a short warm-up G is frozen and D trains on; the minimax G gradient "
            "norm falls towards 0, the -log D one grows and gets noisy, instance noise keeps it finite.",
-           SEED_004, "ring8", {**TOY_NETS, "freeze_g_after": 500, "steps": 4000},
+           PRINCIPLED_PAPER, "ring8", {**TOY_NETS, "freeze_g_after": 500, "steps": 4000},
            variants={"minimax": {"objective": "minimax"}, "nonsaturating": {"objective": "nonsaturating"},
                      "minimax+noise": {"objective": "minimax", "instance_noise": True, "noise_sigma": 0.3,
                                        "noise_anneal": "none"}}, kind="lesson"),
     Preset("lesson-clip-vs-gp", "WGAN with weight clipping vs gradient penalty on the same data",
            "Seed 001's comparison: the clipped critic saturates its weights at +-c and learns slowly; "
-           "the penalised critic keeps its capacity.", SEED_001, "ring8", {**PRESETS["wgan-gp"].settings},
+           "the penalised critic keeps its capacity.", STABLE_TRAINING_REPORT, "ring8", {**PRESETS["wgan-gp"].settings},
            variants={"clipping": {"gradient_penalty": False, "weight_clipping": True, "clip_value": 0.01,
                                   "g_optimizer": "rmsprop", "d_optimizer": "rmsprop", "lr_g": 5e-5,
                                   "lr_d": 5e-5},
