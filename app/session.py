@@ -1,16 +1,15 @@
-"""One browser session's training run, as the server sees it: a process that trains, and what
-it last sent.
+"""One browser session's training, as the server sees it: a process that trains, and what it
+last sent.
 
-The UI never touches a trainer. It sends commands (play, pause, step_d, step_g, step_full,
-reset, update(settings), load(settings)) to the session's training process
-(app/training_process.py), which drains them between steps, trains while playing and sends back
-snapshots, new history rows, metrics and messages. A thread here receives them and keeps what
-is new under a lock; ``poll()`` hands the UI what is new.
+The UI never touches a trainer. It sends commands (app/protocol.py) to the session's training
+process (app/training_process.py), which drains them between steps, trains while playing and
+sends back events: frames (snapshots, new history rows, metrics), plans, messages. A thread here
+receives them and keeps what is new under a lock; ``poll()`` hands the page what is new.
 
-A lesson with variants runs them side by side ("arms", A/B from one seed): one Trainer each,
+A lesson with variants trains them side by side as runs (A/B from one seed): one Trainer each,
 stepped in turn, so variants may differ even in what a batch must share (objective, optimizer).
-Errors in training are sent as a message (never a traceback on the page); a training process
-that dies is reported, and Reset starts a new one.
+Errors in training arrive as a message (never a traceback on the page); a training process that
+dies is reported, and Reset starts a new one.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,9 +32,13 @@ from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
 
 from . import training_process
+from .protocol import (ChangeSettings, Command, Diverged, Event, Executed, Frame, Load, Message, Pause, Play,
+                       Playing, Plans, ProcessDied, Reset, RunStarted, Speed, StepD, StepFull, StepG, Stop,
+                       ViewOptions)
 
 DEFAULT_PRESET = "nonsaturating"
 STOP_WAIT_S = 5.0  # a stopped training process that has not ended by then is terminated
+EXECUTED_KEPT = 100  # the latest commands' times kept for benchmarks
 
 # Torch threads of each live training process of this server, by session: a new page's process
 # gets the command line's thread count only while there are cores for it (gan_core/device.py).
@@ -42,25 +46,26 @@ _threads_lock = threading.Lock()
 _threads_in_use: dict[int, int] = {}
 
 
-def preset_settings(name: str) -> dict:
-    """All settings of a preset (a lesson with variants: its last variant)."""
-    return list(preset_arms(name).values())[-1]
-
-
-def preset_arms(name: str) -> dict[str, dict]:
-    """The runs a preset puts side by side: a lesson's variants (A/B from one seed), else one run."""
+def preset_runs(name: str) -> dict[str, dict]:
+    """The runs a preset trains side by side, name -> settings: a lesson's variants (A/B from one
+    seed), else one run named ""."""
     preset = PRESETS[name]
     if not preset.variants:
         return {"": settings_of(preset.experiment())}
     return {variant: settings_of(preset.experiment(variant=variant)) for variant in preset.variants}
 
 
+def preset_settings(name: str) -> dict:
+    """All settings of a preset (a lesson with variants: its last variant, the one the sidebar edits)."""
+    return list(preset_runs(name).values())[-1]
+
+
 @dataclass
-class Arm:
-    """One of the runs shown side by side: what is new for it since the last poll."""
+class RunUpdate:
+    """One run's part of an Update: what is new for it since the last poll."""
 
     name: str  # "" for a lone run, else the lesson's variant
-    snapshot: Snapshot | None = None
+    snapshot: Snapshot | None = None  # the latest (None until the run's first frame)
     rows: dict = field(default_factory=dict)  # history rows since the last poll: name -> 1D array, with "step"
     metrics: list = field(default_factory=list)  # [(step, metrics dict)] since the last poll
     plan: dict | None = None  # the run's whole beta / sigma / gamma schedule, when it changed
@@ -70,29 +75,24 @@ class Arm:
 class Update:
     """What is new since the last poll."""
 
-    run: int  # changes when the runs restart (reset, preset, structural change): clear the charts
-    arms: list[Arm]
-    info: dict  # the dataset: name, dim, box, centres (or None)
-    settings: dict | None  # the (last) run's settings when they changed by a preset load
-    messages: list = field(default_factory=list)  # (kind, text): kind "info", "warning" or "error"
+    generation: int  # counts the runs' restarts (reset, load, structural change): a new one clears the charts
+    runs: list[RunUpdate]
+    dataset: dict  # as RunStarted.dataset: name, dim, box, centres, edges
+    trains_on: str  # the device, in words
+    settings: dict | None  # the (last) run's settings when a load changed them, for the sidebar
+    notices: list[Message | Diverged | ProcessDied] = field(default_factory=list)  # in the order they came
     playing: bool = False
 
-    # The first run's parts, for a lone run.
-    @property
-    def snapshot(self) -> Snapshot | None:
-        return self.arms[0].snapshot if self.arms else None
 
-    @property
-    def rows(self) -> dict:
-        return self.arms[0].rows if self.arms else {}
+class _RunNews:
+    """What the receiving thread keeps for one run until the page polls."""
 
-    @property
-    def metrics(self) -> list:
-        return self.arms[0].metrics if self.arms else []
+    __slots__ = ("name", "snapshot", "rows", "metrics", "plan")
 
-    @property
-    def plan(self) -> dict | None:
-        return self.arms[0].plan if self.arms else None
+    def __init__(self, name: str):
+        self.name, self.snapshot, self.plan = name, None, None
+        self.rows: list[dict] = []  # chunks of history rows, one per frame
+        self.metrics: list = []
 
 
 @functools.cache  # the preload list matters only before the forkserver starts
@@ -155,34 +155,63 @@ def _start_forkserver() -> None:
             os.environ["OPENBLAS_NUM_THREADS"] = blas
 
 
+
+def receive_events(conn, process, stop_asked: Callable[[], bool]) -> Iterator[Event]:
+    """What ``process`` sends over ``conn``, until it ends; then ProcessDied, unless it was asked
+    to stop. A process asked to stop that has not ended within STOP_WAIT_S is terminated."""
+    asked_at = None
+    try:
+        while True:
+            if stop_asked():
+                asked_at = asked_at or time.monotonic()
+                if time.monotonic() - asked_at > STOP_WAIT_S:
+                    process.terminate()
+                    break
+            if not conn.poll(0.2):
+                if not process.is_alive():
+                    break
+                continue
+            yield conn.recv()
+    except (EOFError, OSError):
+        pass  # the process ended
+    process.join(STOP_WAIT_S)
+    conn.close()
+    if not stop_asked():
+        yield ProcessDied(process.exitcode)
+
+
 class LabSession:
     def __init__(self, settings: dict | None = None, steps_per_frame: int = 20, play: bool = False,
-                 min_frame_s: float = 0.05, arms: dict[str, dict] | None = None):
+                 min_frame_s: float = 0.05, runs: dict[str, dict] | None = None):
+        """One run of ``settings`` (default: the default preset's), or ``runs`` side by side
+        (name -> settings)."""
         self._steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        # Kept under the lock by the receiving thread, handed out by poll():
         self._playing = play
-        self._run = 0
+        self._generation = 0
         self._version = 0
-        self._polled_version = -1
-        self._arms: list[dict] = []  # per run, under the lock: latest snapshot, unpolled rows, metrics, plan
-        self._messages: list = []
+        self._polled_version = 0  # nothing to poll before the first event
+        self._runs: list[_RunNews] = []
+        self._notices: list = []
         self._settings_changed: dict | None = None
-        self._info: dict = {}
+        self._dataset: dict = {}
+        self._trains_on = ""
         self._frames = 0  # frames received from the current training process (what it paces on)
-        if arms is None:
-            arms = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
-        self._initial = arms
+        if runs is None:
+            runs = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
+        self._initial = runs
         self._view: dict = {}  # the views' options sent so far, for a restarted process
         self.settings: list[dict] = []  # per run: its settings as the training process last sent them
         self.names: list[str] = []
-        self.executed: list[tuple[str, float, float]] = []  # (command, start, end) in time.time(): latency
+        self.executed: list[Executed] = []  # the latest commands run, with their times: latency
         self.frames_received = 0
         self._stopping = False
-        self._start_process(arms, play)
+        self._start_process(runs, play)
 
-    def _start_process(self, arms: dict[str, dict], play: bool) -> None:
+    def _start_process(self, runs: dict[str, dict], play: bool) -> None:
         start_training_server()  # if not yet started (a notebook, a test)
         context = _context()
         self._conn, child = context.Pipe()
@@ -195,7 +224,7 @@ class LabSession:
             _threads_in_use[id(self)] = self.threads
         self._process = context.Process(
             target=training_process.run, name="lab-trainer", daemon=True,
-            args=(child, arms, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps,
+            args=(child, runs, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps,
                   self.threads))
         self._process.start()
         child.close()  # the process holds its end: ours reads EOF when it exits
@@ -203,64 +232,64 @@ class LabSession:
                                           name="lab-trainer-link", daemon=True)
         self._receiver.start()
 
-    def _restart(self, arms: dict[str, dict] | None) -> None:
-        """A new training process after one died: with ``arms``, else the runs as they last were
-        (the sidebar's changes included), and the views' options."""
-        if arms is None:
-            arms = dict(zip(self.names, self.settings)) if self.settings else self._initial
-        self._start_process(arms, play=False)
+    def _restart_if_dead(self, runs: dict[str, dict] | None) -> bool:
+        """After the training process died: a new one with ``runs``, else the runs as they last
+        were (the sidebar's changes included), and the views' options. True if it restarted."""
+        if self._process.is_alive() or self._stopping:
+            return False
+        if runs is None:
+            runs = dict(zip(self.names, self.settings)) if self.settings else self._initial
+        self._start_process(runs, play=False)
         if self._view:
-            self.send("view", dict(self._view))
+            self.send(ViewOptions(dict(self._view)))
+        return True
 
     # ---------------------------------------------------------------------------------------
-    # the UI's side
-    def send(self, command: str, payload=None) -> None:
-        if command == "view":
-            self._view.update(payload)
-        if not self._process.is_alive() and command in ("reset", "load") and not self._stopping:
-            self._restart(payload if command == "load" else None)
-            return
+    # the page's side
+    def send(self, command: Command) -> None:
         with self._send_lock:
             try:
-                self._conn.send((command, payload))
+                self._conn.send(command)
             except OSError:  # the process has ended; its end was reported by the receiver
                 pass
 
-    def play(self):
-        self.send("play")
+    def play(self) -> None:
+        self.send(Play())
 
-    def pause(self):
-        self.send("pause")
+    def pause(self) -> None:
+        self.send(Pause())
 
-    def step_d(self):
-        self.send("step_d")
+    def step_d(self) -> None:
+        self.send(StepD())
 
-    def step_g(self):
-        self.send("step_g")
+    def step_g(self) -> None:
+        self.send(StepG())
 
-    def step_full(self):
-        self.send("step_full")
+    def step_full(self) -> None:
+        self.send(StepFull())
 
-    def reset(self):
-        self.send("reset")
+    def reset(self) -> None:
+        if not self._restart_if_dead(None):
+            self.send(Reset())
 
-    def update(self, changes: dict):
-        self.send("update", dict(changes))
+    def update(self, changes: dict) -> None:
+        """The sidebar's change of some settings."""
+        self.send(ChangeSettings(dict(changes)))
 
-    def load(self, settings: dict):
-        self.send("load", {"": dict(settings)})
+    def load_runs(self, runs: dict[str, dict]) -> None:
+        """New runs side by side from one seed (a lesson's variants), name -> settings; a lone
+        run is named ""."""
+        runs = {name: dict(settings) for name, settings in runs.items()}
+        if not self._restart_if_dead(runs):
+            self.send(Load(runs))
 
-    def load_arms(self, arms: dict[str, dict]):
-        """Runs side by side from one seed (a lesson's variants): name -> settings."""
-        self.send("load", {name: dict(settings) for name, settings in arms.items()})
+    def load_preset(self, name: str) -> None:
+        self.load_runs(preset_runs(name))
 
-    def load_preset(self, name: str):
-        self.load_arms(preset_arms(name))
-
-    def set_snapshot_options(self, **options):
-        """What the views want drawn, e.g. slice_point=(x, y, z) in data units, volume=True (D on a
-        coarse 3D grid for an isosurface), grad_grid=True (the |grad D| map); applies to the next frame."""
-        self.send("view", dict(options))
+    def set_view_options(self, **options) -> None:
+        """What the views want drawn (protocol.ViewOptions); applies to the next frame."""
+        self._view.update(options)
+        self.send(ViewOptions(dict(options)))
 
     @property
     def steps_per_frame(self) -> int:
@@ -269,7 +298,7 @@ class LabSession:
     @steps_per_frame.setter
     def steps_per_frame(self, value: int) -> None:
         self._steps_per_frame = int(value)
-        self.send("speed", int(value))
+        self.send(Speed(int(value)))
 
     def poll(self) -> Update | None:
         """What is new since the last poll, or None if nothing is."""
@@ -278,13 +307,13 @@ class LabSession:
                 return None
             self._polled_version = self._version
             self._taken.value = self._frames  # the training process may take the next snapshot
-            arms = [Arm(a["name"], a["snapshot"], _concat_rows(a["rows"]), a["metrics"], a["plan"])
-                    for a in self._arms]
-            update = Update(run=self._run, arms=arms, info=self._info, settings=self._settings_changed,
-                            messages=self._messages, playing=self._playing)
-            for a in self._arms:
-                a.update(rows=[], metrics=[], plan=None)
-            self._messages, self._settings_changed = [], None
+            runs = [RunUpdate(run.name, run.snapshot, _concat_rows(run.rows), run.metrics, run.plan)
+                    for run in self._runs]
+            for run in self._runs:
+                run.rows, run.metrics, run.plan = [], [], None
+            update = Update(self._generation, runs, self._dataset, self._trains_on, self._settings_changed,
+                            self._notices, self._playing)
+            self._notices, self._settings_changed = [], None
             return update
 
     @property
@@ -305,7 +334,7 @@ class LabSession:
         """End the training process; wait up to ``timeout`` for it (0: do not wait, as on the
         server's loop). One that does not end within STOP_WAIT_S is terminated."""
         self._stopping = True
-        self.send("stop")
+        self.send(Stop())
         if timeout > 0:
             self._receiver.join(timeout)
 
@@ -317,66 +346,75 @@ class LabSession:
     # the receiving thread's side
     def _receive(self, conn, process) -> None:
         """Keep what the training process sends, until it ends."""
-        stop_asked = None
-        try:
-            while True:
-                if self._stopping:
-                    stop_asked = stop_asked or time.monotonic()
-                    if time.monotonic() - stop_asked > STOP_WAIT_S:
-                        process.terminate()
-                        break
-                if not conn.poll(0.2):
-                    if not process.is_alive():
-                        break
-                    continue
-                self._apply(conn.recv())
-        except (EOFError, OSError):
-            pass  # the process ended
-        process.join(STOP_WAIT_S)
-        conn.close()
+        for event in receive_events(conn, process, lambda: self._stopping):
+            if process is self._process:  # a replaced process's last words are old news
+                self._apply(event)
         if process is self._process:
             with _threads_lock:
                 _threads_in_use.pop(id(self), None)
-        if not self._stopping and process is self._process:
-            with self._lock:
-                self._playing = False
-                self._messages.append(("error", f"The training process ended unexpectedly (exit code "
-                                                f"{process.exitcode}). Reset to start it again."))
+
+    def _apply(self, event: Event) -> None:
+        with self._lock:
+            if self._keep(event):
                 self._version += 1
 
-    def _apply(self, message: tuple) -> None:
-        kind, *body = message
-        with self._lock:
-            if kind == "frame":
-                for arm, (snapshot, rows, metrics) in zip(self._arms, body[0]):
-                    arm["snapshot"] = snapshot
-                    if len(rows["step"]):
-                        arm["rows"].append(rows)
-                    arm["metrics"].extend(metrics)
-                self._frames += 1
-                self.frames_received += 1
-            elif kind == "run":
-                names, self._info, settings = body
-                self._run += 1  # counted here: a restarted process counts from 1 again
-                self.names = list(names)
-                # A new run: the old run's snapshots must not be drawn as the new one's.
-                self._arms = [{"name": name, "snapshot": None, "rows": [], "metrics": [], "plan": None}
-                              for name in names]
-                if settings is not None:
-                    self._settings_changed = settings
-            elif kind == "plans":
-                plans, self.settings = body
-                for arm, plan in zip(self._arms, plans):
-                    arm["plan"] = plan
-            elif kind == "message":
-                self._messages.append(tuple(body))
-            elif kind == "playing":
-                self._playing = body[0]
-            elif kind == "ran":
-                self.executed.append(tuple(body))
-                del self.executed[:-100]
-                return  # nothing for the page
-            self._version += 1
+    # Each returns whether the page has something new to poll.
+    @functools.singledispatchmethod
+    def _keep(self, event: Event) -> bool:
+        raise TypeError(f"not an event: {event!r}")
+
+    @_keep.register
+    def _frame(self, event: Frame) -> bool:
+        for run, part in zip(self._runs, event.runs):
+            run.snapshot = part.snapshot
+            if len(part.rows["step"]):
+                run.rows.append(part.rows)
+            run.metrics.extend(part.metrics)
+        self._frames += 1
+        self.frames_received += 1
+        return True
+
+    @_keep.register
+    def _run_started(self, event: RunStarted) -> bool:
+        self._generation += 1  # counted here: a restarted process counts from 1 again
+        self.names = list(event.names)
+        self._dataset, self._trains_on = event.dataset, event.trains_on
+        # New runs: the old runs' snapshots must not be drawn as theirs.
+        self._runs = [_RunNews(name) for name in event.names]
+        if event.settings is not None:
+            self._settings_changed = event.settings
+        with _threads_lock:  # a process that trains on a GPU leaves the CPU's cores to others
+            _threads_in_use[id(self)] = event.cpu_threads or 0
+        return True
+
+    @_keep.register
+    def _plans(self, event: Plans) -> bool:
+        self.settings = list(event.settings)
+        for run, plan in zip(self._runs, event.plans):
+            run.plan = plan
+        return True
+
+    @_keep.register
+    def _playing_changed(self, event: Playing) -> bool:
+        self._playing = event.playing
+        return True
+
+    @_keep.register
+    def _notice(self, event: Message | Diverged) -> bool:
+        self._notices.append(event)
+        return True
+
+    @_keep.register
+    def _died(self, event: ProcessDied) -> bool:
+        self._playing = False
+        self._notices.append(event)
+        return True
+
+    @_keep.register
+    def _executed(self, event: Executed) -> bool:
+        self.executed.append(event)
+        del self.executed[:-EXECUTED_KEPT]
+        return False  # nothing for the page
 
 
 def _concat_rows(chunks: list[dict]) -> dict:

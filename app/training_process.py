@@ -4,30 +4,23 @@ Why a process: in the server's process, the trainer's thread spent ~a quarter of
 for the GIL, which the server's thread held to serialise frames for the browser; the lab trained
 at half the command line's speed (README, "Speed in the browser"). Here it has the GIL to itself.
 
-The loop receives commands over a pipe (play, pause, step_d, step_g, step_full, reset,
-update(settings), load(arms), view(options), speed(steps per frame), stop), drains them between
-steps, trains ``steps_per_frame`` steps per loop while playing, and sends back plain messages:
-
-    ("run", names, info, settings)        new runs: the page clears its charts
-    ("plans", [plan per run], [settings per run])   their beta / sigma / gamma schedules, changed
-    ("frame", [(snapshot, rows, metrics) per run])
-    ("message", kind, text)               kind "info", "warning" or "error"; never a traceback
-    ("playing", bool)
-    ("ran", command, start, end)          time.time() around each command: how long a click takes
+The loop receives commands over a pipe (app/protocol.py), drains them between steps, trains
+``steps_per_frame`` steps per loop while playing, and sends back events: the runs started, their
+plans, frames, messages, whether it plays, a run that diverged, and when each command ran.
 
 While playing, it takes a snapshot only once the server has taken the previous one (``taken``, a
 shared counter): frames the page would never draw cost the trainer ~12 % of its steps. And while
 playing, what a frame shows of the networks (G's samples and arrows, D's grid or 3D slices) is
 computed on a helper thread from copies of G and D while training goes on, and the frame is sent
-when it is done. D's grid is most of a snapshot's cost: with it left out altogether, the app
-trained at 0.85-1.01 of the plain trainer, with it on the trainer's thread at 0.73-0.75
-(`python bench/app_speed.py`, runs interleaved).
-``steps`` (shared) is the first run's step, for benchmarks. The loop ends on "stop" or when the
+when it is done: with D's grid on the trainer's thread, the app trained at 0.73-0.75 of the plain
+trainer (`python bench/app_speed.py`).
+``steps`` (shared) is the first run's step, for benchmarks. The loop ends on Stop or when the
 server's end of the pipe closes (the server exited: no orphan trains on).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -36,10 +29,13 @@ import torch
 
 from ganlab_datasets import Edges
 from gan_core.config import SHARED, make_experiment, settings_of
+from gan_core.device import describe, pick_device
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
 
 from .pacing import MAX_RATE_S
+from .protocol import (ChangeSettings, Command, Diverged, Executed, Frame, Load, Message, Pause, Play, Playing,
+                       Plans, Reset, RunFrame, RunStarted, Speed, StepD, StepFull, StepG, Stop, ViewOptions)
 
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
 SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
@@ -52,12 +48,22 @@ IDLE_POLL_S = 0.2  # paused, the loop wakes this often to notice a closed pipe
 SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's other end closed
 
 
-def run(conn, arms: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps,
+def run(conn, runs: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps,
         threads: int = 1) -> None:
-    """The process's entry point. ``threads``: torch's, as the server chose them for this page
-    (gan_core.device.threads_beside_server)."""
+    """The process's entry point. ``runs``: name -> settings; ``threads``: torch's on the CPU, as
+    the server chose them for this page (gan_core.device.threads_beside_server)."""
+    device, trains_on = choose_device(threads)
+    TrainingLoop(conn, device, trains_on, steps_per_frame, min_frame_s, play, taken, steps).run(runs)
+
+
+def choose_device(threads: int) -> tuple[torch.device, str]:
+    """Where this process trains: CUDA when there is one (GANLAB_DEVICE=cpu forces the CPU), and
+    the device in words. On the CPU torch gets ``threads`` threads; a GPU's work is not theirs."""
+    device = pick_device()
+    if device.type != "cpu":
+        return device, describe(device)
     torch.set_num_threads(threads)
-    TrainingLoop(conn, steps_per_frame, min_frame_s, play, taken, steps).run(arms)
+    return device, f"CPU, {threads} thread{'s' if threads > 1 else ''}"
 
 
 def ready() -> None:
@@ -65,8 +71,10 @@ def ready() -> None:
 
 
 class TrainingLoop:
-    def __init__(self, conn, steps_per_frame: int, min_frame_s: float, play: bool, taken, steps):
+    def __init__(self, conn, device: torch.device, trains_on: str, steps_per_frame: int, min_frame_s: float,
+                 play: bool, taken, steps):
         self.conn, self.taken, self.steps = conn, taken, steps
+        self.device, self.trains_on = device, trains_on
         self.steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
         self.playing = play
@@ -76,6 +84,7 @@ class TrainingLoop:
         self.names: list[str] = []
         self.frames_sent = 0
         self.sent: list[tuple[int, int]] = []  # per run: history rows and metrics already sent
+        self.diverged: set[int] = set()  # runs whose divergence was reported
         self._playing_sent = None
         self.helper = ThreadPoolExecutor(1, thread_name_prefix="lab-views")
         # A frame whose views are being computed: (its parts per run, the future of their views).
@@ -83,10 +92,10 @@ class TrainingLoop:
         self.frame_due = False  # the runs changed since the last snapshot
         self.published_at = 0.0
 
-    def run(self, arms: dict[str, dict]) -> None:
+    def run(self, runs: dict[str, dict]) -> None:
         try:
             try:
-                self._build(arms)
+                self._build(runs)
             except Exception as error:  # noqa: BLE001 - shown to the user; the loop waits for a fix
                 self._error(error)
             while not self.stopping:
@@ -118,12 +127,12 @@ class TrainingLoop:
         if self.playing and spare > 0:
             self.conn.poll(spare)  # wakes early for a command
 
-    def _send(self, *message) -> None:
-        self.conn.send(message)
+    def _send(self, event) -> None:
+        self.conn.send(event)
 
     def _send_playing(self) -> None:
         if self.playing != self._playing_sent:
-            self._send("playing", self.playing)
+            self._send(Playing(self.playing))
             self._playing_sent = self.playing
 
     def _train_one_frame(self, started: float) -> None:
@@ -158,57 +167,57 @@ class TrainingLoop:
         if not self.conn.poll(IDLE_POLL_S if block else 0):
             return False
         while True:
-            command, payload = self.conn.recv()
+            command = self.conn.recv()
             self._send_finished_frame(wait=True)  # the frame before the command, then the command
             start = time.time()
-            changed = self._execute(command, payload) or changed
-            self._send("ran", command, start, time.time())
+            changed = self._execute(command) or changed
+            self._send(Executed(command, start, time.time()))
             if self.stopping or not self.conn.poll():
                 return changed
 
-    def _execute(self, command: str, payload) -> bool:
-        if command == "stop":
-            self.stopping = True
-            return False
-        if command == "speed":
-            self.steps_per_frame = int(payload)
-            return False
-        if command == "play":
-            self.playing = True
-            return True
-        if command == "pause":
-            self.playing = False
-            return True
-        if command == "view":
-            self.view_options.update(payload)
-            return True
-        if command == "load":
-            self._build(payload)
-            return True
-        if not self.trainers:
-            return False
-        if command == "update":
-            self._update(payload)
-            return True
-        for trainer in self.trainers:
-            if command == "step_d":
-                trainer.d_step()
-            elif command == "step_g":
-                trainer.g_step()
-            elif command == "step_full":
-                trainer.step()
-            elif command == "reset":
-                trainer.reset()
-            else:
-                raise ValueError(f"unknown command {command!r}")
-        self.steps.value = self.trainers[0].t
-        if command == "reset":
-            self._new_run()
+    # ---------------------------------------------------------------------------------------
+    # commands: each returns whether the runs changed (a frame is due)
+    @functools.singledispatchmethod
+    def _execute(self, command: Command) -> bool:
+        raise TypeError(f"not a command: {command!r}")
+
+    @_execute.register
+    def _stop(self, command: Stop) -> bool:
+        self.stopping = True
+        return False
+
+    @_execute.register
+    def _speed(self, command: Speed) -> bool:
+        self.steps_per_frame = int(command.steps_per_frame)
+        return False
+
+    @_execute.register
+    def _play(self, command: Play) -> bool:
+        self.playing = True
         return True
 
-    def _update(self, changes: dict) -> None:
-        """The sidebar's change. Side by side, it edits the last run, except what the runs must
-        share to stay comparable (data, networks, objective, seed), which changes in all of them."""
+    @_execute.register
+    def _pause(self, command: Pause) -> bool:
+        self.playing = False
+        return True
+
+    @_execute.register
+    def _view_options(self, command: ViewOptions) -> bool:
+        self.view_options.update(command.options)
+        return True
+
+    @_execute.register
+    def _load(self, command: Load) -> bool:
+        self._build(command.runs)
+        return True
+
+    @_execute.register
+    def _change_settings(self, command: ChangeSettings) -> bool:
+        """Side by side, the change edits the last run, except what the runs must share to stay
+        comparable (data, networks, objective, seed), which changes in all of them."""
+        if not self.trainers:
+            return False
+        changes = command.changes
         shared = {k: v for k, v in changes.items() if k in SHARED or k == "seed"}
         own = {k: v for k, v in changes.items() if k not in shared}
         restarted, messages, data = False, [], self.trainers[0].dataset
@@ -221,15 +230,42 @@ class TrainingLoop:
             if result.message and result.message not in messages:
                 messages.append(result.message)
         for text in messages:
-            self._send("message", "warning" if restarted else "info", text)
+            self._send(Message("warning" if restarted else "info", text))
         if restarted or self.trainers[0].dataset is not data:
             self._new_run()  # new networks or new data: the views redraw
         else:
             self._send_plans()
+        return True
 
-    def _build(self, arms: dict[str, dict]) -> None:
-        trainers = [Trainer(make_experiment(**settings), device="cpu") for settings in arms.values()]
-        self.trainers, self.names = trainers, list(arms)
+    @_execute.register
+    def _step_d(self, command: StepD) -> bool:
+        return self._each_trainer(Trainer.d_step)
+
+    @_execute.register
+    def _step_g(self, command: StepG) -> bool:
+        return self._each_trainer(Trainer.g_step)
+
+    @_execute.register
+    def _step_full(self, command: StepFull) -> bool:
+        return self._each_trainer(Trainer.step)
+
+    @_execute.register
+    def _reset(self, command: Reset) -> bool:
+        if self._each_trainer(Trainer.reset):
+            self._new_run()
+        return bool(self.trainers)
+
+    def _each_trainer(self, action) -> bool:
+        for trainer in self.trainers:
+            action(trainer)
+        if self.trainers:
+            self.steps.value = self.trainers[0].t
+        return bool(self.trainers)
+
+    # ---------------------------------------------------------------------------------------
+    def _build(self, runs: dict[str, dict]) -> None:
+        trainers = [Trainer(make_experiment(**settings), device=self.device) for settings in runs.values()]
+        self.trainers, self.names = trainers, list(runs)
         self._new_run(settings=settings_of(trainers[-1].shared))
 
     def _new_run(self, settings: dict | None = None) -> None:
@@ -237,18 +273,20 @@ class TrainingLoop:
         dataset = self.trainers[0].dataset
         centres = getattr(dataset.structure, "centres", None)
         self.sent = [(0, 0) for _ in self.trainers]
+        self.diverged = set()
         self.steps.value = self.trainers[0].t
-        info = {"name": dataset.name, "dim": dataset.dim, "threads": torch.get_num_threads(),
+        info = {"name": dataset.name, "dim": dataset.dim,
                 "box_low": np.asarray(dataset.box_low), "box_high": np.asarray(dataset.box_high),
                 "centres": None if centres is None else np.asarray(centres),
                 "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)
                           if isinstance(dataset.structure, Edges) else None)}
-        self._send("run", self.names, info, settings)
+        cpu_threads = torch.get_num_threads() if self.device.type == "cpu" else None
+        self._send(RunStarted(tuple(self.names), info, settings, self.trains_on, cpu_threads))
         self._send_plans()
 
     def _send_plans(self) -> None:
-        self._send("plans", [trainer.planned_schedules() for trainer in self.trainers],
-                   [settings_of(trainer.shared) for trainer in self.trainers])
+        self._send(Plans(tuple(trainer.planned_schedules() for trainer in self.trainers),
+                         tuple(settings_of(trainer.shared) for trainer in self.trainers)))
 
     def _publish(self) -> None:
         """Snapshot every run and send the frame; while playing, the views come from the helper
@@ -281,18 +319,20 @@ class TrainingLoop:
             self._send_frame(parts, future.result())
 
     def _send_frame(self, parts: list, views: list[dict]) -> None:
-        published = []
-        for trainer, name, (snapshot, rows, metrics), run_views in zip(self.trainers, self.names, parts, views):
+        frame, diverged = [], []
+        for index, (trainer, (snapshot, rows, metrics), run_views) in enumerate(zip(self.trainers, parts, views)):
             snapshot = complete_snapshot(trainer, snapshot, run_views)
-            if not snapshot.alive[0] and self.playing:
-                self.playing = False
-                self._send_playing()  # before the message: the page shows both at once
-                who = f"Run {name!r}" if name else "The run"
-                self._send("message", "error", f"{who} diverged at step {int(snapshot.diverged_at[0])}: its losses "
-                                               f"or gradients stopped being finite. Reset, or change a setting and reset.")
-            published.append((snapshot, rows, metrics))
+            if not snapshot.alive[0] and index not in self.diverged:
+                self.diverged.add(index)
+                diverged.append(Diverged(index, self.names[index], int(snapshot.diverged_at[0])))
+            frame.append(RunFrame(snapshot, rows, metrics))
+        if diverged:
+            self.playing = False
+            self._send_playing()  # before the news: the page shows both at once
+            for event in diverged:
+                self._send(event)
         self.frames_sent += 1
-        self._send("frame", published)
+        self._send(Frame(tuple(frame)))
 
     def _error(self, error: Exception) -> None:
-        self._send("message", "error", f"{type(error).__name__}: {error}")
+        self._send(Message("error", f"{type(error).__name__}: {error}"))

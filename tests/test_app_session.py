@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from waiting import wait_until
 
 import ganlab_app.session
+from ganlab_app.protocol import Message, ProcessDied, Speed
 from ganlab_app.session import LabSession, preset_settings
 from gan_core import device
 
@@ -32,38 +34,48 @@ def latest(session, seen):
     return seen[-1] if seen else None
 
 
+def at_step(update, step: int, at_least: bool = False) -> bool:
+    """The lone run's latest snapshot is at ``step`` (or past it)."""
+    snapshot = update.runs[0].snapshot if update is not None and update.runs else None
+    return snapshot is not None and (snapshot.step >= step if at_least else snapshot.step == step)
+
+
+def messages(update) -> list[Message]:
+    return [notice for notice in update.notices if isinstance(notice, Message)] if update else []
+
+
 def test_play_grows_and_pause_stops(session):
     seen = []
     session.play()
-    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 20)
-    assert sum(len(u.rows.get("step", [])) for u in seen) >= 20
+    wait_until(lambda: at_step(latest(session, seen), 20, at_least=True))
+    assert sum(len(u.runs[0].rows.get("step", [])) for u in seen) >= 20
     session.pause()
     wait_until(lambda: not session.playing)
     time.sleep(0.3)
     latest(session, seen)
-    step = seen[-1].snapshot.step
+    step = seen[-1].runs[0].snapshot.step
     time.sleep(0.5)
     latest(session, seen)
-    assert seen[-1].snapshot.step == step
+    assert seen[-1].runs[0].snapshot.step == step
 
 
 def test_single_steps(session):
     seen = []
     session.step_full()
-    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    wait_until(lambda: at_step(latest(session, seen), 1))
     session.step_d()
     session.step_g()
     time.sleep(0.3)
-    assert latest(session, seen).snapshot.step == 1  # D and G steps alone do not count as a step
+    assert at_step(latest(session, seen), 1)  # D and G steps alone do not count as a step
 
 
 def test_update_reaches_trainer(session):
     seen = []
     session.update({"instance_noise": True, "noise_sigma": 0.4, "noise_anneal": "none"})
     session.step_full()
-    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step >= 1)
-    assert seen[-1].snapshot.scalars["sigma"][0] == pytest.approx(0.4)
-    rows = [u.rows for u in seen if u.rows]
+    wait_until(lambda: at_step(latest(session, seen), 1, at_least=True))
+    assert seen[-1].runs[0].snapshot.scalars["sigma"][0] == pytest.approx(0.4)
+    rows = [u.runs[0].rows for u in seen if u.runs and u.runs[0].rows]
     assert rows[-1]["sigma"][-1] == pytest.approx(0.4)
 
 
@@ -71,19 +83,19 @@ def test_structural_change_restarts_with_message(session):
     seen = []
     session.step_full()
     session.update({"g_width": 16})
-    wait_until(lambda: any(kind == "warning" for u in [latest(session, seen)] if u for kind, _ in u.messages))
-    assert seen[-1].run >= 2
-    assert "restarted" in seen[-1].messages[-1][1]
+    wait_until(lambda: any(m.kind == "warning" for m in messages(latest(session, seen))))
+    assert seen[-1].generation >= 2
+    assert "restarted" in messages(seen[-1])[-1].text
 
 
 def test_error_is_published_not_raised(session):
     seen = []
     session.update({"lr_g": -1})  # out of bounds: ParameterError in the thread
-    message = wait_until(lambda: [m for u in [latest(session, seen)] if u for m in u.messages])
-    assert message[0][0] == "error" and "lr_g" in message[0][1]
-    assert "Traceback" not in message[0][1]
-    session.step_full()  # the thread lives on
-    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    message = wait_until(lambda: messages(latest(session, seen)))
+    assert message[0].kind == "error" and "lr_g" in message[0].text
+    assert "Traceback" not in message[0].text
+    session.step_full()  # the process lives on
+    wait_until(lambda: at_step(latest(session, seen), 1))
 
 
 def test_stop_ends_thread():
@@ -93,30 +105,30 @@ def test_stop_ends_thread():
     assert not s.alive
 
 
-def arms_settings(**extra):
+def runs_settings(**extra):
     base = {**SMALL, "dataset": "gauss3d5", "metrics_every": 5, **extra}
     return {"vanilla": {**base, "beta_annealing": False},
             "beta-gan": {**base, "beta_annealing": True, "beta_uniform_steps": 3, "beta_steps_per_level": 2}}
 
 
 def test_runs_side_by_side_start_alike_and_differ_by_their_setting():
-    session = LabSession(arms=arms_settings(), steps_per_frame=5, min_frame_s=0.0)
+    session = LabSession(runs=runs_settings(), steps_per_frame=5, min_frame_s=0.0)
     try:
         seen = []
         session.step_full()
-        wait_until(lambda: (u := latest(session, seen)) and len(u.arms) == 2
-                   and all(a.snapshot is not None and a.snapshot.step == 1 for a in u.arms))
-        a, b = seen[-1].arms
+        wait_until(lambda: (u := latest(session, seen)) and len(u.runs) == 2
+                   and all(a.snapshot is not None and a.snapshot.step == 1 for a in u.runs))
+        a, b = seen[-1].runs
         assert (a.name, b.name) == ("vanilla", "beta-gan")
         # One seed: the same networks and latents; after one step D differs (heated data vs data).
         np.testing.assert_array_equal(a.snapshot.real, b.snapshot.real)
         assert a.snapshot.scalars["beta"][0] == np.inf and b.snapshot.scalars["beta"][0] == 0.0
         session.play()
-        wait_until(lambda: (u := latest(session, seen)) and all(arm.snapshot.step >= 20 for arm in u.arms))
+        wait_until(lambda: (u := latest(session, seen)) and all(run.snapshot.step >= 20 for run in u.runs))
         session.pause()
-        steps = [arm.snapshot.step for arm in seen[-1].arms]
+        steps = [run.snapshot.step for run in seen[-1].runs]
         assert abs(steps[0] - steps[1]) <= 5  # stepped in turn, one frame apart at most
-        rows = {name: sum(len(u.arms[i].rows.get("step", [])) for u in seen if len(u.arms) == 2)
+        rows = {name: sum(len(u.runs[i].rows.get("step", [])) for u in seen if len(u.runs) == 2)
                 for i, name in enumerate(("a", "b"))}
         assert rows["a"] >= 20 and rows["b"] >= 20
     finally:
@@ -124,14 +136,14 @@ def test_runs_side_by_side_start_alike_and_differ_by_their_setting():
 
 
 def test_sidebar_edits_the_last_run_and_shared_settings_in_all():
-    session = LabSession(arms=arms_settings(), steps_per_frame=5, min_frame_s=0.0)
+    session = LabSession(runs=runs_settings(), steps_per_frame=5, min_frame_s=0.0)
     try:
         session.update({"lr_d": 5e-4})  # per run: the last run only
         session.update({"dataset": "gauss3d10"})  # shared: every run (restarts both)
         session.step_full()
         seen = []
-        wait_until(lambda: (u := latest(session, seen)) and u.info.get("name") == "gauss3d10"
-                   and all(a.snapshot is not None for a in u.arms))
+        wait_until(lambda: (u := latest(session, seen)) and u.dataset.get("name") == "gauss3d10"
+                   and all(a.snapshot is not None for a in u.runs))
         first, last = session.settings  # as the training process last sent them
         assert first["lr_d"] != 5e-4 and last["lr_d"] == 5e-4
         assert first["dataset"] == last["dataset"] == "gauss3d10"
@@ -149,11 +161,12 @@ def test_each_session_trains_in_a_process_of_its_own(session):
     assert not os.path.exists(f"/proc/{session.pid}"), "ended and reaped: its memory given back"
 
 
-def _threads_reported(session) -> int:
-    """The torch threads the session's training process says it runs on (its "run" message)."""
-    info = {}
-    wait_until(lambda: (u := session.poll()) is not None and info.update(u.info) is None and "threads" in info)
-    return info["threads"]
+def _threads_reported(session) -> str:
+    """Where the session's training process says it trains (its RunStarted event)."""
+    return wait_until(lambda: (u := session.poll()) is not None and u.trains_on)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="torch's threads apply to training on the CPU only")
 
 
 def test_a_page_trains_on_the_command_lines_threads_while_there_are_cores_for_them(monkeypatch):
@@ -165,17 +178,17 @@ def test_a_page_trains_on_the_command_lines_threads_while_there_are_cores_for_th
     sessions = []
     try:
         sessions += [LabSession(SMALL), LabSession(SMALL)]
-        assert [_threads_reported(s) for s in sessions] == [2, 1]
+        assert [_threads_reported(s) for s in sessions] == ["CPU, 2 threads", "CPU, 1 thread"]
         sessions[0].stop()  # its threads are free again
         sessions.append(LabSession(SMALL))
-        assert _threads_reported(sessions[-1]) == 2
+        assert _threads_reported(sessions[-1]) == "CPU, 2 threads"
         monkeypatch.setattr(device, "available_cores", lambda: 2)
         sessions[-1].stop()
         sessions.append(LabSession(SMALL))  # 2 cores: the other is the server's and the browser's
-        assert _threads_reported(sessions[-1]) == 1
+        assert _threads_reported(sessions[-1]) == "CPU, 1 thread"
         monkeypatch.setenv("GANLAB_THREADS", "3")  # set by hand: used as it is
         sessions.append(LabSession(SMALL))
-        assert _threads_reported(sessions[-1]) == 3
+        assert _threads_reported(sessions[-1]) == "CPU, 3 threads"
     finally:
         for s in sessions:
             s.stop()
@@ -186,20 +199,19 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(sessio
     last load, and the views' options."""
     seen = []
     session.update({"lr_d": 7e-4})
-    session.set_snapshot_options(grad_grid=True)
+    session.set_view_options(grad_grid=True)
     session.step_full()
-    wait_until(lambda: (u := latest(session, seen)) and u.snapshot is not None and u.snapshot.step == 1)
+    wait_until(lambda: at_step(latest(session, seen), 1))
     first = session.pid
     os.kill(first, signal.SIGKILL)  # as the kernel's OOM killer would
-    message = wait_until(lambda: [m for u in [latest(session, seen)] if u for m in u.messages])
-    assert message[-1][0] == "error" and "ended unexpectedly" in message[-1][1] and "Reset" in message[-1][1]
-    run = seen[-1].run
+    died = wait_until(lambda: [n for n in latest(session, seen).notices if isinstance(n, ProcessDied)])
+    assert died == [ProcessDied(-signal.SIGKILL)] and not seen[-1].playing
+    generation = seen[-1].generation
     session.reset()
     session.step_full()
-    wait_until(lambda: (u := latest(session, seen)) and u.run > run and u.snapshot is not None
-               and u.snapshot.step == 1)
+    wait_until(lambda: (u := latest(session, seen)) and u.generation > generation and at_step(u, 1))
     assert session.pid != first and session.alive
-    assert session.settings[0]["lr_d"] == 7e-4 and seen[-1].snapshot.d_grad_grid is not None
+    assert session.settings[0]["lr_d"] == 7e-4 and seen[-1].runs[0].snapshot.d_grad_grid is not None
 
 
 SERVER_THAT_DIES = """
@@ -257,7 +269,7 @@ def test_steps_per_frame_sets_the_pace_of_slow_motion():
         slow = rate()
         assert 5 < slow <= 22, slow
         s.steps_per_frame = 10
-        wait_until(lambda: any(command == "speed" for command, _, _ in s.executed))
+        wait_until(lambda: any(isinstance(done.command, Speed) for done in s.executed))
         assert s.steps_per_frame == 10
         fast = rate()
         assert fast > 2.5 * slow, (slow, fast)

@@ -1,0 +1,61 @@
+"""What the page tells the user above the data view: the training process's messages (a restart,
+a bad setting), a run that diverged (with a button to reset), a training process that died."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import panel as pn
+
+from .protocol import Diverged, Message, ProcessDied
+from .widgets import make
+
+ALERT_TYPES = {"info": "info", "warning": "warning", "error": "danger"}
+
+
+class Messages(pn.viewable.Viewer):
+    def __init__(self, reset: Callable[[], None]):
+        """``reset``: what the divergence banner's button does."""
+        super().__init__()
+        self.alert = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.divergence_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
+        reset_button = make(pn.widgets.Button, name="Reset the run", button_type="danger", width=160)
+        reset_button.on_click(lambda event: reset())
+        self.divergence = pn.Column(self.divergence_text, reset_button, visible=False, sizing_mode="stretch_width")
+        self._layout = pn.Column(self.alert, self.divergence, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
+
+    def new_generation(self) -> None:
+        """The runs restarted: a divergence is over."""
+        self.divergence.visible = False
+
+    @functools.singledispatchmethod
+    def show(self, notice) -> None:
+        raise TypeError(f"not a notice: {notice!r}")
+
+    @show.register
+    def _message(self, notice: Message) -> None:
+        self._alert(notice.kind, notice.text)
+
+    @show.register
+    def _diverged(self, notice: Diverged) -> None:
+        who = f"Run {notice.name!r}" if notice.name else "The run"
+        if self.divergence.visible:  # side by side, both runs may diverge
+            self.divergence_text.object += f"  \n{who} diverged at step {notice.step}."
+            return
+        self.divergence_text.object = (f"{who} diverged at step {notice.step}: its losses or gradients stopped "
+                                       f"being finite. Reset, or change a setting and reset.")
+        self.divergence.visible = True
+
+    @show.register
+    def _died(self, notice: ProcessDied) -> None:
+        self._alert("error", f"The training process ended unexpectedly (exit code {notice.exit_code}). "
+                             f"Reset to start it again.")
+
+    def _alert(self, kind: str, text: str) -> None:
+        self.alert.alert_type = ALERT_TYPES[kind]
+        self.alert.object = text
+        self.alert.visible = True
