@@ -26,7 +26,7 @@ from gan_core.presets import METHOD_PRESETS, get_preset
 from gan_core.runner import build_trainers, run_record, summarise, train_batch
 
 DATASETS = ("ring8", "grid25", "gauss3d5", "cubes")
-# (label, preset, dataset, overrides): the claims the issue asks the lab to reach.
+# (label, preset, dataset, overrides): the headline claims, each beside its published numbers.
 HEADLINES = [
     ("best on grid25", "roth-tuned-grid25", "grid25", {}),
     ("best on ring8", "roth-tuned-ring8", "ring8", {}),

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 
 from gan_core.files import save_json
-from gan_core.networks import backward, forward_saving
+from gan_core.networks import backward, forward_saving, unflatten
 from gan_core.objectives import d_loss_gradient
 from gan_core.presets import get_preset
 from gan_core.trainer import Trainer
@@ -107,7 +107,8 @@ def against_compiled_plain_loop(args) -> dict:
 def d_gradient_pass_compiled(trainer, args) -> dict:
     """The engine's D gradient pass on the bench case's networks, eager and under torch.compile
     (inductor, static shapes), interleaved: calls per second of each."""
-    spec, params, batch, objective = trainer.d_spec, trainer._d_plain, trainer.shared.batch_size, trainer.shared.objective
+    spec, batch, objective = trainer.d_spec, trainer.shared.batch_size, trainer.shared.objective
+    params = unflatten(spec, trainer.d_flat.detach())
     points = torch.randn(trainer.runs, 2 * batch, spec.in_dim, device=DEVICE)
 
     def gradients(params, points):

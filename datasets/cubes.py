@@ -1,4 +1,5 @@
-"""Nested cube frames (beta-GAN Fig. 2): points uniform along the 12 edges of each cube, plus noise.
+"""Nested cube frames: points uniform along the 12 edges of each cube, plus noise (Mehrjou,
+Schölkopf, Saremi 2017, Annealed generative adversarial networks, Fig. 2).
 
 The data lie on 1D manifolds in 3D, disjoint between the cubes, which is what makes them hard.
 """

@@ -122,10 +122,11 @@ def rotation_about_axis(axis, angle: float) -> np.ndarray:
 
 def tilted_ring_3d(count: int = 7, radius: float = 1.0, sigma: float = 0.01, *,
                    name: str = "ring7_3d") -> GaussianMixture:
-    """Roth et al.'s toy: a ring in z = 0, rotated by pi/4 about (1, -1, 0)/sqrt(2),
-    then shifted by (1, 1, 1)/sqrt(3)."""
+    """The 3D toy of Roth, Lucchi, Nowozin, Hofmann 2017, Stabilizing training of generative
+    adversarial networks through regularization: a ring in z = 0, rotated by pi/4 about
+    (1, -1, 0)/sqrt(2), then shifted by (1, 1, 1)/sqrt(3)."""
     flat = ring(count, radius, sigma, dim=3).structure.centres
     centres = flat @ rotation_about_axis([1.0, -1.0, 0.0], np.pi / 4).T + 1 / np.sqrt(3)
     return GaussianMixture(centres, sigma, name=name,
-                           description=f"{count} Gaussians on a tilted ring in 3D (Roth et al.), sigma {sigma:g}",
+                           description=f"{count} Gaussians on a tilted ring in 3D (Roth et al. 2017), sigma {sigma:g}",
                            params=dict(count=count, radius=radius, sigma=sigma))

@@ -1,7 +1,9 @@
-"""Names the lab knows: the protocol's fixed benchmarks and the families users can shape.
+"""Names the lab knows: the fixed benchmarks and the families users can shape.
 
-Benchmark names mean exactly what ``shared/reference/PROTOCOL.md`` defines; a family takes
-keyword parameters (the UI's sliders), each checked with a clear error.
+A benchmark name means one distribution, the one docs/benchmarks.md defines (the published
+mode-collapse benchmarks' ring and grid, beta-GAN's 3D mixtures and cube frames, Roth et al.'s
+tilted ring), with no parameters; a family takes keyword parameters (the UI's sliders), each
+checked with a clear error.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Comparisons between runs that need more than one trainer.
 
-Cross-testing (Roth et al., seed 002): each run's discriminator classifies the *other* run's
+Cross-testing (Roth, Lucchi, Nowozin, Hofmann 2017, Stabilizing training of generative adversarial
+networks through regularization): each run's discriminator classifies the *other* run's
 generated samples. A discriminator that generalises calls most of a good generator's samples
 real; one that overfit its own generator calls them fake. Reported per direction as the
 fraction of the other run's samples with D > 1/2 ("false positives" in the poster's terms,

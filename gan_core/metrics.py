@@ -1,4 +1,4 @@
-"""The lab's metrics, exactly as ``shared/reference/PROTOCOL.md`` defines them.
+"""The lab's metrics, as docs/benchmarks.md defines them.
 
 * HQ fraction: samples within 3 sigma of their nearest mode (or cube edge), shown beside the
   ceiling a perfect sampler reaches.

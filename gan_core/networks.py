@@ -1,9 +1,9 @@
 """Batched MLPs: K independent networks of one architecture, evaluated as one computation.
 
 Parameters live in one flat (K, P) tensor per network; ``unflatten`` gives views with a
-leading run axis K: a weight is (K, in, out), a bias (K, 1, out). Inputs are (K, B, in). The same forward function also works on one run's
-parameters and one example (no K, no B), which is how ``torch.func`` takes per-example
-gradients for the Langevin discriminator.
+leading run axis K: a weight is (K, in, out), a bias (K, 1, out). Inputs are (K, B, in). The
+same forward function also works on one run's parameters and one example (no K, no B), which
+is how ``torch.func`` takes per-example gradients for the Langevin discriminator.
 
 Each run is initialised from its own seed exactly as ``torch.nn.Linear`` would be (uniform in
 +-1/sqrt(fan_in)), so a batch of K runs starts where K single runs would.

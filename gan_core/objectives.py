@@ -4,7 +4,8 @@ Each returns per-run means over the batch, shape (K,), so a batch of runs sums t
 backward pass without mixing runs.
 
 * minimax (Goodfellow): D maximises E log D(x) + E log(1 - D(G(z))); G minimises
-  E log(1 - D(G(z))), which saturates when D wins (Arjovsky & Bottou, seed 004).
+  E log(1 - D(G(z))), which saturates when D wins (Arjovsky & Bottou 2017, Towards principled
+  methods for training generative adversarial networks).
 * nonsaturating: G minimises -E log D(G(z)) instead.
 * wasserstein: critic maximises E f(x) - E f(G(z)); G minimises -E f(G(z)).
 * least_squares (LSGAN, as in GAN Lab): D: (psi_r - 1)^2/2 + psi_f^2/2; G: (psi_f - 1)^2/2.

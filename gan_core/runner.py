@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from ganlab_datasets import ParameterError, get_dataset
+from ganlab_datasets import ParameterError
 
-from .config import settings_of
-from .device import describe
+from .config import check_rules, settings_of
+from .device import describe, pick_device
 from .files import atomic_path, save_json, save_npy
 from .presets import Preset
 from .trainer import N_SCORE, SCALARS, Trainer
@@ -39,26 +40,21 @@ class BatchResult:
 
 def build_trainers(preset: Preset, data: str | None, overrides: dict, seed: int, runs: int,
                    steps: int | None, device=None) -> list[tuple[str | None, Trainer]]:
-    """Check everything and build one trainer per variant, before anything is trained or written."""
+    """Check everything and build one trainer per variant, before anything is trained or written.
+    ``device``: where to train; by default ``pick_device()``'s choice (GANLAB_DEVICE, else CUDA
+    when there is one)."""
     if not 1 <= runs <= 1024:
         raise ParameterError("--runs", "an integer in [1, 1024]", runs)
     if steps is not None:
         overrides = {**overrides, "steps": steps}
+    device = pick_device() if device is None else torch.device(device)
     variants = list(preset.variants) or [None]
     trainers = []
     for variant in variants:
         experiments = [preset.experiment(data, overrides, variant, seed=seed + k) for k in range(runs)]
-        check_experiment(experiments[0])
+        check_rules(settings_of(experiments[0]))
         trainers.append((variant, Trainer(experiments, device=device)))
     return trainers
-
-
-def check_experiment(experiment) -> None:
-    """Constraints between settings that no single bound states."""
-    dataset = get_dataset(experiment.dataset, **experiment.dataset_params)
-    if experiment.beta_annealing and experiment.latent_dim < dataset.dim:
-        raise ParameterError("latent_dim", f"at least the data's dimension ({dataset.dim}) for beta-annealing, "
-                                           "which starts from the uniform box", experiment.latent_dim)
 
 
 def train_batch(variant: str | None, trainer: Trainer, progress: bool = False) -> BatchResult:
@@ -98,16 +94,15 @@ def run_record(result: BatchResult, k: int, preset: Preset) -> dict:
 def history_csv(trainer: Trainer, k: int) -> str:
     history = trainer.history()
     metric_rows = {step: results[k] for step, results in trainer.metrics_log}
-    metric_keys = ("modes_captured", "modes_covered", "hq_fraction", "reverse_kl", "sample_distance")
     out = io.StringIO()
     writer = csv.writer(out)
     diverged_at = int(trainer.status()["diverged_at"][k])
-    writer.writerow(("step", "diverged") + SCALARS + metric_keys)
+    writer.writerow(("step", "diverged") + SCALARS + SUMMARY_KEYS)
     for i, step in enumerate(history["step"]):
         metrics = metric_rows.get(int(step), {})
         diverged = int(0 <= diverged_at < step)
         writer.writerow([int(step), diverged] + [_number(history[name][k, i]) for name in SCALARS]
-                        + [_number(metrics.get(key)) for key in metric_keys])
+                        + [_number(metrics.get(key)) for key in SUMMARY_KEYS])
     return out.getvalue()
 
 

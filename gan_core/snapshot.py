@@ -33,13 +33,11 @@ class Snapshot:
     real: np.ndarray  # (n, d) a fixed draw of the data
     fixed_samples: np.ndarray | None  # (K, n, d) G on the fixed latent batch: points move smoothly
     # (None, like every field computed from the networks, until a deferred snapshot is completed)
-    fixed_labels: np.ndarray | None  # (K, n) conditional labels
     scalars: dict  # latest per-step scalars, name -> (K,)
     alive: np.ndarray  # (K,) bool; a diverged run's non-finite entries are zeroed: check this
     diverged_at: np.ndarray  # (K,) step, -1 if not diverged
     arrows: np.ndarray | None = None  # (K, m, d) generator's update direction at fixed_samples[:, ::arrow_every]
     arrow_every: int = 1
-    fresh_samples: np.ndarray | None = None  # (K, n, d) from fresh latents
     grid_axes: list[np.ndarray] = field(default_factory=list)  # 1D/2D: coordinates of the grid
     d_grid: np.ndarray | None = None  # (K, G) in 1D, (K, G, G) in 2D indexed [y, x]
     d_grad_grid: np.ndarray | None = None  # |grad_x D| on the same grid (2D)
@@ -52,13 +50,12 @@ class Snapshot:
     metrics_step: int | None = None
 
 
-def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: int = 0, grid: bool = True,
+def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
-                  grid_label: int = 0, defer_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
-    """Snapshot of all runs. ``fresh`` > 0 adds that many samples from fresh latents; 3D data
-    get slices through ``slice_point`` (default: the box centre) instead of a 2D grid; G's arrows
-    are taken at every ``arrow_every``-th fixed sample.
+                  defer_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
+    """Snapshot of all runs. 3D data get slices through ``slice_point`` (default: the box centre)
+    instead of a 2D grid; G's arrows are taken at every ``arrow_every``-th fixed sample.
 
     ``defer_views``: return (the snapshot without what is computed from the networks, a function
     that computes that from copies of G and D taken now) instead. The app runs that function on
@@ -66,14 +63,10 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: 
     a snapshot), then completes the snapshot with ``complete_snapshot``."""
     low, high = trainer.dataset.box
     objective = trainer.shared.objective
-    history_scalars = {name: value.detach().cpu().numpy().copy() for name, value in trainer._last.items()}
+    scalars = {name: value.detach().cpu().numpy().copy() for name, value in trainer.latest_scalars.items()}
     snap = Snapshot(step=trainer.t, dim=trainer.dataset.dim, box_low=low, box_high=high, objective=objective,
                     d_is_probability=objective in PROBABILISTIC, real=trainer.real_display, fixed_samples=None,
-                    fixed_labels=None if trainer.fixed_c is None else trainer.fixed_c.cpu().numpy(),
-                    scalars=history_scalars, alive=trainer.alive.cpu().numpy(),
-                    diverged_at=trainer.diverged_at.cpu().numpy())
-    if fresh:
-        snap.fresh_samples = trainer.sample(fresh)
+                    scalars=scalars, alive=trainer.alive.cpu().numpy(), diverged_at=trainer.diverged_at.cpu().numpy())
     if trainer.metrics_log:
         snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
     # The networks as they are now (copies only when the views are computed later).
@@ -84,7 +77,7 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, fresh: 
         return {**_g_views(trainer, g_flat, d_flat, arrows=arrows, arrow_every=arrow_every, gp_points=gp_points,
                            gp_seed=snap.step),
                 **_d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
-                           slice_point=slice_point, slice_size=slice_size, volume=volume, grid_label=grid_label)}
+                           slice_point=slice_point, slice_size=slice_size, volume=volume)}
 
     if defer_views:
         return snap, views
@@ -128,7 +121,7 @@ def _g_views(trainer, g_flat, d_flat, *, arrows: bool, arrow_every: int, gp_poin
 
 
 def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, slice_point, slice_size: int,
-             volume: bool, grid_label: int) -> dict:
+             volume: bool) -> dict:
     """D on the 1D/2D grid (and |grad D| there), or on the 3D slices and coarse volume: the
     Snapshot fields by name. ``d_flat``: a copy of D's parameters, or None for the current ones."""
     low, high = trainer.dataset.box
@@ -136,7 +129,7 @@ def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, sl
     views: dict = {}
     if grid and dim in (1, 2):
         axes, mesh = _grid(tuple(low), tuple(high), grid_size)
-        values, grads = _d_on_points(trainer, d_flat, mesh, grid_label, with_grad=grad_grid)
+        values, grads = _d_on_points(trainer, d_flat, mesh, with_grad=grad_grid)
         shape = (trainer.runs,) + (grid_size,) * dim
         views["grid_axes"] = axes
         views["d_grid"] = values.reshape(shape)
@@ -153,18 +146,18 @@ def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, sl
             plane[:, normal] = point[normal]
             plane[:, first], plane[:, second] = u.ravel(), v.ravel()
             points.append(plane)
-        values, _ = _d_on_points(trainer, d_flat, np.concatenate(points), grid_label)
+        values, _ = _d_on_points(trainer, d_flat, np.concatenate(points))
         views["slice_point"], views["slice_axes"] = point, axes
         views["slices"] = values.reshape(trainer.runs, 3, slice_size, slice_size)
         if volume:
             coarse = [np.linspace(low[a], high[a], GRID_VOLUME, dtype=np.float32) for a in range(3)]
             cube = np.stack(np.meshgrid(*coarse, indexing="ij"), -1).reshape(-1, 3)
-            values, _ = _d_on_points(trainer, d_flat, cube, grid_label)
+            values, _ = _d_on_points(trainer, d_flat, cube)
             views["volume"] = values.reshape(trainer.runs, GRID_VOLUME, GRID_VOLUME, GRID_VOLUME)
     return views
 
 
-ARRAY_FIELDS = ("fixed_samples", "arrows", "fresh_samples", "d_grid", "d_grad_grid", "slices", "volume", "gp_points")
+ARRAY_FIELDS = ("fixed_samples", "arrows", "d_grid", "d_grad_grid", "slices", "volume", "gp_points")
 
 
 def _flag_non_finite(trainer, snap: Snapshot) -> None:
@@ -181,7 +174,7 @@ def _flag_non_finite(trainer, snap: Snapshot) -> None:
         finite &= ~np.isnan(values) if name == "beta" else np.isfinite(values)
     if finite.all():
         return
-    trainer._mark_diverged(torch.as_tensor(finite, device=trainer.device))
+    trainer.mark_diverged(torch.as_tensor(finite, device=trainer.device))
     snap.alive, snap.diverged_at = trainer.alive.cpu().numpy(), trainer.diverged_at.cpu().numpy()
     for name in ARRAY_FIELDS:
         array = getattr(snap, name)
@@ -199,12 +192,13 @@ def _grid(low: tuple, high: tuple, size: int) -> tuple[list[np.ndarray], np.ndar
     return axes, mesh
 
 
-def _d_on_points(trainer, d_flat, points: np.ndarray, label: int, with_grad: bool = False):
-    """D at data-unit points (P, d) for every run: values (K, P), and |grad_x D| if asked."""
+def _d_on_points(trainer, d_flat, points: np.ndarray, with_grad: bool = False):
+    """D at data-unit points (P, d) for every run: values (K, P), and |grad_x D| if asked. A
+    conditional D is shown for the first class: a map has room for one."""
     x = trainer.to_box(torch.as_tensor(points, device=trainer.device)).expand(trainer.runs, -1, -1)
     labels = None
     if trainer.n_classes:
-        labels = torch.full(x.shape[:2], label, dtype=torch.long, device=trainer.device)
+        labels = torch.zeros(x.shape[:2], dtype=torch.long, device=trainer.device)
     values, grad = trainer.d_and_input_gradient(x, labels, with_grad, d_flat=d_flat)
     norms = None if grad is None else (grad.norm(dim=-1) / trainer.box_half).cpu().numpy()
     return values.cpu().numpy(), norms

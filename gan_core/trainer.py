@@ -41,12 +41,11 @@ from .stabilizers.weight_clipping import clip_
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm", "beta", "gamma",
            "sigma", "noise_level")
 N_FIXED = 1000  # the fixed latent batch whose samples the app animates
-N_SCORE = 2500  # samples scored by the metrics (PROTOCOL.md)
+N_SCORE = 2500  # samples scored by the metrics, as VEEGAN and PacGAN score their mixtures
 # Grid points x runs D is evaluated on at once for a snapshot: on a GPU, as many as memory allows
 # without a second thought; on a CPU, a block whose (2048, 128) float32 activation (1 MB) stays in
-# cache for a pass's elementwise work (the tanh alone is four passes over it): the 100 x 100
-# snapshot took 25.9 ms against 28.0 with the grid in one pass (5 MB a layer; 2.0 GHz Zen 1,
-# interleaved). The app's 64 x 64 grid fits either way.
+# cache for a pass's elementwise work (the tanh alone is four passes over it): 25.9 ms against 28.0
+# for the 100 x 100 snapshot in one pass (python bench/speed.py, frame costs).
 SNAPSHOT_ROWS = 40_000
 SNAPSHOT_ROWS_CPU = 2048
 NOISE_ANNEAL_CODES = {"none": schedules.NONE, "linear": schedules.LINEAR, "geometric": schedules.GEOMETRIC}
@@ -99,13 +98,12 @@ class Trainer:
         self.d_optimizer = BatchedOptimizer(first.d_optimizer, [self.d_flat])
         self.noise_level = langevin.NoiseLevel([self.d_flat])
         self.t = 0
-        self.d_steps = 0
         self.alive = torch.ones(self.runs, dtype=torch.bool, device=device)
         self.diverged_at = torch.full((self.runs,), -1, dtype=torch.long, device=device)
         self._rows: list[torch.Tensor] = []
         self._history: list[np.ndarray] = []
         self.metrics_log: list[tuple[int, list[dict]]] = []
-        self._last = {name: torch.zeros(self.runs, device=device) for name in SCALARS}
+        self.latest_scalars = {name: torch.zeros(self.runs, device=device) for name in SCALARS}
         self.fixed_z, self.fixed_c = self._latents(N_FIXED)
         self._checkpoint = [self.g_flat.detach().clone(), self.d_flat.detach().clone()]
         self._refresh_settings()
@@ -132,14 +130,15 @@ class Trainer:
         self.class_probs = (counts / counts.sum()).to(self.device)
 
     def _refresh_settings(self) -> None:
-        """Per-run settings as (K,) tensors, plus which stabilizers any run uses."""
+        """``run_settings``: each per-run setting as a (K,) tensor (one entry per run), which the
+        steps read; ``runs_using`` / ``uses``: which runs use each stabilizer, and whether any does."""
         def column(name):
             values = [getattr(e, name) for e in self.experiments]
             if name == "noise_anneal":
                 values = [NOISE_ANNEAL_CODES[v] for v in values]
             return torch.tensor([float(v) for v in values], dtype=torch.float32, device=self.device)
 
-        self.s = SimpleNamespace(**{name: column(name) for name in PER_RUN if name not in ("seed",)})
+        self.run_settings = SimpleNamespace(**{name: column(name) for name in PER_RUN if name != "seed"})
         switches = ("instance_noise", "roth", "gradient_penalty", "weight_clipping", "beta_annealing",
                     "langevin", "coarse_grain", "freeze_g_after")
         # Which runs use each stabilizer, and whether any does (then the batch computes it).
@@ -206,7 +205,7 @@ class Trainer:
         return now
 
     def _compute_schedules(self, t: int) -> SimpleNamespace:
-        s, uses, constant = self.s, self.uses, self._constant_schedules
+        s, uses, constant = self.run_settings, self.uses, self._constant_schedules
         # Only what some run uses is computed: each schedule is a dozen small ops per step.
         sigma, gamma, beta, lr_factor = constant.sigma, constant.gamma, constant.beta, constant.lr_factor
         if uses.instance_noise:
@@ -261,7 +260,7 @@ class Trainer:
             x = instance_noise.add_noise(x, sigma, self.streams.randn("noise", *x.shape[1:],
                                                                      runs=self.runs_using["instance_noise"]))
         if self.uses.coarse_grain:
-            x = coarse_graining.coarse_grain(x, self.s.coarse_grain)
+            x = coarse_graining.coarse_grain(x, self.run_settings.coarse_grain)
         return x
 
     def _finite_per_run(self, loss: torch.Tensor, grads: list[torch.Tensor]) -> torch.Tensor:
@@ -271,56 +270,64 @@ class Trainer:
             ok = ok & torch.isfinite(g.flatten(1).sum(1))
         return ok
 
-    def _mark_diverged(self, ok: torch.Tensor) -> None:
+    def mark_diverged(self, ok: torch.Tensor) -> None:
+        """Runs whose entry of ``ok`` (K,) is False stop: not alive, diverged at this step (the
+        first time only)."""
         newly = self.alive & ~ok
         self.diverged_at = torch.where(newly, self.t, self.diverged_at)
         self.alive = self.alive & ok
 
     # ------------------------------------------------------------------------------------------
     # the updates
-    def d_step(self) -> None:
-        """One discriminator update of every run."""
-        batch, objective = self.shared.batch_size, self.shared.objective
-        now = self.schedules()
+    def d_batch(self, now: SimpleNamespace) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """What D sees in one of its steps, in box units: each run's real and fake batches (instance
+        noise and coarse-graining applied where on) and, with the gradient penalty, their
+        interpolates, one after the other along axis 1: (K, 2B or 3B, d); and their class labels
+        for a conditional GAN, else None."""
+        batch = self.shared.batch_size
         real, real_labels = self._real_batch(batch, now.beta)
         with torch.no_grad():
             z, fake_labels = self._latents(batch)
             fake = self.generate(z, fake_labels)
         parts = [self._d_inputs(real, now.sigma), self._d_inputs(fake, now.sigma)]
-        labels = [real_labels, fake_labels] if self.n_classes else []
+        labels = [real_labels, fake_labels]
         if self.uses.gradient_penalty:
             eps = self.streams.rand("noise", batch, 1, runs=self.runs_using["gradient_penalty"])
             parts.append(gradient_penalty.interpolate(parts[0], parts[1], eps))
-            if self.n_classes:
-                labels.append(real_labels)
-        points, point_labels = torch.cat(parts, 1), (torch.cat(labels, 1) if self.n_classes else None)
-        self.last_d_points = points  # what D saw last (real, fake, interpolates), in box units
+            labels.append(real_labels)
+        return torch.cat(parts, 1), (torch.cat(labels, 1) if self.n_classes else None)
+
+    def d_step(self) -> None:
+        """One discriminator update of every run."""
+        batch, objective, settings = self.shared.batch_size, self.shared.objective, self.run_settings
+        now = self.schedules()
+        points, labels = self.d_batch(now)
         if self.manual_d:
-            psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(points, point_labels))
+            psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(points, labels))
             psi_real, psi_fake = psi[:, :batch, 0], psi[:, batch:, 0]
             loss = d_loss(objective, psi_real, psi_fake)
             loss_grad_psi = torch.cat(d_loss_gradient(objective, psi_real, psi_fake), 1)
             grads = [backward(self.d_spec, self._d_plain, saved, loss_grad_psi.unsqueeze(-1))[0]]
         else:
-            loss, psi_real, psi_fake, grads = self._regularized_d_loss(points, point_labels, now)
-        ok = self._finite_per_run(loss, grads)
-        self._mark_diverged(ok)
-        self.d_optimizer.step(grads, self.s.lr_d * now.lr_factor, self.s.beta1, self.s.beta2, self.alive)
+            loss, psi_real, psi_fake, grads = self._regularized_d_loss(points, labels, now)
+        self.mark_diverged(self._finite_per_run(loss, grads))
+        self.d_optimizer.step(grads, settings.lr_d * now.lr_factor, settings.beta1, settings.beta2, self.alive)
         if self.uses.weight_clipping:
-            clip_([self.d_flat], torch.where(self.s.weight_clipping > 0, self.s.clip_value, torch.inf))
+            clip_([self.d_flat], torch.where(settings.weight_clipping > 0, settings.clip_value, torch.inf))
         if self.uses.langevin:
             # eps grad log p(theta) of eq. 10 for a Gaussian prior: theta <- theta (1 - eps / sigma_p^2),
             # applied as its own step. Added to the loss instead, Adam would normalise this tiny
             # gradient into full-size steps and shrink D's weights to nothing.
-            shrink = self.s.lr_d * now.lr_factor * self.s.langevin * self.alive / self.s.langevin_prior_std ** 2
+            shrink = settings.lr_d * now.lr_factor * settings.langevin * self.alive / settings.langevin_prior_std ** 2
             with torch.no_grad():
                 self.d_flat.mul_((1 - shrink).unsqueeze(1))
-            self._langevin_noise(parts[0].detach(), parts[1].detach(), labels[:2], now.lr_factor)
-        self.d_steps += 1
+            real_and_fake = slice(None), slice(0, 2 * batch)
+            self._langevin_noise(points[real_and_fake].detach(), None if labels is None else labels[real_and_fake],
+                                 now.lr_factor)
         with torch.no_grad():
-            self._last.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
-                              d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta, gamma=now.gamma,
-                              sigma=now.sigma)
+            self.latest_scalars.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
+                                       d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta,
+                                       gamma=now.gamma, sigma=now.sigma)
 
     def _regularized_d_loss(self, points: torch.Tensor, labels: torch.Tensor | None, now: SimpleNamespace):
         """D's loss with Roth's regularizer and/or the gradient penalty, which need the gradient
@@ -342,17 +349,17 @@ class Trainer:
             omega = roth.omega(psi_real, psi_fake, input_grad[:, :batch], input_grad[:, batch:2 * batch])
             loss = loss + 0.5 * now.gamma * omega
         if self.uses.gradient_penalty:
-            loss = loss + self.s.gp_lambda * self.s.gradient_penalty * gradient_penalty.penalty(
-                input_grad[:, 2 * batch:])
+            strength = self.run_settings.gp_lambda * self.run_settings.gradient_penalty
+            loss = loss + strength * gradient_penalty.penalty(input_grad[:, 2 * batch:])
         grads = [_flat(torch.autograd.grad(loss.sum(), params))]
         return loss, psi_real, psi_fake, grads
 
-    def _langevin_noise(self, real: torch.Tensor, fake: torch.Tensor, labels: list[torch.Tensor],
+    def _langevin_noise(self, real_and_fake: torch.Tensor, labels: torch.Tensor | None,
                         lr_factor: torch.Tensor) -> None:
-        objective = self.shared.objective
-        if self.n_classes:
-            real = torch.cat([real, self._onehot(labels[0])], -1)
-            fake = torch.cat([fake, self._onehot(labels[1])], -1)
+        """Eq. 10's noise for D's parameters, scaled by eq. 11's running gradient variance, which
+        is updated from the first examples of this step's real and fake batches (K, 2B, d)."""
+        objective, batch, settings = self.shared.objective, self.shared.batch_size, self.run_settings
+        inputs = self._with_labels(real_and_fake, labels)
 
         def example_loss(params, real_one, fake_one):
             psi_real = mlp_forward(self.d_spec, params, real_one).reshape(1)
@@ -360,11 +367,12 @@ class Trainer:
             return d_loss(objective, psi_real, psi_fake)
 
         params = unflatten(self.d_spec, self.d_flat.detach())
-        m = langevin.VARIANCE_EXAMPLES
-        variance = langevin.per_example_gradient_variance(example_loss, params, real[:, :m], fake[:, :m])
+        m = min(langevin.VARIANCE_EXAMPLES, batch)
+        variance = langevin.per_example_gradient_variance(example_loss, params, inputs[:, :m],
+                                                          inputs[:, batch:batch + m])
         self.noise_level.update([torch.cat([v.flatten(1) for v in variance], 1)])
         # eps of eq. 10 is D's (decayed) learning rate, as in its gradient step.
-        step_size = self.s.lr_d * lr_factor * self.s.langevin_temperature * self.s.langevin * self.alive
+        step_size = settings.lr_d * lr_factor * settings.langevin_temperature * settings.langevin * self.alive
         langevin.inject_noise_([self.d_flat], self.noise_level, step_size,
                                [self.streams.randn("noise", self.d_flat.shape[1], runs=self.runs_using["langevin"])])
 
@@ -432,34 +440,32 @@ class Trainer:
             x = self._d_inputs(self.generate(z, labels, params), now.sigma)
             loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
             grads = [_flat(torch.autograd.grad(x, params, grad_outputs=loss_grad_x))]
-        ok = self._finite_per_run(loss, grads)
-        self._mark_diverged(ok)
-        apply = self.alive
+        self.mark_diverged(self._finite_per_run(loss, grads))
+        settings, apply = self.run_settings, self.alive
         if self.uses.freeze_g_after:
-            frozen = (self.s.freeze_g_after > 0) & (self.t >= self.s.freeze_g_after)
+            frozen = (settings.freeze_g_after > 0) & (self.t >= settings.freeze_g_after)
             apply = apply & ~frozen
-        self.g_optimizer.step(grads, self.s.lr_g * now.lr_factor, self.s.beta1, self.s.beta2, apply)
+        self.g_optimizer.step(grads, settings.lr_g * now.lr_factor, settings.beta1, settings.beta2, apply)
         with torch.no_grad():
-            self._last.update(g_loss=loss, g_grad_norm=torch.sqrt(sum((g ** 2).flatten(1).sum(1) for g in grads)),
-                              d_grad_norm=psi_grad.norm(dim=-1).mean(-1),
-                              noise_level=self.noise_level.mean() * self.s.langevin if self.uses.langevin
-                              else torch.zeros_like(loss))
+            self.latest_scalars.update(
+                g_loss=loss, g_grad_norm=torch.sqrt(sum((g ** 2).flatten(1).sum(1) for g in grads)),
+                d_grad_norm=psi_grad.norm(dim=-1).mean(-1),
+                noise_level=(self.noise_level.mean() * settings.langevin if self.uses.langevin
+                             else torch.zeros_like(loss)))
 
     def step(self) -> None:
         """One generator step with its n_critic discriminator steps, logged."""
         for _ in range(self.shared.n_critic):
             self.d_step()
         self.g_step()
-        self._rows.append(torch.stack([self._last[name] for name in SCALARS], 1))
+        self._rows.append(torch.stack([self.latest_scalars[name] for name in SCALARS], 1))
         self.t += 1
         if self.t % int(self.shared.metrics_every) == 0:
             self.evaluate()
 
-    def train(self, steps: int, callback=None) -> None:
+    def train(self, steps: int) -> None:
         for _ in range(steps):
             self.step()
-            if callback is not None:
-                callback(self)
 
     # ------------------------------------------------------------------------------------------
     # checks, metrics, history
@@ -471,17 +477,17 @@ class Trainer:
         finite = torch.ones(self.runs, dtype=torch.bool, device=self.device)
         for p in params:
             finite &= torch.isfinite(p.flatten(1)).all(1)
-        self._mark_diverged(finite)
+        self.mark_diverged(finite)
         for p, saved in zip(params, self._checkpoint):
             mask = finite.view(-1, *([1] * (p.dim() - 1)))
             p.copy_(torch.where(mask, p, saved))
             saved.copy_(p)
 
     @torch.no_grad()
-    def sample(self, n: int, generator_seed: int | None = None) -> np.ndarray:
-        """(K, n, d) samples in data units from fresh latents (a separate stream per call seed)."""
-        seeds = [e.seed if generator_seed is None else generator_seed for e in self.experiments]
-        streams = RunStreams([s + 99_991 * (self.t + 1) for s in seeds], self.device)
+    def sample(self, n: int) -> np.ndarray:
+        """(K, n, d) samples in data units from fresh latents: streams of their own, seeded by each
+        run's seed and the step, so sampling leaves training's streams as they were."""
+        streams = RunStreams([e.seed + 99_991 * (self.t + 1) for e in self.experiments], self.device)
         z, labels = self._latents(n, streams)
         return self.to_data(self.generate(z, labels)).cpu().numpy()
 

@@ -2,7 +2,6 @@
 figures themselves come from full runs (README), never from timed assertions here."""
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -23,14 +22,16 @@ def test_speed_benchmark_quick_run_produces_every_row(tmp_path):
     assert [row["case"] for row in report["plain"]] == ["bench", "roth", "wgan-gp"]
     for row in report["plain"]:
         assert row["engine_steps_per_s"] > 0 and row["plain_steps_per_s"] > 0
-        assert abs(row["ratio"] - row["engine_steps_per_s"] / row["plain_steps_per_s"]) < 1e-9
     assert 0 < report["matmul"]["matmul_share"] < 1
     assert [(row["runs"], row["batch"]) for row in report["batched"]] == [(16, 256), (16, 64)]
     assert len(report["frames"]) == 5 and all(row["ms"] > 0 for row in report["frames"])
     # Peak memory is read from each fresh process: K = 16 runs hold more than one run.
     assert set(report["rss"]) == {"bench", "roth", "wgan-gp", "K=16"}
     assert report["rss"]["K=16"] > report["rss"]["bench"] > 50
-    assert re.search(r"\| bench \| \d+ \| \d+ \| [\d.]+x \| 2x \|", result.stdout)
+    # The printed table shows the figures of the JSON.
+    bench = report["plain"][0]
+    assert (f"| bench | {bench['engine_steps_per_s']:.0f} | {bench['plain_steps_per_s']:.0f} | "
+            f"{bench['ratio']:.2f}x | 2x |") in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,

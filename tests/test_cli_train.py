@@ -23,14 +23,16 @@ TINY = ["--set", "g_width=16", "--set", "d_width=16", "--set", "batch_size=32"]
 
 def test_train_round_trip_as_a_user_runs_it(tmp_path):
     out = tmp_path / "run"
+    environment = {**os.environ, "GANLAB_DEVICE": "cpu", "GANLAB_THREADS": "1"}
     done = subprocess.run([sys.executable, "-m", "gan_core", "train", "--preset", "bench", "--steps", "40",
-                           "--out", str(out), *TINY], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           "--out", str(out), *TINY], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=environment)
     assert done.returncode == 0, done.stderr
     samples = np.load(out / "samples.npy")
     assert samples.dtype == np.float32 and samples.shape == (2500, 3) and np.isfinite(samples).all()
     metrics = json.loads((out / "metrics.json").read_text())
     assert RUN_KEYS <= set(metrics) and metrics["steps"] == 40 and metrics["diverged"] is False
-    assert metrics["device"].startswith("cpu") and metrics["steps_per_second"] > 0
+    assert metrics["device"] == "CPU, 1 thread" and metrics["steps_per_second"] > 0
     rows = list(csv.DictReader((out / "history.csv").open()))
     assert len(rows) == 40 and rows[-1]["step"] == "40"
     assert all(np.isfinite(float(r["d_loss"])) for r in rows)
@@ -50,7 +52,8 @@ def test_batched_seeds_write_each_run_and_a_summary(tmp_path, capsys):
     values = [json.loads((out / f"seed_{s}" / "metrics.json").read_text())["hq_fraction"] for s in (5, 6, 7)]
     assert summary["runs"] == 3 and summary["hq_fraction"]["mean"] == pytest.approx(np.mean(values))
     assert summary["hq_fraction"]["stderr"] == pytest.approx(np.std(values, ddof=1) / np.sqrt(3))
-    assert "± " in (out / "summary.md").read_text()
+    hq_cell = f"{100 * np.mean(values):.1f} ± {100 * np.std(values, ddof=1) / np.sqrt(3):.1f}"
+    assert f"| {hq_cell} |" in (out / "summary.md").read_text()
 
 
 def test_same_seed_same_files_and_batch_equals_single(tmp_path, capsys):
@@ -92,14 +95,29 @@ def test_bad_train_command_names_the_key_and_writes_nothing(tmp_path, capsys, ar
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
 def test_bad_thread_count_is_named_and_nothing_is_written(tmp_path, capsys, monkeypatch, value):
     monkeypatch.setenv("GANLAB_THREADS", value)
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")  # threads are the CPU's: on CUDA they are not read
     out = tmp_path / "never"
     assert main(["train", "--preset", "bench", "--out", str(out), "--steps", "5"]) == 2
     assert "parameter 'GANLAB_THREADS' must be a whole number >= 1" in capsys.readouterr().err
     assert not out.exists()
 
 
+@pytest.mark.parametrize("value, message", [
+    ("gpu", "parameter 'GANLAB_DEVICE' must be one of cpu, cuda"),
+    ("cuda", "parameter 'GANLAB_DEVICE' must be cpu or unset: torch sees no CUDA device here"),
+])
+def test_bad_device_is_named_and_nothing_is_written(tmp_path, capsys, monkeypatch, value, message):
+    monkeypatch.setenv("GANLAB_DEVICE", value)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "never"
+    assert main(["train", "--preset", "bench", "--out", str(out), "--steps", "5"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_thread_count_defaults_to_the_cores_up_to_two_and_can_be_set(monkeypatch):
     monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
     assert configure_threads() == 2 and torch.get_num_threads() == 2
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})

@@ -60,13 +60,17 @@ def autograd_input_grad(trainer, params, x):
 
 def d_step_gradient(trainer):
     """Run one D step of a trainer whose D optimizer is SGD with lr 1; return D's inputs as the
-    trainer built them and the gradient it applied, read off the parameter change (one
-    (K, ...) tensor per layer parameter)."""
-    assert trainer.shared.d_optimizer == "sgd" and float(trainer.s.lr_d[0]) == 1.0
+    trainer built them (``d_batch``, recorded as the step asks for it) and the gradient it applied,
+    read off the parameter change (one (K, ...) tensor per layer parameter)."""
+    assert trainer.shared.d_optimizer == "sgd" and float(trainer.run_settings.lr_d[0]) == 1.0
+    batches, build = [], trainer.d_batch
+    trainer.d_batch = lambda now: batches.append(build(now)) or batches[-1]
     before = [p.detach().clone() for p in trainer.d_params]
     trainer.d_step()
     after = [p.detach().clone() for p in trainer.d_params]
-    return trainer.last_d_points.detach().clone(), [b - a for b, a in zip(before, after)]
+    del trainer.d_batch
+    [(points, _)] = batches
+    return points.detach().clone(), [b - a for b, a in zip(before, after)]
 
 
 def fd_param_grad(function, params, index, entries, h=1e-6):
@@ -549,11 +553,15 @@ def test_probabilistic_objectives_match_textbook_formulas():
         torch.testing.assert_close(d_loss(objective, psi_real, psi_fake), textbook_d)
     torch.testing.assert_close(g_loss_per_sample("minimax", psi_fake), torch.log(1 - d_fake))
     torch.testing.assert_close(g_loss_per_sample("nonsaturating", psi_fake), -torch.log(d_fake))
-    # Stable for saturated logits where the naive formula would give inf.
+    # Stable for saturated logits where the naive formula gives inf: in float32 sigmoid(60) is 1,
+    # so log(1 - D) is log 0. The limits: -log sigmoid(psi) -> -psi as psi -> -inf, -> 0 as psi -> inf;
+    # -log(1 - sigmoid(psi)) -> psi as psi -> inf, -> 0 as psi -> -inf.
     big = torch.tensor([[60.0, -60.0]], dtype=torch.float32)
-    assert torch.isfinite(d_loss("nonsaturating", big, big)).all()
-    assert torch.isfinite(g_loss_per_sample("nonsaturating", big)).all()
-    torch.testing.assert_close(g_loss_per_sample("nonsaturating", big)[0, 1], torch.tensor(60.0))
+    assert torch.isinf(-torch.log(1 - torch.sigmoid(big))).any()  # the naive formula fails here
+    # real: (0 + 60) / 2, fake: (60 + 0) / 2
+    torch.testing.assert_close(d_loss("nonsaturating", big, big), torch.tensor([60.0]))
+    torch.testing.assert_close(g_loss_per_sample("nonsaturating", big), torch.tensor([[0.0, 60.0]]))
+    torch.testing.assert_close(g_loss_per_sample("minimax", big), torch.tensor([[-60.0, 0.0]]))
 
 
 def test_other_objectives_match_their_formulas():

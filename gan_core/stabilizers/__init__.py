@@ -1,4 +1,4 @@
-"""The stabilizers of the seed papers, one module each, and the catalogue the app shows.
+"""The stabilizers of the papers the lab follows, one module each, and the catalogue the app shows.
 
 What each one changes: D's inputs (instance noise, coarse-graining), D's loss (Roth's
 regularizer, gradient penalty), D's update (weight clipping, Langevin noise), or the data

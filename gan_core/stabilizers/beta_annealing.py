@@ -1,4 +1,4 @@
-"""beta-GAN's heated data (Mehrjou, Schölkopf, Saremi; seed 003).
+"""beta-GAN's heated data (Mehrjou, Schölkopf, Saremi 2017, Annealed generative adversarial networks).
 
 The data convolved with N(0, I/beta), kept inside the box [-1, 1]^d: draw x_i + N(0, 1/beta)
 and reject what leaves the box (clipping would pile mass on the faces). beta = 0 is the
@@ -19,7 +19,7 @@ import torch
 from torch.special import ndtr, ndtri
 
 EXPLANATION = "Trains on the data diffused into the box: uniform first, then cooled (beta up) to the data"
-REFERENCE = "Mehrjou, Schölkopf, Saremi 2017, Annealed generative adversarial networks (seed 003)"
+REFERENCE = "Mehrjou, Schölkopf, Saremi 2017, Annealed generative adversarial networks"
 
 
 def sample_heated(draw_data: Callable[[int], torch.Tensor], beta: float, n: int,

@@ -1,4 +1,5 @@
-"""Coarse-graining A_lambda for point clouds (Ramakers et al., seed 000, eq. 9).
+"""Coarse-graining A_lambda for point clouds (Ramakers, Kollmann, Harmeling 2017, Stabilizing
+generative adversarial networks using Langevin dynamics, eq. 9).
 
 The paper blurs images before D. For a batch of points the operator chosen here is a Gaussian
 kernel smoothing within the batch: each point is replaced by the kernel-weighted mean of the
@@ -11,7 +12,8 @@ lambda -> 0. (Adding noise instead would be instance noise again.)
 import torch
 
 EXPLANATION = "Shows D locally averaged point clouds, merging detail finer than lambda"
-REFERENCE = "Ramakers, Kollmann, Harmeling, Stabilizing GANs using Langevin dynamics, eq. 9 (seed 000)"
+REFERENCE = ("Ramakers, Kollmann, Harmeling 2017, "
+             "Stabilizing generative adversarial networks using Langevin dynamics, eq. 9")
 
 
 def coarse_grain(x: torch.Tensor, blur: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,6 @@
-"""WGAN-GP's gradient penalty (Gulrajani et al.; seed 001 section 3.4).
+"""WGAN-GP's gradient penalty (Gulrajani, Ahmed, Arjovsky, Dumoulin, Courville 2017, Improved
+training of Wasserstein GANs; Aly, El Sheikh 2020, Stable training for generative adversarial
+networks, sec. 3.4).
 
 lambda E[(|grad D(x_hat)|_2 - 1)^2] at x_hat = eps x + (1 - eps) x_tilde, eps ~ U[0, 1] per
 sample: a soft 1-Lipschitz constraint on the critic along lines between real and fake.
@@ -7,7 +9,8 @@ sample: a soft 1-Lipschitz constraint on the critic along lines between real and
 import torch
 
 EXPLANATION = "Pushes the critic's gradient norm to 1 between real and fake points (soft Lipschitz)"
-REFERENCE = "Gulrajani et al. 2017, Improved training of WGANs; in Aly & El Sheikh, Stable training for GANs (seed 001)"
+REFERENCE = ("Gulrajani, Ahmed, Arjovsky, Dumoulin, Courville 2017, Improved training of Wasserstein "
+             "GANs; in Aly, El Sheikh 2020, Stable training for generative adversarial networks")
 
 
 def interpolate(x_real: torch.Tensor, x_fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:

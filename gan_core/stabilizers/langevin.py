@@ -1,4 +1,5 @@
-"""Langevin (SGLD) discriminator with covariance-controlled noise (Ramakers et al., seed 000).
+"""Langevin (SGLD) discriminator with covariance-controlled noise (Ramakers, Kollmann, Harmeling
+2017, Stabilizing generative adversarial networks using Langevin dynamics).
 
 D's parameters follow eq. 10,
     theta <- theta + eps grad(J + log p(theta)) + sqrt(2 eps) eta,   eta ~ N(0, I_t),
@@ -24,7 +25,8 @@ from torch.func import grad, vmap
 VARIANCE_EXAMPLES = 64
 
 EXPLANATION = "Samples D's weights with noise scaled to its gradient variance: an ensemble of discriminators"
-REFERENCE = "Ramakers, Kollmann, Harmeling, Stabilizing GANs using Langevin dynamics, eqs. 10-11 (seed 000)"
+REFERENCE = ("Ramakers, Kollmann, Harmeling 2017, "
+             "Stabilizing generative adversarial networks using Langevin dynamics, eqs. 10-11")
 
 
 def per_example_gradient_variance(example_loss: Callable, params: list[torch.Tensor],

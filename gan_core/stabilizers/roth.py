@@ -1,4 +1,5 @@
-"""Roth et al.'s JS-regularizer (seed 002, Algorithm 1).
+"""Roth et al.'s JS-regularizer (Roth, Lucchi, Nowozin, Hofmann 2017, Stabilizing training of
+generative adversarial networks through regularization, Algorithm 1).
 
 Noise convolution made analytic: D's loss gets (gamma/2) Omega with
     Omega = E_P[(1 - D(x))^2 |grad_x psi(x)|^2] + E_Q[D(x)^2 |grad_x psi(x)|^2],
@@ -9,7 +10,8 @@ Needs double backprop: the gradient norms stay in the graph of D's loss.
 import torch
 
 EXPLANATION = "Penalises D's logit gradient where D is unsure: the analytic limit of instance noise"
-REFERENCE = "Roth, Lucchi, Nowozin, Hofmann 2017, Stabilizing training of GANs through regularization (seed 002)"
+REFERENCE = ("Roth, Lucchi, Nowozin, Hofmann 2017, "
+             "Stabilizing training of generative adversarial networks through regularization")
 
 
 def omega(psi_real: torch.Tensor, psi_fake: torch.Tensor, grad_real: torch.Tensor,

@@ -1,10 +1,12 @@
-"""WGAN's weight clipping (Arjovsky et al.; seed 001): after every critic step each weight is
+"""WGAN's weight clipping (Arjovsky, Chintala, Bottou 2017, Wasserstein GAN; as in Aly, El Sheikh
+2020, Stable training for generative adversarial networks): after every critic step each weight is
 clamped to [-c, c], a crude way to keep the critic Lipschitz."""
 
 import torch
 
 EXPLANATION = "Clamps every critic weight to [-c, c] after each step (crude Lipschitz bound)"
-REFERENCE = "Arjovsky, Chintala, Bottou 2017, Wasserstein GAN; in Aly & El Sheikh (seed 001)"
+REFERENCE = ("Arjovsky, Chintala, Bottou 2017, "
+             "Wasserstein GAN; in Aly, El Sheikh 2020, Stable training for generative adversarial networks")
 
 
 @torch.no_grad()
