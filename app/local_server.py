@@ -1,6 +1,7 @@
 """The lab served inside this Python process, and the browser to drive it: what the browser
 tests and bench/app_speed.py share (they watch the server's sessions and their training
-processes, which a `panel serve` subprocess would hide)."""
+processes, which a `panel serve` subprocess would hide). The application is the one
+`gan-lab-serve` serves (app/serve.py): the same page, started by the same hooks."""
 
 from __future__ import annotations
 
@@ -11,10 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-import panel as pn
-
-from .lab import Lab
-from .session import start_training_server
+from .serve import start_server
 
 CHROMIUM = os.environ.get("GANLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these flags Chromium keeps dialling Google services that a closed network refuses.
@@ -33,13 +31,10 @@ def serve_in_process(session_lifetime_ms: int = 5000, timeout: float = 60.0):
     Sessions without a connection are dropped after ``session_lifetime_ms`` (Bokeh's default is
     15 s, checked every 17 s), so a closed page's trainer stops soon. Much shorter does not work:
     Bokeh would drop a page's session before its websocket opens (~2.5 s on a busy 2-core machine)."""
-    pn.extension(notifications=False)  # as app/main.py serves it
-    start_training_server(wait=True)  # as app/app_hooks.py does for `panel serve app`
     port = free_port()
-    server = pn.serve({"app": lambda: Lab().template()}, port=port, address="127.0.0.1", threaded=True,
-                      show=False, start=True, verbose=False, websocket_origin=[f"127.0.0.1:{port}"],
-                      check_unused_sessions_milliseconds=200,
-                      unused_session_lifetime_milliseconds=session_lifetime_ms)
+    server = start_server(port=port, address="127.0.0.1", websocket_origins=[f"127.0.0.1:{port}"], threaded=True,
+                          check_unused_sessions_milliseconds=200,
+                          unused_session_lifetime_milliseconds=session_lifetime_ms)
     deadline = time.time() + timeout
     while True:
         try:

@@ -1,6 +1,10 @@
-"""The set-up files agree with each other: pip vs conda, README vs CI."""
+"""The set-up files agree with each other (pip vs conda, README vs CI vs Makefile), and they
+declare every distribution the code imports."""
 
+import ast
+import importlib.metadata
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -37,5 +41,69 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_serve_and_test_commands_and_ci_runs_the_test_one():
     serve, test = readme_commands()[:2]
     assert "panel serve app" in serve and "pytest" in test
-    ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert test in ci, "the CI script must run exactly the README's test command"
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip()]
+    assert ci[-1] == test, "the CI script must end with exactly the README's test command"
+
+
+def distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    return {distribution(split_requirement(r)[0]) for r in requirements}
+
+
+def imported_top_level_names(folders: list[str]) -> dict[str, str]:
+    """Top-level modules that the Python files under these folders import (absolute imports, at
+    any depth of the code), each with one file that imports it; the standard library left out."""
+    found = {}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names:
+                        found.setdefault(top, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_imported_distribution_is_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    package_dirs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    ours = set(package_dirs)  # gan_core, ganlab_datasets, ganlab_app
+    runtime = requirement_names(project["dependencies"])
+    tests = runtime | requirement_names(project["optional-dependencies"]["test"])
+    # the tests' and benchmarks' own helper modules (conftest, waiting, plain_loop, ...)
+    helpers = {path.stem for folder in ("tests", "bench") for path in (ROOT / folder).glob("*.py")}
+    distributions = importlib.metadata.packages_distributions()
+    missing = []
+    for folders, declared, where in [(list(package_dirs.values()), runtime, "dependencies"),
+                                     (["tests", "bench"], tests, "dependencies + the test extra")]:
+        for module, importer in imported_top_level_names(folders).items():
+            if module in ours or module in helpers:
+                continue
+            providers = {distribution(d) for d in distributions.get(module, [])}
+            if not providers & declared:
+                missing.append(f"{module} (imported by {importer}; from {sorted(providers) or 'nothing installed'}) "
+                               f"is not in {where}")
+    assert missing == []
+
+
+def test_make_screenshots_photographs_the_pictures_the_readme_shows():
+    makefile = (ROOT / "Makefile").read_text()
+    tests = re.search(r"^SHOT_TESTS = (.*)$", makefile, re.M).group(1).split()
+    shots = re.search(r"^SHOTS = (.*)$", makefile, re.M).group(1).split()
+    assert tests and all((ROOT / test).exists() for test in tests)
+    taken = set()
+    for test in tests:  # the PNGs each test writes into conftest's SHOTS folder
+        taken |= set(re.findall(r'SHOTS / "([^"]+\.png)"', (ROOT / test).read_text()))
+    assert {Path(shot).name for shot in shots} <= taken
+    assert all(Path(shot).parent == Path("test-results/screenshots") for shot in shots)
+    pictures = set(re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", (ROOT / "README.md").read_text()))
+    assert pictures == {f"docs/screenshots/{Path(shot).name}" for shot in shots}

@@ -1,0 +1,90 @@
+"""`gan-lab-serve`: the installed lab's page at /app, from any directory.
+
+It serves this package's folder as `panel serve app` serves the repository's app/ folder (Bokeh's
+directory app: main.py builds each session's page, app_hooks.py starts the training processes'
+forkserver before the server announces its address), under the route /app whatever the folder is
+called once installed (`ganlab_app`). app/local_server.py serves the same application on a thread
+of its own process, for the browser tests and bench/app_speed.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+# Panel and torch are imported once the options are read (they take seconds): a mistyped option
+# is answered at once.
+
+APP_FOLDER = Path(__file__).resolve().parent  # main.py and app_hooks.py, as `panel serve app` reads them
+ROUTE = "app"
+COMMAND = "gan-lab-serve"
+DEFAULT_PORT = 5006  # Panel's and Bokeh's
+
+
+def start_server(port: int = DEFAULT_PORT, address: str | None = None, websocket_origins: list[str] | None = None,
+                 threaded: bool = False, **server_options):
+    """A Panel server with the lab at /ROUTE, listening but not yet running its loop (``threaded``:
+    running on a thread of its own). Returns Bokeh's Server, or Panel's thread that holds it."""
+    import panel as pn
+    from panel.io.application import build_single_handler_application
+
+    application = build_single_handler_application(APP_FOLDER)
+    return pn.serve({ROUTE: application}, port=port, address=address, websocket_origin=websocket_origins or None,
+                    threaded=threaded, show=False, start=threaded, verbose=False, **server_options)
+
+
+def _port(text: str) -> int:
+    if text.isdigit() and int(text) <= 65535:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535 (0: any free port), got {text!r}")
+
+
+def _origin(text: str) -> str:
+    host, _, port = text.partition(":")
+    if host and (not port or port.isdigit() or host == "*"):
+        return text
+    raise argparse.ArgumentTypeError(f"must be HOST or HOST:PORT (e.g. localhost:5006), got {text!r}")
+
+
+def parser() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(
+        prog=COMMAND, description="Serve the GAN Stability Lab at http://ADDRESS:PORT/app (as `panel serve app` "
+                                  "does in the repository), from any directory.")
+    options.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                         help=f"port to listen on, 0 to 65535 (0: any free port; default {DEFAULT_PORT})")
+    options.add_argument("--address", default=None,
+                         help="address to listen on (default: every address of this machine)")
+    options.add_argument("--allow-websocket-origin", dest="origins", action="append", type=_origin, default=[],
+                         metavar="HOST[:PORT]",
+                         help="a host the page may be opened from; repeat for several (default: localhost:PORT)")
+    options.add_argument("--show", action="store_true", help="open the page in a browser once the server runs")
+    return options
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    from ganlab_datasets import ParameterError
+    from gan_core.device import threads_from_environment
+
+    try:  # before the server starts: a bad GANLAB_THREADS is the command's error, not every page's
+        threads_from_environment()
+    except ParameterError as error:
+        raise SystemExit(f"{COMMAND}: {error}") from None
+    try:
+        server = start_server(port=args.port, address=args.address, websocket_origins=args.origins)
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise SystemExit(f"{COMMAND}: cannot listen on {args.address or 'every address'} port {args.port}: "
+                         f"{error.strerror or error} (choose others with --address / --port)") from None
+    url = f"http://{args.address or 'localhost'}:{server.port}/{ROUTE}"
+    print(f"GAN Stability Lab at {url} (serving {APP_FOLDER})", flush=True)
+    if args.show:
+        server.io_loop.add_callback(server.show, f"/{ROUTE}")
+    server.start()
+    try:
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
