@@ -15,7 +15,7 @@ import numpy as np
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
-from .config import SETTINGS
+from .config import SETTINGS, allowed_text, coerce
 from .device import configure_threads
 from .files import save_npy
 from .metrics import score
@@ -90,10 +90,9 @@ def command_presets(args) -> int:
 
 def command_train(args) -> int:
     preset = get_preset(args.preset)
-    overrides = parse_assignments(args.set, "--set")
-    for key in overrides:
-        if key not in SETTINGS:
-            raise ParameterError(key, "a known setting (see python -m gan_core train --help)", key)
+    # Each value checked by its Experiment parameter before anything starts; the rules between
+    # settings are checked as each variant's Experiment is built.
+    overrides = {name: coerce(name, value) for name, value in parse_assignments(args.set, "--set").items()}
     configure_threads()
     out = prepare_output(args.out)
     trainers = build_trainers(preset, args.data, overrides, args.seed, args.runs, args.steps)
@@ -145,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=command_presets)
 
     train = commands.add_parser("train", help="train a preset and write samples, metrics and history",
-                                epilog="settings for --set: " + ", ".join(SETTINGS))
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="settings for --set:\n" + "\n".join(f"  {name}: {allowed_text(name)}"
+                                                                         for name in SETTINGS))
     train.add_argument("--preset", required=True, help="see `python -m gan_core presets`")
     train.add_argument("--data", help="dataset name (default: the preset's)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -1,7 +1,8 @@
-"""The experiment's parameters, stated once with their bounds and docs.
+"""The experiment's parameters, stated once with their bounds, labels and docs, and the few rules
+between settings that no single bound states.
 
-The app builds its widgets from these parameters, the command line's ``--set key=value`` is
-checked against them, and the trainer reads them. Parameters are grouped:
+The app's sidebar is generated from these parameters, the command line's ``--set key=value`` is
+checked by them, and the trainer reads them. Parameters are grouped:
 
 * STRUCTURAL ones define the networks or the data's dimension: changing one restarts the run.
 * SHARED ones must be equal across the runs of a batch (they change the computation's shape),
@@ -14,11 +15,12 @@ setting means the same on every dataset. Noise levels, blur and beta are in box 
 
 from __future__ import annotations
 
-import math
+import numbers
+from collections.abc import Mapping
 
 import param
 
-from ganlab_datasets import DATASET_NAMES, ParameterError
+from ganlab_datasets import DATASET_NAMES, ParameterError, get_dataset
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh"]
 OBJECTIVES = ["minimax", "nonsaturating", "wasserstein", "least_squares", "hinge"]
@@ -27,79 +29,118 @@ ANNEALING = ["none", "linear", "geometric"]
 
 
 class Experiment(param.Parameterized):
-    """One GAN run's settings (a batch of runs holds one Experiment per run)."""
+    """One GAN run's settings (a batch of runs holds one Experiment per run).
+
+    A stabilizer's switch has no label here: the stabilizer catalogue (gan_core.stabilizers)
+    names it."""
 
     # --- data -------------------------------------------------------------------------------
-    dataset = param.Selector(default="ring8", objects=list(DATASET_NAMES), doc="Toy distribution")
-    dataset_params = param.Dict(default={}, doc="Parameters of a dataset family (ring, grid, csv...)")
+    dataset = param.Selector(default="ring8", objects=list(DATASET_NAMES), label="Dataset",
+                             doc="A benchmark (fixed) or a family of toy distributions (with parameters)")
+    dataset_params = param.Dict(default={}, label="Dataset parameters",
+                                doc="Parameters of a dataset family (ring, grid, csv...)")
 
     # --- networks (structural) --------------------------------------------------------------
-    latent_dim = param.Integer(default=2, bounds=(1, 64), doc="Size of the generator's input z")
-    latent_prior = param.Selector(default="gaussian", objects=["gaussian", "uniform"],
+    latent_dim = param.Integer(default=2, bounds=(1, 64), label="Latent dimension",
+                               doc="Size of the generator's input z")
+    latent_prior = param.Selector(default="gaussian", objects=["gaussian", "uniform"], label="Latent prior",
                                   doc="Prior of z: N(0, I) or uniform on [-1, 1]^dim")
-    g_width = param.Integer(default=128, bounds=(4, 1024), doc="Hidden units per generator layer")
-    g_depth = param.Integer(default=2, bounds=(1, 6), doc="Hidden layers of the generator")
-    g_activation = param.Selector(default="relu", objects=ACTIVATIONS, doc="Generator nonlinearity")
-    g_batchnorm = param.Boolean(default=False, doc="Batch norm on the generator's hidden layers (DCGAN)")
-    g_output = param.Selector(default="linear", objects=["linear", "tanh"],
+    g_width = param.Integer(default=128, bounds=(4, 1024), label="G width",
+                            doc="Hidden units per generator layer")
+    g_depth = param.Integer(default=2, bounds=(1, 6), label="G hidden layers", doc="Hidden layers of the generator")
+    g_activation = param.Selector(default="relu", objects=ACTIVATIONS, label="G activation",
+                                  doc="Generator nonlinearity")
+    g_batchnorm = param.Boolean(default=False, label="G batch norm",
+                                doc="Batch norm on the generator's hidden layers (DCGAN)")
+    g_output = param.Selector(default="linear", objects=["linear", "tanh"], label="G output",
                               doc="Generator output layer: linear, or tanh (bounded to the box)")
-    d_width = param.Integer(default=128, bounds=(4, 1024), doc="Hidden units per discriminator layer")
-    d_depth = param.Integer(default=2, bounds=(1, 6), doc="Hidden layers of the discriminator")
-    d_activation = param.Selector(default="tanh", objects=ACTIVATIONS, doc="Discriminator nonlinearity")
-    conditional = param.Boolean(default=False, doc="G(z|c) and D(x|c) with the mixture component as label")
+    d_width = param.Integer(default=128, bounds=(4, 1024), label="D width",
+                            doc="Hidden units per discriminator layer")
+    d_depth = param.Integer(default=2, bounds=(1, 6), label="D hidden layers",
+                            doc="Hidden layers of the discriminator")
+    d_activation = param.Selector(default="tanh", objects=ACTIVATIONS, label="D activation",
+                                  doc="Discriminator nonlinearity")
+    conditional = param.Boolean(default=False, label="Conditional on the mode",
+                                doc="G(z|c) and D(x|c) with the mixture component as label")
 
     # --- objective and optimizers (shared in a batch, live) ---------------------------------
-    objective = param.Selector(default="nonsaturating", objects=OBJECTIVES, doc="GAN objective")
-    n_critic = param.Integer(default=1, bounds=(1, 20), doc="Discriminator steps per generator step")
-    batch_size = param.Integer(default=256, bounds=(8, 4096), doc="Samples per minibatch")
-    g_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, doc="Generator optimizer")
-    d_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, doc="Discriminator optimizer")
+    objective = param.Selector(default="nonsaturating", objects=OBJECTIVES, label="Objective",
+                               doc="The game G and D play")
+    n_critic = param.Integer(default=1, bounds=(1, 20), label="D steps per G step",
+                             doc="Discriminator steps per generator step")
+    batch_size = param.Integer(default=256, bounds=(8, 4096), label="Batch size", doc="Samples per minibatch")
+    g_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, label="G optimizer",
+                                 doc="Generator optimizer")
+    d_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, label="D optimizer",
+                                 doc="Discriminator optimizer")
 
     # --- per-run settings -------------------------------------------------------------------
-    lr_g = param.Number(default=1e-3, bounds=(0.0, 10.0), doc="Generator learning rate")
-    lr_d = param.Number(default=1e-3, bounds=(0.0, 10.0), doc="Discriminator learning rate")
-    beta1 = param.Number(default=0.5, bounds=(0.0, 0.999), doc="Adam beta1 (both networks)")
-    beta2 = param.Number(default=0.999, bounds=(0.0, 0.9999), doc="Adam beta2 (both networks)")
-    lr_final_fraction = param.Number(default=1.0, bounds=(1e-4, 1.0),
+    lr_g = param.Number(default=1e-3, bounds=(0.0, 10.0), label="G learning rate", doc="Generator learning rate")
+    lr_d = param.Number(default=1e-3, bounds=(0.0, 10.0), label="D learning rate",
+                        doc="Discriminator learning rate")
+    beta1 = param.Number(default=0.5, bounds=(0.0, 0.999), label="Adam β₁", doc="Adam beta1 (both networks)")
+    beta2 = param.Number(default=0.999, bounds=(0.0, 0.9999), label="Adam β₂", doc="Adam beta2 (both networks)")
+    lr_final_fraction = param.Number(default=1.0, bounds=(1e-4, 1.0), label="Learning rates decay to",
                                      doc="Both learning rates decay linearly to this fraction (1 = constant)")
-    lr_decay_start = param.Integer(default=0, bounds=(0, 10 ** 7), doc="Step at which the decay starts")
-    lr_decay_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), doc="Steps of the learning-rate decay")
+    lr_decay_start = param.Integer(default=0, bounds=(0, 10 ** 7), label="Decay starts at step",
+                                   doc="Step at which the learning-rate decay starts")
+    lr_decay_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), label="Decay steps",
+                                   doc="Steps of the learning-rate decay")
 
     instance_noise = param.Boolean(default=False, doc="Add N(0, sigma^2 I) to D's real and fake inputs")
-    noise_sigma = param.Number(default=0.3, bounds=(0.0, 2.0), doc="Instance noise sigma at step 0 (box units)")
-    noise_sigma_end = param.Number(default=0.0, bounds=(0.0, 2.0), doc="Instance noise sigma after annealing")
-    noise_anneal = param.Selector(default="linear", objects=ANNEALING, doc="How sigma goes to its end value")
-    noise_anneal_steps = param.Integer(default=5000, bounds=(1, 10 ** 7), doc="Steps of the noise annealing")
+    noise_sigma = param.Number(default=0.3, bounds=(0.0, 2.0), label="σ at first",
+                               doc="Instance noise sigma at step 0 (box units)")
+    noise_sigma_end = param.Number(default=0.0, bounds=(0.0, 2.0), label="σ at last",
+                                   doc="Instance noise sigma after annealing (box units)")
+    noise_anneal = param.Selector(default="linear", objects=ANNEALING, label="σ annealing",
+                                  doc="How sigma goes to its end value")
+    noise_anneal_steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="σ annealing steps",
+                                       doc="Steps of the noise annealing")
 
     roth = param.Boolean(default=False, doc="Roth et al.'s JS-regularizer (gamma/2) Omega on D's loss")
-    roth_gamma = param.Number(default=2.0, bounds=(0.0, 100.0), doc="gamma_0")
-    roth_alpha = param.Number(default=0.01, bounds=(1e-6, 1.0), doc="Annealing: gamma_t = gamma_0 alpha^(t/T); 1 = none")
-    roth_anneal_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), doc="T of the gamma annealing")
+    roth_gamma = param.Number(default=2.0, bounds=(0.0, 100.0), label="γ₀ (regularizer weight)",
+                              doc="gamma_0: the regularizer's weight at step 0")
+    roth_alpha = param.Number(default=0.01, bounds=(1e-6, 1.0), label="γ annealing α",
+                              doc="Annealing: gamma_t = gamma_0 alpha^(t/T); 1 = none")
+    roth_anneal_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), label="γ annealing steps T",
+                                      doc="T of the gamma annealing")
 
     gradient_penalty = param.Boolean(default=False, doc="WGAN-GP: lambda E[(|grad D(x_hat)| - 1)^2]")
-    gp_lambda = param.Number(default=0.1, bounds=(0.0, 1000.0), doc="Gradient penalty weight lambda")
+    gp_lambda = param.Number(default=0.1, bounds=(0.0, 1000.0), label="Penalty weight λ",
+                             doc="Gradient penalty weight lambda")
 
     weight_clipping = param.Boolean(default=False, doc="Clip D's weights to [-c, c] after each D step")
-    clip_value = param.Number(default=0.01, bounds=(1e-5, 10.0), doc="Clipping bound c")
+    clip_value = param.Number(default=0.01, bounds=(1e-5, 10.0), label="Clipping bound c",
+                              doc="D's weights are clipped to [-c, c]")
 
     beta_annealing = param.Boolean(default=False, doc="beta-GAN: train on heated data, uniform to data")
-    beta_uniform_steps = param.Integer(default=2000, bounds=(0, 10 ** 7), doc="Steps on the uniform box (beta = 0)")
-    beta_start = param.Number(default=0.1, bounds=(1e-4, 1e6), doc="beta_1 (box units^-2)")
-    beta_end = param.Number(default=10.0, bounds=(1e-4, 1e6), doc="beta_K")
-    beta_levels = param.Integer(default=20, bounds=(0, 1000), doc="K: cooling steps (K + 1 beta levels)")
-    beta_steps_per_level = param.Integer(default=500, bounds=(1, 10 ** 6), doc="Training steps at each beta")
+    beta_uniform_steps = param.Integer(default=2000, bounds=(0, 10 ** 7), label="Steps on the uniform box",
+                                       doc="Steps on the uniform box (beta = 0) before the cooling")
+    beta_start = param.Number(default=0.1, bounds=(1e-4, 1e6), label="β₁ (first level)",
+                              doc="beta_1 (box units^-2): the hottest heated data")
+    beta_end = param.Number(default=10.0, bounds=(1e-4, 1e6), label="β_K (last level)",
+                            doc="beta_K: the coolest heated data before the data itself")
+    beta_levels = param.Integer(default=20, bounds=(0, 1000), label="Cooling steps K",
+                                doc="K: cooling steps (K + 1 beta levels)")
+    beta_steps_per_level = param.Integer(default=500, bounds=(1, 10 ** 6), label="Steps per β level",
+                                         doc="Training steps at each beta")
 
     langevin = param.Boolean(default=False, doc="SGLD discriminator with covariance-controlled noise I_t")
-    langevin_temperature = param.Number(default=1.0, bounds=(0.0, 100.0), doc="Scale of the injected noise variance")
-    langevin_prior_std = param.Number(default=10.0, bounds=(1e-3, 1e6), doc="Std of the Gaussian prior p(theta)")
+    langevin_temperature = param.Number(default=1.0, bounds=(0.0, 100.0), label="Noise temperature",
+                                        doc="Scale of the injected noise variance")
+    langevin_prior_std = param.Number(default=10.0, bounds=(1e-3, 1e6), label="Prior std of D's weights",
+                                      doc="Std of the Gaussian prior p(theta)")
     coarse_grain = param.Number(default=0.0, bounds=(0.0, 2.0), doc="Blur lambda of A_lambda (box units); 0 = off")
 
-    freeze_g_after = param.Integer(default=0, bounds=(0, 10 ** 7), doc="Stop updating G after this step (0 = never)")
+    freeze_g_after = param.Integer(default=0, bounds=(0, 10 ** 7), label="Freeze G after step",
+                                   doc="Stop updating G after this step (0 = never)")
 
     # --- run ----------------------------------------------------------------------------------
-    seed = param.Integer(default=0, bounds=(0, 2 ** 31 - 1), doc="Seed of networks, latents and data")
-    steps = param.Integer(default=5000, bounds=(1, 10 ** 7), doc="Generator steps to train")
-    metrics_every = param.Integer(default=250, bounds=(1, 10 ** 6), doc="Steps between metric evaluations")
+    seed = param.Integer(default=0, bounds=(0, 2 ** 31 - 1), label="Seed",
+                         doc="Seed of networks, latents and data; a new seed restarts the run")
+    steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="Steps", doc="Generator steps to train")
+    metrics_every = param.Integer(default=250, bounds=(1, 10 ** 6), label="Steps between metrics",
+                                  doc="Steps between metric evaluations")
 
 
 STRUCTURAL = ("dataset", "dataset_params", "latent_dim", "latent_prior", "g_width", "g_depth",
@@ -108,6 +149,14 @@ STRUCTURAL = ("dataset", "dataset_params", "latent_dim", "latent_prior", "g_widt
 SHARED = STRUCTURAL + ("objective", "n_critic", "batch_size", "g_optimizer", "d_optimizer")
 SETTINGS = tuple(name for name in Experiment.param if name != "name")
 PER_RUN = tuple(name for name in SETTINGS if name not in SHARED)
+
+# Settings that belong together, as the app groups them (the stabilizers' own come from the
+# stabilizer catalogue; the dataset has a picker of its own).
+NETWORKS = tuple(name for name in STRUCTURAL if not name.startswith("dataset"))
+OPTIMIZATION = ("objective", "n_critic", "batch_size", "g_optimizer", "d_optimizer", "lr_g", "lr_d", "beta1",
+                "beta2", "lr_final_fraction", "lr_decay_start", "lr_decay_steps", "freeze_g_after",
+                "metrics_every")
+RUN = ("seed",)
 
 
 def allowed_text(name: str) -> str:
@@ -128,43 +177,42 @@ def allowed_text(name: str) -> str:
     return p.__class__.__name__
 
 
+TRUE_TEXT, FALSE_TEXT = ("true", "1", "on", "yes"), ("false", "0", "off", "no")
+
+
+def _plain(p: param.Parameter, value):
+    """The spellings of a value that text and JSON give (``on``, ``1``, ``1e6``) as the parameter
+    holds it; anything else unchanged, for the parameter to refuse."""
+    if isinstance(p, param.Boolean):
+        if isinstance(value, str) and value.lower() in TRUE_TEXT + FALSE_TEXT:
+            return value.lower() in TRUE_TEXT
+        if not isinstance(value, bool) and isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+    elif isinstance(value, bool):
+        return value  # True is no number of steps: refused below
+    elif isinstance(p, param.Integer):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif isinstance(p, param.Number) and isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 def coerce(name: str, value):
-    """Check ``value`` for parameter ``name``; raise ParameterError naming its range."""
+    """``value`` as setting ``name`` holds it, checked by the Experiment's parameter itself
+    (its type and bounds); ParameterError naming the setting and its allowed range if not."""
     if name not in SETTINGS:
         raise ParameterError(name, "a known setting: " + ", ".join(SETTINGS), name)
     p = Experiment.param[name]
-    allowed = allowed_text(name)
-    if isinstance(p, param.Boolean):
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "on", "off"):
-            return value.lower() in ("true", "1", "on")
-        if isinstance(value, bool) or value in (0, 1):
-            return bool(value)
-        raise ParameterError(name, allowed, value)
-    if isinstance(p, param.Integer):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(name, allowed, value) from None
-        if isinstance(value, bool) or not math.isfinite(number) or number != int(number) \
-                or not p.bounds[0] <= number <= p.bounds[1]:
-            raise ParameterError(name, allowed, value)
-        return int(number)
-    if isinstance(p, param.Number):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(name, allowed, value) from None
-        if isinstance(value, bool) or not math.isfinite(number) or not p.bounds[0] <= number <= p.bounds[1]:
-            raise ParameterError(name, allowed, value)
-        return number
-    if isinstance(p, param.Selector):
-        if value not in p.objects:
-            raise ParameterError(name, allowed, value)
-        return value
-    if isinstance(p, param.Dict):
-        if not isinstance(value, dict):
-            raise ParameterError(name, allowed, value)
-        return dict(value)
+    value = _plain(p, value)
+    if isinstance(value, bool) and not isinstance(p, param.Boolean):
+        raise ParameterError(name, allowed_text(name), value)  # param takes True for the number 1
+    try:
+        Experiment(**{name: value})
+    except (ValueError, TypeError):
+        raise ParameterError(name, allowed_text(name), value) from None
     return value
 
 
@@ -176,3 +224,14 @@ def make_experiment(**settings) -> Experiment:
 def settings_of(experiment: Experiment) -> dict:
     """Plain dict of all settings (for JSON files and URLs)."""
     return {name: getattr(experiment, name) for name in SETTINGS}
+
+
+def check_rules(settings: Mapping) -> None:
+    """The rules between settings that no single bound states (ParameterError naming the setting
+    to change). ``settings``: a whole run's, each already valid on its own. Builds the dataset
+    (well under a millisecond for the built-in ones): its parameters must be its family's."""
+    dim = get_dataset(settings["dataset"], **settings["dataset_params"]).dim
+    if settings["beta_annealing"]:
+        if settings["latent_dim"] < dim:  # G must be able to fill the uniform box it starts on
+            raise ParameterError("latent_dim", f"at least the data's dimension ({dim}) for beta-annealing, "
+                                               "which starts from the uniform box", settings["latent_dim"])
