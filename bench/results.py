@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from gan_core.device import configure_threads, describe
+from gan_core.device import configure_threads, describe, pick_device
 from gan_core.files import atomic_path, save_json
 from gan_core.presets import METHOD_PRESETS, get_preset
 from gan_core.runner import build_trainers, run_record, summarise, train_batch
@@ -127,7 +127,7 @@ def main():
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {describe(torch.device('cpu'))}, torch {torch.__version__}"
+    return f"{platform.machine()}, {describe(pick_device())}, torch {torch.__version__}"
 
 
 def render(out: Path) -> None:

@@ -1,8 +1,8 @@
 """Per-run random streams, so a batch of K runs draws exactly what K single runs would.
 
 Each run owns one generator per purpose: initialisation, data, latents and stabilizer noise.
-Separate streams make A/B runs from one seed see the same data and latent batches even when
-one of them switches on a stabilizer that draws noise of its own.
+Separate streams make a lesson's variants, run from one seed, see the same data and latent
+batches even when one of them switches on a stabilizer that draws noise of its own.
 """
 
 from __future__ import annotations
