@@ -97,7 +97,7 @@ class RunStarted:
     names: tuple[str, ...]
     dataset: dict  # name, dim, box_low, box_high, centres (or None), edges (E, 2, 3) of cube frames (or None)
     settings: dict | None  # the last run's settings after a Load (the sidebar shows them), else None
-    trains_on: str  # the device, in words: "cuda (its name)" or "CPU, 2 threads"
+    trains_on: str  # the device, in words: "CUDA (its name)" or "CPU, 2 threads"
     cpu_threads: int | None  # torch's threads when it trains on the CPU, else None
 
 

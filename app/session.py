@@ -96,7 +96,7 @@ class _RunNews:
 
 
 @functools.cache  # the preload list matters only before the forkserver starts
-def _context():
+def process_context():
     """Training processes come from a forkserver that has torch and the trainer imported (~2 s,
     once): a new page's process starts in ~10 ms. (fork would copy the server's threads; spawn
     would import torch again for every page.)"""
@@ -128,7 +128,7 @@ def start_training_server(wait: bool = False) -> None:
     """Start the forkserver now, so that a page need not wait for its imports (torch: ~2-4 s on a
     slow CPU); ``wait``: return once it can start training processes."""
     global _server_started
-    context = _context()
+    context = process_context()
     if context.get_start_method() != "forkserver":
         return
     with _server_lock:  # once: every later page's process comes from it
@@ -213,7 +213,7 @@ class LabSession:
 
     def _start_process(self, runs: dict[str, dict], play: bool) -> None:
         start_training_server()  # if not yet started (a notebook, a test)
-        context = _context()
+        context = process_context()
         self._conn, child = context.Pipe()
         self._taken = context.RawValue("q", 0)  # frames the server has polled (the process paces on it)
         self._steps = context.RawValue("q", 0)  # the first run's step

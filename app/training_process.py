@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import torch
 
-from ganlab_datasets import Edges
+from ganlab_datasets import Edges, ParameterError
 from gan_core.config import SHARED, make_experiment, settings_of
 from gan_core.device import describe, pick_device
 from gan_core.snapshot import complete_snapshot
@@ -52,18 +52,22 @@ def run(conn, runs: dict[str, dict], steps_per_frame: int, min_frame_s: float, p
         threads: int = 1) -> None:
     """The process's entry point. ``runs``: name -> settings; ``threads``: torch's on the CPU, as
     the server chose them for this page (gan_core.device.threads_beside_server)."""
-    device, trains_on = choose_device(threads)
-    TrainingLoop(conn, device, trains_on, steps_per_frame, min_frame_s, play, taken, steps).run(runs)
+    try:
+        device = choose_device(threads)
+    except ParameterError as error:  # a bad GANLAB_DEVICE: `panel serve app` stops at start (app/app_hooks.py)
+        conn.send(Message("error", f"{error} Training on the CPU."))
+        device = choose_device(threads, torch.device("cpu"))
+    TrainingLoop(conn, device, steps_per_frame, min_frame_s, play, taken, steps).run(runs)
 
 
-def choose_device(threads: int) -> tuple[torch.device, str]:
-    """Where this process trains: CUDA when there is one (GANLAB_DEVICE=cpu forces the CPU), and
-    the device in words. On the CPU torch gets ``threads`` threads; a GPU's work is not theirs."""
-    device = pick_device()
-    if device.type != "cpu":
-        return device, describe(device)
-    torch.set_num_threads(threads)
-    return device, f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+def choose_device(threads: int, device: torch.device | None = None) -> torch.device:
+    """Where this process trains: ``device``, else CUDA when there is one (GANLAB_DEVICE=cpu
+    forces the CPU: gan_core.device.pick_device). On the CPU torch gets ``threads`` threads; on a
+    GPU they have no work."""
+    device = pick_device() if device is None else device
+    if device.type == "cpu":
+        torch.set_num_threads(threads)
+    return device
 
 
 def ready() -> None:
@@ -71,10 +75,10 @@ def ready() -> None:
 
 
 class TrainingLoop:
-    def __init__(self, conn, device: torch.device, trains_on: str, steps_per_frame: int, min_frame_s: float,
-                 play: bool, taken, steps):
+    def __init__(self, conn, device: torch.device, steps_per_frame: int, min_frame_s: float, play: bool,
+                 taken, steps):
         self.conn, self.taken, self.steps = conn, taken, steps
-        self.device, self.trains_on = device, trains_on
+        self.device = device
         self.steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
         self.playing = play
@@ -281,7 +285,7 @@ class TrainingLoop:
                 "edges": (np.stack([dataset.structure.starts, dataset.structure.ends], 1)
                           if isinstance(dataset.structure, Edges) else None)}
         cpu_threads = torch.get_num_threads() if self.device.type == "cpu" else None
-        self._send(RunStarted(tuple(self.names), info, settings, self.trains_on, cpu_threads))
+        self._send(RunStarted(tuple(self.names), info, settings, describe(self.device), cpu_threads))
         self._send_plans()
 
     def _send_plans(self) -> None:
