@@ -20,7 +20,7 @@ d. the session's training steps/s while the 2D page plays, against a plain Train
    core is left for the server and the browser); and the steps/s while the 3D page of c plays,
    against the same plain trainer;
 e. sidebar switch -> trainer: from just before the mouse button is released over "Instance
-   noise" (pressed there beforehand) until the training process runs the "update" command
+   noise" (pressed there beforehand) until the training process runs the ChangeSettings command
    (the time it reports back, LabSession.executed), median of 6 clicks (on, off, ...).
 
 Page 1 (cold): a, b, e, then b again after ~30 s of training (charts grown); the page closes, the
@@ -59,9 +59,10 @@ from playwright.sync_api import sync_playwright
 from ganlab_app import charts, views2d, views3d
 from ganlab_app.lab import Lab
 from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process
+from ganlab_app.protocol import ChangeSettings, Frame
 from ganlab_app.session import DEFAULT_PRESET, LabSession, preset_settings
 from gan_core.config import make_experiment
-from gan_core.device import default_cpu_threads, threads_beside_server
+from gan_core.device import default_cpu_threads, pick_device, threads_beside_server
 from gan_core.files import save_json
 from gan_core.trainer import Trainer
 
@@ -119,7 +120,7 @@ class Instruments:
 
     def __init__(self):
         self.sessions: list[LabSession] = []
-        self.sent: list[tuple[float, dict]] = []  # (time.time(), payload) of "update" commands sent
+        self.sent: list[tuple[float, dict]] = []  # (time.time(), changes) of the ChangeSettings commands sent
         self.frames_2d = 0  # PlaneView.update calls (Lab.tick drew a 2D frame)
         self.frames_3d = 0  # VolumeView.update calls that pushed a new figure
         self.tick_s: list[float] = []
@@ -133,10 +134,10 @@ class Instruments:
         lab_init, lab_start, add_rows = Lab.__init__, Lab._start, charts.Charts.add_rows
         me = self
 
-        def new_add_rows(self, rows, arm=0):
-            if arm == 0 and rows and len(rows.get("step", ())):
+        def new_add_rows(self, rows, run_index=0):
+            if run_index == 0 and rows and len(rows.get("step", ())):
                 me.charted[float(rows["step"][-1])] = time.time()
-            return add_rows(self, rows, arm)
+            return add_rows(self, rows, run_index)
 
         def new_lab_init(self, *args, **kwargs):
             me.events.append(("Lab() begins", time.time()))
@@ -151,20 +152,20 @@ class Instruments:
             me.sessions.append(self)
             init(self, *args, **kwargs)
 
-        def new_send(self, command, payload=None):
-            if command == "update":
-                me.sent.append((time.time(), payload))
-            me.events.append((f"server sends {command!r}", time.time()))
-            send(self, command, payload)
+        def new_send(self, command):
+            if isinstance(command, ChangeSettings):
+                me.sent.append((time.time(), command.changes))
+            me.events.append((f"server sends {type(command).__name__}", time.time()))
+            send(self, command)
 
-        def new_start_process(self, arms, play):
+        def new_start_process(self, runs, play):
             me.events.append(("training process starting", time.time()))
-            start_process(self, arms, play)
+            start_process(self, runs, play)
             me.events.append(("training process started", time.time()))
 
-        def new_apply(self, message):
-            apply(self, message)
-            if message[0] == "frame":
+        def new_apply(self, event):
+            apply(self, event)
+            if isinstance(event, Frame):
                 me.events.append(("snapshot received from the training process", time.time()))
 
         def new_plane_update(self, snapshot, force=False):
@@ -204,13 +205,13 @@ class Instruments:
 
     @property
     def executed(self) -> list[tuple[float, float]]:
-        """(start, end) in time.time() of each "update" command the training processes ran."""
-        return sorted((start, end) for s in self.sessions for command, start, end in list(s.executed)
-                      if command == "update")
+        """(start, end) in time.time() of each ChangeSettings command the training processes ran."""
+        return sorted((done.start, done.end) for s in self.sessions for done in list(s.executed)
+                      if isinstance(done.command, ChangeSettings))
 
     def timeline(self, since: float) -> dict:
         """Seconds from ``since`` to the first of each event after it."""
-        ran = [(f"trainer runs {command!r}", start) for s in self.sessions for command, start, _ in list(s.executed)]
+        ran = [(f"trainer runs {type(done.command).__name__}", done.start) for s in self.sessions for done in list(s.executed)]
         found: dict = {}
         for what, when in sorted(self.events + ran, key=lambda event: event[1]):
             if when >= since and what not in found:
@@ -291,7 +292,7 @@ def plain_rate(seconds: float, threads: int = 1) -> float:
     app's training process as many as threads_beside_server(0), the command line as many as
     default_cpu_threads())."""
     torch.set_num_threads(threads)
-    trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)), device="cpu")
+    trainer = Trainer(make_experiment(**preset_settings(DEFAULT_PRESET)), device=pick_device())  # as the app's
     trainer.train(20)
     start, steps = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
