@@ -45,7 +45,7 @@ def test_a_canvas_echo_does_not_make_the_app_busy(cls, echo, busy_events):
 def test_the_labs_tick_does_not_make_the_app_busy(busy_events):
     lab = Lab(play=False)
     try:
-        lab.session.load({**preset_settings("nonsaturating"), **SMALL})
+        lab.session.load_runs({"": {**preset_settings("nonsaturating"), **SMALL}})
         ticks = []
         lab._callback.callback = lambda: ticks.append(1)
         # What Panel runs each period, on a thread of its own: an earlier test may have left an
