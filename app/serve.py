@@ -63,23 +63,22 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    from ganlab_datasets import ParameterError
-    from gan_core.device import threads_from_environment
-
-    try:  # before the server starts: a bad GANLAB_THREADS is the command's error, not every page's
-        threads_from_environment()
-    except ParameterError as error:
-        raise SystemExit(f"{COMMAND}: {error}") from None
+    # The settings from the environment (GANLAB_THREADS, GANLAB_DEVICE) are checked by
+    # app_hooks.py as the server starts: a bad one ends this command with its message.
     try:
         server = start_server(port=args.port, address=args.address, websocket_origins=args.origins)
     except OSError as error:  # the port is taken, or the address is not this machine's
         raise SystemExit(f"{COMMAND}: cannot listen on {args.address or 'every address'} port {args.port}: "
                          f"{error.strerror or error} (choose others with --address / --port)") from None
     url = f"http://{args.address or 'localhost'}:{server.port}/{ROUTE}"
-    print(f"GAN Stability Lab at {url} (serving {APP_FOLDER})", flush=True)
-    if args.show:
-        server.io_loop.add_callback(server.show, f"/{ROUTE}")
+
+    def ready():  # after app_hooks.py (queued first by server.start()): the first page need not wait
+        print(f"GAN Stability Lab at {url} (serving {APP_FOLDER})", flush=True)
+        if args.show:
+            server.show(f"/{ROUTE}")
+
     server.start()
+    server.io_loop.add_callback(ready)
     try:
         server.io_loop.start()
     except KeyboardInterrupt:
