@@ -3,11 +3,11 @@
 Why: Bokeh sends each array of a property change as two websocket messages after three for the
 message itself (bokeh/protocol/message.py), so a plane frame of six arrays was 15 messages. At
 ~11 frames a second, receiving them, not drawing them, was most of Chromium's cost beside the
-page (bench/app_speed.py; README, "Speed in the browser"). Packed, a frame is five messages.
+page (bench/app_speed.py; docs/performance.md). Packed, a frame is five messages.
 
 Python's ``pack`` replaces each array of an item (a layer, a column) by ``[byte offset, length]``
-into one uint8 buffer; the page's ``withArrays`` (app/js/packed.js) gives the items back with typed-array
-views into that buffer (app/js/packed.js), and ``unpack`` does the same in Python (for tests and the benchmark).
+into one uint8 buffer; the page's ``withArrays`` (app/js/packed.js) gives the items back with
+typed-array views into that buffer, and ``unpack`` does the same in Python (for tests).
 """
 
 from __future__ import annotations

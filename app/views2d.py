@@ -8,35 +8,36 @@ import contourpy
 import numpy as np
 import panel as pn
 
-from .panel_internals import without_delay
+from .colours import CENTRES, GENERATED, GP_POINTS, REAL
 from .pacing import FramePacer
+from .panel_internals import without_delay
 from .plane2d import PlaneCanvas, image_layer, lines_layer, points_layer, segments_layer
 
 LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour": "d_contour",
           "Real samples": "real_samples", "Generated samples": "fake_samples", "G update arrows": "g_arrows",
           "Mode centres": "mode_centres", "GP points": "gp_points"}
 OFF_AT_START = ("|∇x D| map",)  # costs a backward pass over the grid each frame: on request
-# How each point layer looks, and its legend entry below the plot.
-REAL, FAKE, CENTRES, GP = "#1b9e77", "#7b3294", "#000000", "#e6ab02"
 LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
-          {"name": "generated", "color": FAKE, "symbol": "square"},
+          {"name": "generated", "color": GENERATED, "symbol": "square"},
           {"name": "mode centres", "color": CENTRES, "symbol": "circle"},
-          {"name": "GP interpolates", "color": GP, "symbol": "x"}]
+          {"name": "GP interpolates", "color": GP_POINTS, "symbol": "x"}]
+# The images, drawn first: (layer, palette, colour bar's title, log scale, opacity).
+IMAGES = (("d_image", "d", "D", False, 1.0), ("grad_image", "grad", "|∇x D|", True, 0.85))
+NO_POINTS = np.empty((0, 2), np.float32)
 
 
 class PlaneView(pn.viewable.Viewer):
     """The plane of one run, updated in place from Snapshots (2D datasets). ``data`` holds what
-    each layer shows (plain arrays, by the names in LAYERS), whether or not it is switched on."""
+    each layer shows, by the names in LAYERS, whether or not it is switched on: points (N, 2) and
+    segments (M, 2, 2) in data units as the snapshot has them, the contour's lines (each (N, 2)),
+    images as {image, xs, ys, low, high} (None until the session computes one)."""
 
     def __init__(self, size: int = 600, title: str = "", suffix: str = ""):
         """``title`` names the run (side by side); ``suffix`` keeps model names unique per page."""
         super().__init__()
-        empty = {"x": np.empty(0), "y": np.empty(0)}
-        self.data: dict[str, dict] = {"d_image": {}, "grad_image": {}, "d_contour": {"xs": [], "ys": []},
-                                      "real_samples": dict(empty), "fake_samples": dict(empty),
-                                      "g_arrows": {"x0": np.empty(0), "y0": np.empty(0), "x1": np.empty(0),
-                                                   "y1": np.empty(0)},
-                                      "mode_centres": dict(empty), "gp_points": dict(empty)}
+        self.data: dict = {"d_image": None, "grad_image": None, "d_contour": [], "real_samples": NO_POINTS,
+                           "fake_samples": NO_POINTS, "g_arrows": np.empty((0, 2, 2), np.float32),
+                           "mode_centres": NO_POINTS, "gp_points": NO_POINTS}
         self.canvas = PlaneCanvas(width=size, height=size - 40,  # a square plot area
                                   name="plane" + suffix, legend=LEGEND,
                                   title=title or "Data plane: D (blue = real, red = fake), samples, G's updates")
@@ -49,9 +50,8 @@ class PlaneView(pn.viewable.Viewer):
         self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
         self._layout = pn.Column(self.layers, self.canvas, self.note)
-        self._box = None
-        self._static: dict[str, dict] = {}  # real samples and mode centres, built by set_dataset
-        self._mapper = {"d_image": (0.0, 1.0), "grad_image": (1e-3, 1.0)}  # colour ranges (low, high)
+        self._width = None  # the data box's width, which scales the arrows
+        self._static: dict[str, dict] = {}  # the real samples' and mode centres' layers, built by set_dataset
 
     def __panel__(self):
         return self._layout
@@ -72,20 +72,16 @@ class PlaneView(pn.viewable.Viewer):
 
     def set_dataset(self, info: dict, snapshot) -> None:
         """A new run: the real samples, the box, the mode centres."""
-        real = snapshot.real
-        self.data["real_samples"] = {"x": real[:, 0], "y": real[:, 1]}
         centres = info.get("centres")
-        if centres is not None and centres.shape[1] == 2:
-            self.data["mode_centres"] = {"x": centres[:, 0], "y": centres[:, 1]}
-        else:
-            self.data["mode_centres"] = {"x": np.empty(0), "y": np.empty(0)}
-        # In wire format once a run: these do not change between frames.
-        real, centres = (np.c_[self.data[key]["x"], self.data[key]["y"]] for key in ("real_samples", "mode_centres"))
-        self._static = {"real_samples": points_layer("real_samples", real, REAL, 3, opacity=0.6),
-                        "mode_centres": points_layer("mode_centres", centres, CENTRES, 14, symbol="circle")}
+        self.data["real_samples"] = snapshot.real
+        self.data["mode_centres"] = centres if centres is not None and centres.shape[1] == 2 else NO_POINTS
+        # Built once a run: these do not change between frames.
+        self._static = {"real_samples": points_layer("real_samples", self.data["real_samples"], REAL, 3, opacity=0.6),
+                        "mode_centres": points_layer("mode_centres", self.data["mode_centres"], CENTRES, 14,
+                                                     symbol="circle")}
         low, high = info["box_low"], info["box_high"]
-        self._box = (low, high)
-        self.canvas.box = [[float(low[0]), float(low[1])], [float(high[0]), float(high[1])]]
+        self._width = float(high[0] - low[0])
+        self.canvas.show_box(low, high)
 
     def flush(self) -> bool:
         """Draw the latest skipped snapshot, if any and if the pacer allows now."""
@@ -100,22 +96,21 @@ class PlaneView(pn.viewable.Viewer):
         return True
 
     def _read(self, snapshot) -> None:
-        """The snapshot's layers into ``data``."""
+        """The snapshot's arrays into ``data``."""
         fake = snapshot.fixed_samples[0]
-        self.data["fake_samples"] = {"x": fake[:, 0], "y": fake[:, 1]}
+        self.data["fake_samples"] = fake
         if snapshot.d_grid is not None:
             grid = snapshot.d_grid[0]
             xs, ys = snapshot.grid_axes
-            self.data["d_image"] = {"image": grid, "xs": xs, "ys": ys}
             if snapshot.d_is_probability:
                 low, high = 0.0, 1.0
                 level, label = 0.5, "D = ½"
-            else:  # an unbounded critic: auto-scale, symmetric around its median
+            else:  # an unbounded critic: colours over its range on the grid, the line at its median
                 low, high = float(np.min(grid)), float(np.max(grid))
                 if high - low < 1e-9:
                     high = low + 1e-9
                 level, label = float(np.median(grid)), "critic median"
-            self._mapper["d_image"] = (low, high)
+            self.data["d_image"] = {"image": grid, "xs": xs, "ys": ys, "low": low, "high": high}
             note = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
                     f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
             if note != self.note.object:  # a text change re-lays out the page: only when it differs
@@ -124,61 +119,55 @@ class PlaneView(pn.viewable.Viewer):
         if snapshot.d_grad_grid is not None:
             norms = snapshot.d_grad_grid[0]
             xs, ys = snapshot.grid_axes
-            self.data["grad_image"] = {"image": norms, "xs": xs, "ys": ys}
-            top = max(float(norms.max()), 1e-9)
-            self._mapper["grad_image"] = (top * 1e-3, top)  # three decades below the steepest point
-        gp = snapshot.gp_points
-        self.data["gp_points"] = ({"x": gp[0][:, 0], "y": gp[0][:, 1]} if gp is not None
-                                  else {"x": np.empty(0), "y": np.empty(0)})
+            top = max(float(norms.max()), 1e-9)  # three decades below the steepest point
+            self.data["grad_image"] = {"image": norms, "xs": xs, "ys": ys, "low": top * 1e-3, "high": top}
+        self.data["gp_points"] = NO_POINTS if snapshot.gp_points is None else snapshot.gp_points[0]
         if snapshot.arrows is not None:
             start = fake[::snapshot.arrow_every]  # the session asks for arrows at a subsample
-            arrows = snapshot.arrows[0]
-            lengths = np.linalg.norm(arrows, axis=1)
-            scale = 0.0
-            if self._box is not None and lengths.max() > 0:
-                width = float(self._box[1][0] - self._box[0][0])
-                scale = 0.06 * width / float(np.percentile(lengths, 90) + 1e-12)
-                scaled = arrows * scale
-                cap = 0.15 * width  # a few huge arrows must not hide the rest
-                factor = np.minimum(1.0, cap / (np.linalg.norm(scaled, axis=1, keepdims=True) + 1e-12))
-                arrows = scaled * factor
-            end = start + (arrows if scale else 0.0 * arrows)
-            self.data["g_arrows"] = {"x0": start[:, 0], "y0": start[:, 1], "x1": end[:, 0], "y1": end[:, 1]}
+            self.data["g_arrows"] = arrow_segments(start, snapshot.arrows[0], self._width)
 
     def canvas_layers(self) -> list[dict]:
         """The switched-on layers in the canvas's wire format, images first, points on top."""
         shown, d, layers = self.shown(), self.data, []
-        for key, palette, title, log, opacity in (("d_image", "d", "D", False, 1.0),
-                                                  ("grad_image", "grad", "|∇x D|", True, 0.85)):
-            if key in shown and d[key]:
-                low, high = self._mapper[key]
-                layers.append(image_layer(key, d[key]["image"], d[key]["xs"], d[key]["ys"], palette, low, high,
-                                          title, log=log, opacity=opacity))
-        xy = lambda key: np.c_[d[key]["x"], d[key]["y"]]  # noqa: E731
+        for key, palette, title, log, opacity in IMAGES:
+            image = d[key]
+            if key in shown and image is not None:
+                layers.append(image_layer(key, image["image"], image["xs"], image["ys"], palette, image["low"],
+                                          image["high"], title, log=log, opacity=opacity))
         if "d_contour" in shown:
-            lines = [np.c_[x, y] for x, y in zip(d["d_contour"]["xs"], d["d_contour"]["ys"])]
-            layers.append(lines_layer("d_contour", lines, "#000000", width=1.5, dash=True))
+            layers.append(lines_layer("d_contour", d["d_contour"], "#000000", width=1.5, dash=True))
         if "real_samples" in shown and "real_samples" in self._static:
             layers.append(self._static["real_samples"])
         if "fake_samples" in shown:
-            layers.append(points_layer("fake_samples", xy("fake_samples"), FAKE, 3, opacity=0.7))
+            layers.append(points_layer("fake_samples", d["fake_samples"], GENERATED, 3, opacity=0.7))
         if "g_arrows" in shown:
-            a = d["g_arrows"]
-            layers.append(segments_layer("g_arrows", np.c_[a["x0"], a["y0"]], np.c_[a["x1"], a["y1"]], "#000000",
-                                         opacity=0.7))
+            layers.append(segments_layer("g_arrows", d["g_arrows"], "#000000", opacity=0.7))
         if "mode_centres" in shown and "mode_centres" in self._static:
             layers.append(self._static["mode_centres"])
         if "gp_points" in shown:
-            layers.append(points_layer("gp_points", xy("gp_points"), GP, 5, symbol="x"))
+            layers.append(points_layer("gp_points", d["gp_points"], GP_POINTS, 5, symbol="x"))
         return layers
 
     def _send(self) -> None:
         self.canvas.show(self.canvas_layers())
 
 
-def contour_lines(xs, ys, grid, level: float) -> dict:
+def arrow_segments(starts: np.ndarray, arrows: np.ndarray, width: float | None) -> np.ndarray:
+    """G's update arrows as segments (M, 2, 2) from ``starts``: scaled so that the 90th percentile
+    of their lengths is 6 % of the box's ``width``, none longer than 15 % (a few huge arrows must
+    not hide the rest); of length zero where there is no box or no arrow has a length."""
+    lengths = np.linalg.norm(arrows, axis=1)
+    if width is None or not len(arrows) or lengths.max() <= 0:
+        return np.stack([starts, starts], 1)
+    scaled = arrows * (0.06 * width / float(np.percentile(lengths, 90) + 1e-12))
+    cap = 0.15 * width
+    scaled *= np.minimum(1.0, cap / (np.linalg.norm(scaled, axis=1, keepdims=True) + 1e-12))
+    return np.stack([starts, starts + scaled], 1)
+
+
+def contour_lines(xs, ys, grid, level: float) -> list[np.ndarray]:
+    """Where ``grid`` (indexed [y, x]) crosses ``level``: lines (each (N, 2)) in data units."""
     try:
-        lines = contourpy.contour_generator(xs, ys, grid, line_type="Separate").lines(level)
+        return contourpy.contour_generator(xs, ys, grid, line_type="Separate").lines(level)
     except Exception:  # noqa: BLE001 - a contour is decoration
-        lines = []
-    return {"xs": [line[:, 0] for line in lines], "ys": [line[:, 1] for line in lines]}
+        return []

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .widgets import make
+from .colours import CENTRES, GENERATED, REAL
 from .pacing import FramePacer
-from .scene3d import PointScene
+from .scene3d import PointScene, points_layer, segments_layer, shaded_points_layer
+from .widgets import make
 
 SLICE_POINTS = 16  # per side of each slice drawn
 SURFACE_OPACITY = 0.5
@@ -30,8 +31,9 @@ def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(coords), np.concatenate(values)
 
 
-def slices_trace(snapshot) -> dict:
-    """D on the three slice planes through the snapshot's slice point, as coloured points."""
+def slices_layer(snapshot) -> dict:
+    """D on the three slice planes through the snapshot's slice point, as coloured points (every
+    few of the snapshot's grid, SLICE_POINTS a side)."""
     slices = snapshot.slices[0]
     if snapshot.d_is_probability:
         low, high = 0.0, 1.0
@@ -40,10 +42,7 @@ def slices_trace(snapshot) -> dict:
     every = max(1, slices.shape[-1] // SLICE_POINTS)
     axes = [a[::every] for a in snapshot.slice_axes]
     xyz, values = slice_points(axes, snapshot.slice_point, slices[:, ::every, ::every])
-    return {"type": "scatter3d", "mode": "markers", "name": "D on slices", "x": xyz[:, 0], "y": xyz[:, 1],
-            "z": xyz[:, 2], "hoverinfo": "skip",
-            "marker": {"size": 4, "color": values, "cmin": low, "cmax": high, "colorscale": "RdBu",
-                       "opacity": 0.35, "showscale": True, "colorbar": {"title": {"text": "D"}, "len": 0.6}}}
+    return shaded_points_layer("D on slices", xyz, values, low, high, "D", size=4, opacity=0.35)
 
 
 def volume_grid(low, high, size: int) -> np.ndarray:
@@ -76,29 +75,13 @@ def surface_points(volume: np.ndarray, points: np.ndarray, level: float) -> np.n
     return np.concatenate(found)
 
 
-def surface_trace(snapshot) -> dict:
+def surface_layer(snapshot) -> dict:
     """D's decision surface from the coarse volume, as points on it (grey, half transparent)."""
     volume = snapshot.volume[0]
     grid = volume_grid(snapshot.box_low, snapshot.box_high, volume.shape[0])
-    level = decision_level(volume, snapshot.d_is_probability)
     label = "D = ½" if snapshot.d_is_probability else "critic median"
-    xyz = surface_points(volume, grid, level)
-    return {"type": "scatter3d", "mode": "markers", "name": f"D isosurface ({label})", "level": level,
-            "x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2],
-            "marker": {"size": 3, "color": "#555555", "opacity": SURFACE_OPACITY}}
-
-
-def edge_lines(edges: np.ndarray) -> np.ndarray:
-    """Segments (E, 2, 3) as one polyline (3E, 3): start, end, NaN (a gap) for each."""
-    gaps = np.full((len(edges), 1, 3), np.nan)
-    return np.concatenate([np.asarray(edges, dtype=float), gaps], axis=1).reshape(-1, 3)
-
-
-def edges_trace(edges: np.ndarray) -> dict:
-    line = edge_lines(edges)
-    return {"type": "scatter3d", "mode": "lines", "name": "cube edges", "x": line[:, 0], "y": line[:, 1],
-            "z": line[:, 2], "hoverinfo": "skip", "connectgaps": False,
-            "line": {"color": "#333333", "width": 3}}
+    xyz = surface_points(volume, grid, decision_level(volume, snapshot.d_is_probability))
+    return points_layer(f"D isosurface ({label})", xyz, "#555555", 3, opacity=SURFACE_OPACITY)
 
 
 def link_controls(views) -> None:
@@ -110,9 +93,11 @@ def link_controls(views) -> None:
 
 
 class VolumeView(pn.viewable.Viewer):
+    """The 3D view of one run, updated in place from Snapshots (3D datasets): its controls and its
+    scene."""
+
     def __init__(self, height: int = 560, title: str = ""):
         super().__init__()
-        self.traces: list[dict] = []  # the layers drawn last (Plotly-shaped dicts, see scene3d.to_layer)
         self.scene = PointScene(height=height, sizing_mode="stretch_width", name="volume",
                                 title=title or "3D: real, generated, D (drag to turn, wheel to zoom)")
         self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=100)
@@ -130,9 +115,7 @@ class VolumeView(pn.viewable.Viewer):
         self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
         self._layout = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
-        self._real = None
-        self._centres = None
-        self._edges = None
+        self._static: dict[str, dict] = {}  # the cube edges', real samples' and mode centres' layers, by set_dataset
         self._box = None
         self._snapshot = None
         self._on_options = None
@@ -167,11 +150,13 @@ class VolumeView(pn.viewable.Viewer):
     def set_dataset(self, info: dict, snapshot) -> None:
         """A new run. ``info`` as the session publishes it (name, dim, box_low, box_high, centres),
         plus ``edges`` (E, 2, 3), the segments of a cube-frames dataset, or None."""
-        self._real = snapshot.real
-        centres = info.get("centres")
-        self._centres = centres if centres is not None and centres.shape[1] == 3 else None
-        edges = info.get("edges")
-        self._edges = None if edges is None else np.asarray(edges, dtype=float)
+        centres, edges = info.get("centres"), info.get("edges")
+        # Built once a run: these do not change between frames.
+        self._static = {"real": points_layer("real", snapshot.real, REAL, 2, opacity=0.6)}
+        if edges is not None:
+            self._static["cube edges"] = segments_layer("cube edges", edges, "#333333", width=3)
+        if centres is not None and centres.shape[1] == 3:
+            self._static["mode centres"] = points_layer("mode centres", centres, CENTRES, 5, symbol="x")
         low, high = np.asarray(info["box_low"], float), np.asarray(info["box_high"], float)
         self.scene.box = [low.tolist(), high.tolist()]
         self._set_slider_ranges(low, high)
@@ -196,28 +181,18 @@ class VolumeView(pn.viewable.Viewer):
         if not self.pacer.admit(snapshot, force):
             return False  # kept as the pacer's pending frame, for flush()
         self._snapshot = snapshot
-        self.traces = self._traces(snapshot)
-        self.scene.show(self.traces)
+        self.scene.show(self._layers(snapshot))
         return True
 
-    def _traces(self, snapshot) -> list[dict]:
+    def _layers(self, snapshot) -> list[dict]:
         """Surfaces first, points over them; each layer only where its data and its switch are."""
-        real, fake = self._real if self._real is not None else snapshot.real, snapshot.fixed_samples[0]
-        traces = []
+        static, layers = self._static, []
         if snapshot.slices is not None and self.show_slices.value:
-            traces.append(slices_trace(snapshot))
+            layers.append(slices_layer(snapshot))
         if snapshot.volume is not None and self.show_isosurface.value:
-            traces.append(surface_trace(snapshot))
-        if self._edges is not None:
-            traces.append(edges_trace(self._edges))
-        traces += [
-            {"type": "scatter3d", "mode": "markers", "name": "real", "x": real[:, 0], "y": real[:, 1],
-             "z": real[:, 2], "marker": {"size": 2, "color": "#1b9e77", "opacity": 0.6}},
-            {"type": "scatter3d", "mode": "markers", "name": "generated", "x": fake[:, 0], "y": fake[:, 1],
-             "z": fake[:, 2], "marker": {"size": 2, "color": "#7b3294", "opacity": 0.8}},
-        ]
-        if self._centres is not None:
-            c = self._centres
-            traces.append({"type": "scatter3d", "mode": "markers", "name": "mode centres", "x": c[:, 0],
-                           "y": c[:, 1], "z": c[:, 2], "marker": {"size": 5, "color": "black", "symbol": "x"}})
-        return traces
+            layers.append(surface_layer(snapshot))
+        layers += [static[name] for name in ("cube edges", "real") if name in static]
+        layers.append(points_layer("generated", snapshot.fixed_samples[0], GENERATED, 2, opacity=0.8))
+        if "mode centres" in static:
+            layers.append(static["mode centres"])
+        return layers

@@ -2,79 +2,105 @@
 and saves itself as a PNG."""
 
 import pytest
+from canvas_models import last_draw, layer, layers, read
 from waiting import wait_until
 
 
 pytestmark = pytest.mark.browser
 
+PLANE = "plane"  # the first run's plane model (app/views2d.py)
+PAD = {"left": 48, "right": 74, "top": 26, "bottom": 56}  # the plot area's margins (app/js/plane2d.js)
 
-# The 2D plane's canvas; its container holds the plane's state (app/plane2d.py).
-PLANE_FIRST_X = "c => { const g = c.parentNode.plane.layers.find(l => l.name === 'fake_samples'); return g ? g.xy[0] : null; }"
-PLANE_DRAWN = "c => c.parentNode.plane.drawn"
-PLANE_VIEW = "c => c.parentNode.plane.view"
+
+def first_x(lab):
+    fake = layer(lab, PLANE, "fake_samples")
+    return fake["xy"][0] if fake and fake["xy"] else None
+
+
+def drawn_frame(lab):
+    draw = last_draw(lab, "lab-plane-draw")
+    return draw["frame"] if draw else 0
+
+
+def shown_view(lab):
+    """The view the plane shows: the user's (``view``), else the data box, as [x0, x1, y0, y1]."""
+    return read(lab, PLANE, "m => m.view.length ? m.view : [m.box[0][0], m.box[1][0], m.box[0][1], m.box[1][1]]")
 
 
 def test_lab_page_trains_on_its_own(lab):
+    """New frames reach the plane's model and the canvas draws them: each draw is echoed (``drawn``)
+    and timed in the page's User Timing with the frame it shows."""
     assert lab.title() == "GAN Stability Lab"
-    plane = lab.locator("canvas.lab-plane").first
-    first = wait_until(lambda: plane.evaluate(PLANE_FIRST_X), what="generated samples drawn")
-    wait_until(lambda: plane.evaluate(PLANE_FIRST_X) not in (None, first), what="generated samples move")
-    names = plane.evaluate("c => c.parentNode.plane.layers.map(l => l.name)")
+    first = wait_until(lambda: first_x(lab), what="generated samples drawn")
+    wait_until(lambda: first_x(lab) not in (None, first), what="generated samples move")
+    names = [item["name"] for item in layers(lab, PLANE)]
     assert names[0] == "d_image" and {"d_contour", "real_samples", "g_arrows", "mode_centres"} <= set(names)
-    drawn = plane.evaluate(PLANE_DRAWN)
-    wait_until(lambda: plane.evaluate(PLANE_DRAWN) > drawn, what="the canvas draws new frames")
+    frame = drawn_frame(lab)
+    wait_until(lambda: drawn_frame(lab) > frame, what="the canvas draws new frames")
+    draw = last_draw(lab, "lab-plane-draw")
+    assert draw["name"] == PLANE and 0 <= draw["ms"] < 1000
+    assert read(lab, PLANE, "m => m.drawn") >= draw["frame"] > 0
+    assert lab.evaluate("performance.getEntriesByName('lab-plane-draw').length") == 1  # the latest only
 
 
 def test_plane_pans_zooms_and_resets(lab):
     """Drag moves the view by the data distance under the pointer, the wheel zooms about the pointer,
-    new frames keep the view, and a double-click goes back to the data's box."""
+    new frames keep the view (the model's ``view``), and a double-click goes back to the data's box."""
     plane = lab.locator("canvas.lab-plane").first
-    home = plane.evaluate(PLANE_VIEW)  # [x0, x1, y0, y1]: ring8's box
+    wait_until(lambda: first_x(lab), what="a frame drawn")
+    assert read(lab, PLANE, "m => m.view") == []
+    home = shown_view(lab)  # [x0, x1, y0, y1]: ring8's box
     box = plane.bounding_box()
-    width, height = box["width"] - 48 - 74, box["height"] - 26 - 56  # the plot area (plane2d.PAD)
-    x, y = box["x"] + 48 + width / 2, box["y"] + 26 + height / 2
+    width = box["width"] - PAD["left"] - PAD["right"]
+    height = box["height"] - PAD["top"] - PAD["bottom"]
+    x, y = box["x"] + PAD["left"] + width / 2, box["y"] + PAD["top"] + height / 2
     lab.mouse.move(x, y)
     lab.mouse.down()
     lab.mouse.move(x + 100, y + 50, steps=4)
     lab.mouse.up()
-    moved = plane.evaluate(PLANE_VIEW)
+    moved = read(lab, PLANE, "m => m.view")
     dx, dy = -100 / width * (home[1] - home[0]), 50 / height * (home[3] - home[2])
     assert moved == pytest.approx([home[0] + dx, home[1] + dx, home[2] + dy, home[3] + dy], rel=1e-3)
-    drawn = plane.evaluate(PLANE_DRAWN)
-    wait_until(lambda: plane.evaluate(PLANE_DRAWN) > drawn + 2, what="frames after the pan")
-    assert plane.evaluate(PLANE_VIEW) == moved
+    frame = drawn_frame(lab)
+    wait_until(lambda: drawn_frame(lab) > frame + 2, what="frames after the pan")
+    assert shown_view(lab) == moved
     lab.mouse.wheel(0, -300)
-    zoomed = wait_until(lambda: (v := plane.evaluate(PLANE_VIEW)) != moved and v, what="the wheel zooms in")
+    zoomed = wait_until(lambda: (v := shown_view(lab)) != moved and v, what="the wheel zooms in")
     assert zoomed[1] - zoomed[0] < moved[1] - moved[0]
-    plane.dblclick(position={"x": 48 + width / 2, "y": 26 + height / 2})
-    assert plane.evaluate(PLANE_VIEW) == home
+    plane.dblclick(position={"x": PAD["left"] + width / 2, "y": PAD["top"] + height / 2})
+    assert read(lab, PLANE, "m => m.view") == [] and shown_view(lab) == home
 
 
 # D's heatmap as the canvas shows it: for grid cells whose value differs from their mirror image
 # across the x axis (so a flipped image would not pass), the pixel at the cell's centre against
-# the palette colour of its shade. Points and lines drawn over the image cover some cells.
+# the palette colour of its shade, both read in one go, and only while the canvas shows the
+# model's last frame (null otherwise). Points and lines drawn over the image cover some cells.
 HEATMAP_PIXELS = """c => {
-  const p = c.parentNode.plane, ctx = c.getContext('2d');
-  p.draw();  // now, with the layers the page holds
-  const img = p.layers.find(l => l.name === 'd_image'), [x0, x1, y0, y1] = p.view;
-  const W = c.clientWidth, H = c.clientHeight, pw = W - 48 - 74, ph = H - 26 - 56;  // plane2d.PAD
+  const m = Bokeh.documents[0].get_model_by_name('plane'), img = m.layers.find(l => l.name === 'd_image');
+  if (!img || m.drawn !== m.frame) return null;
+  const shades = new Uint8Array(m.arrays.data.buffer, m.arrays.data.byteOffset + img.shades[0], img.shades[1]);
+  const ctx = c.getContext('2d'), dpr = window.devicePixelRatio || 1;
+  const [x0, x1, y0, y1] = m.view.length ? m.view : [m.box[0][0], m.box[1][0], m.box[0][1], m.box[1][1]];
+  const pw = c.clientWidth - %(left)d - %(right)d, ph = c.clientHeight - %(top)d - %(bottom)d;
+  const rgb = s => [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16));
   let tried = 0, matched = 0;
   for (let j = 0; j < img.ny; j += 3) for (let i = 0; i < img.nx; i += 3) {
-    const shade = img.shades[j * img.nx + i], mirror = img.shades[(img.ny - 1 - j) * img.nx + i];
+    const shade = shades[j * img.nx + i], mirror = shades[(img.ny - 1 - j) * img.nx + i];
     if (Math.abs(shade - mirror) < 30) continue;
     const x = img.x0 + (i + 0.5) * img.dw / img.nx, y = img.y0 + (j + 0.5) * img.dh / img.ny;
-    const px = Math.round(48 + (x - x0) / (x1 - x0) * pw), py = Math.round(26 + ph - (y - y0) / (y1 - y0) * ph);
-    const got = ctx.getImageData(px, py, 1, 1).data, want = p.palette(img.palette, shade);
+    const px = %(left)d + (x - x0) / (x1 - x0) * pw, py = %(top)d + ph - (y - y0) / (y1 - y0) * ph;
+    const got = ctx.getImageData(Math.round(px * dpr), Math.round(py * dpr), 1, 1).data;
+    const want = rgb(m.palettes[img.palette][shade]);
     tried += 1;
     matched += Math.max(...[0, 1, 2].map(k => Math.abs(got[k] - want[k]))) <= 2;
   }
   return [tried, matched];
-}"""
+}""" % PAD
 
 
 def test_heatmap_is_drawn_the_right_way_up(lab):
     plane = lab.locator("canvas.lab-plane").first
-    tried, matched = wait_until(lambda: (r := plane.evaluate(HEATMAP_PIXELS))[0] >= 20 and r, timeout=60,
+    tried, matched = wait_until(lambda: (r := plane.evaluate(HEATMAP_PIXELS)) and r[0] >= 20 and r, timeout=60,
                                 what="D varies enough to tell the image's orientation")
     assert matched >= 0.7 * tried
 

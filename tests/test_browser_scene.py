@@ -2,16 +2,30 @@
 layers from its legend, keeps the camera across frames and saves itself as a PNG."""
 
 import pytest
+from canvas_models import last_draw, layer, layers, read
 from waiting import wait_until
 
 from conftest import SHOTS
 
 pytestmark = pytest.mark.browser
 
+SCENE = "volume"  # the 3D view's scene model (app/views3d.py)
+# Legend entry j's 10 px swatch has its top left at (left, top + row * j - 9) (app/js/scene3d.js).
+LEGEND = {"left": 8, "top": 38, "row": 17}
 
-# The 3D view's canvas; its container holds the scene's state (app/scene3d.py).
-FIRST_GENERATED_X = "c => { const g = c.parentNode.scene.layers.find(l => l.name === 'generated'); return g ? g.xyz[0] : null; }"
-DRAWN = "c => c.parentNode.scene.drawn"
+
+def first_generated_x(lab):
+    generated = layer(lab, SCENE, "generated")
+    return generated["xyz"][0] if generated and generated["xyz"] else None
+
+
+def drawn_frame(lab):
+    draw = last_draw(lab, "lab-scene-draw")
+    return draw["frame"] if draw else 0
+
+
+def camera(lab):
+    return read(lab, SCENE, "m => m.camera")
 
 
 def test_3d_dataset_shows_a_live_view_that_keeps_its_camera(lab):
@@ -20,37 +34,47 @@ def test_3d_dataset_shows_a_live_view_that_keeps_its_camera(lab):
     canvas = lab.locator("canvas.lab-scene").first
     canvas.wait_for(state="visible", timeout=30_000)
 
-    first = wait_until(lambda: canvas.evaluate(FIRST_GENERATED_X), what="3D generated samples sent")
-    wait_until(lambda: canvas.evaluate(FIRST_GENERATED_X) not in (None, first), what="3D view updates")
-    names = canvas.evaluate("c => c.parentNode.scene.layers.map(l => l.name)")
+    first = wait_until(lambda: first_generated_x(lab), what="3D generated samples sent")
+    wait_until(lambda: first_generated_x(lab) not in (None, first), what="3D view updates")
+    names = [item["name"] for item in layers(lab, SCENE)]
     assert "D on slices" in names and "generated" in names
-    drawn = canvas.evaluate(DRAWN)
-    wait_until(lambda: canvas.evaluate(DRAWN) > drawn, what="the canvas draws new frames")
-    camera = "c => c.parentNode.scene.camera"
-    before = canvas.evaluate(camera)
+    frame = drawn_frame(lab)
+    wait_until(lambda: drawn_frame(lab) > frame, what="the canvas draws new frames")
+    assert last_draw(lab, "lab-scene-draw")["name"] == SCENE and read(lab, SCENE, "m => m.drawn") >= frame
+
+    # A drag turns the camera by 0.01 radian a pixel; the camera goes to the model on release.
     box = canvas.bounding_box()
-    lab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    lab.mouse.down()
-    lab.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 20, steps=5)
-    lab.mouse.up()
-    turned = canvas.evaluate(camera)
-    assert turned["yaw"] == pytest.approx(before["yaw"] - 0.8) and turned["pitch"] == pytest.approx(before["pitch"] + 0.2)
-    drawn = canvas.evaluate(DRAWN)
-    wait_until(lambda: canvas.evaluate(DRAWN) > drawn + 2, what="frames after the turn")
-    assert canvas.evaluate(camera) == turned  # new frames keep the user's camera
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    def drag(dx, dy):
+        lab.mouse.move(*centre)
+        lab.mouse.down()
+        lab.mouse.move(centre[0] + dx, centre[1] + dy, steps=5)
+        lab.mouse.up()
+
+    drag(-30, 0)
+    before = camera(lab)
+    assert set(before) == {"yaw", "pitch", "zoom"}
+    drag(80, 20)
+    turned = camera(lab)
+    assert turned["yaw"] == pytest.approx(before["yaw"] - 0.8)
+    assert turned["pitch"] == pytest.approx(before["pitch"] + 0.2)
+    frame = drawn_frame(lab)
+    wait_until(lambda: drawn_frame(lab) > frame + 2, what="frames after the turn")
+    assert camera(lab) == turned  # new frames keep the user's camera
     lab.screenshot(path=str(SHOTS / "lab-3d.png"))
 
     # The wheel zooms in; a click on a legend entry hides its layer, a second click shows it again.
-    lab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lab.mouse.move(*centre)
     lab.mouse.wheel(0, -300)
-    wait_until(lambda: canvas.evaluate(camera)["zoom"] > 1.2, what="the wheel zooms in")
-    legend = canvas.evaluate("c => c.parentNode.scene.legend")
-    x, y, width, height, name = next(entry for entry in legend if entry[4] == "generated")
+    wait_until(lambda: camera(lab)["zoom"] > 1.2 * turned["zoom"], what="the wheel zooms in")
+    j = [item["name"] for item in layers(lab, SCENE)].index("generated")
+    swatch = (box["x"] + LEGEND["left"] + 5, box["y"] + LEGEND["top"] + LEGEND["row"] * j - 4)
     for hidden in (["generated"], []):
-        lab.mouse.click(box["x"] + x + width / 2, box["y"] + y + height / 2)
-        assert canvas.evaluate("c => c.parentNode.scene.hidden") == hidden
+        lab.mouse.click(*swatch)
+        assert read(lab, SCENE, "m => m.hidden") == hidden
+    canvas.dblclick(position={"x": box["width"] / 2, "y": box["height"] / 2})  # the default camera
+    assert camera(lab) == {}
     with lab.expect_download() as download:  # the scene as shown, as a PNG
         canvas.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
     assert download.value.suggested_filename == "gan-lab-3d.png"
-
-

@@ -11,6 +11,8 @@ from ganlab_app.local_server import free_port
 from ganlab_app.packed import pack, unpack
 from ganlab_app.plane2d import PlaneCanvas
 from ganlab_app.scene3d import PointScene
+from canvas_models import layers as layers_in_page
+from conftest import column
 from waiting import wait_until
 
 TYPES = {"xy": np.float32, "shades": np.uint8}
@@ -37,29 +39,40 @@ def test_pack_round_trip_keeps_each_array_and_aligns_them_for_float32_views():
 
 
 def _frames(rng, n):
-    """A frame for each canvas with ``n`` points: plane layers, 3D traces, chart columns."""
+    """A frame for each canvas with ``n`` points: plane layers, 3D layers, chart columns."""
     xy = rng.normal(size=(n, 2))
     layers = [plane2d.image_layer("d_image", rng.uniform(size=(5, 6)), np.arange(6.0), np.arange(5.0), "d", 0, 1, "D"),
               plane2d.points_layer("fake_samples", xy, "#7b3294", 3)]
-    xyz = rng.normal(size=(3, n))
-    traces = [{"type": "scatter3d", "mode": "markers", "name": "D on slices", "x": xyz[0], "y": xyz[1], "z": xyz[2],
-               "marker": {"size": 4, "color": rng.uniform(size=n), "cmin": 0.0, "cmax": 1.0}},
-              {"type": "scatter3d", "mode": "markers", "name": "generated", "x": xyz[1], "y": xyz[2], "z": xyz[0],
-               "marker": {"size": 2, "color": "#7b3294"}}]
+    xyz = rng.normal(size=(n, 3))
+    layers_3d = [scene3d.shaded_points_layer("D on slices", xyz, rng.uniform(size=n), 0.0, 1.0, "D", size=4),
+                 scene3d.points_layer("generated", xyz[:, ::-1], "#7b3294", 2)]
     columns = {"h0:step": np.arange(n, dtype=np.float32), "h0:d_loss": rng.normal(size=n).astype(np.float32)}
-    return layers, traces, columns
+    return layers, layers_3d, columns
+
+
+# The colour of the plane's pixel under each of these points inside its box (the plot area's
+# margins: app/js/plane2d.js).
+POINT_PIXELS = """(c, points) => {
+  const m = Bokeh.documents[0].get_model_by_name('plane'), ctx = c.getContext('2d'), dpr = window.devicePixelRatio || 1;
+  const [[x0, y0], [x1, y1]] = m.box, pw = c.clientWidth - 48 - 74, ph = c.clientHeight - 26 - 56;
+  return points.filter(([x, y]) => x > x0 && x < x1 && y > y0 && y < y1).map(([x, y]) => Array.from(
+    ctx.getImageData(Math.floor((48 + (x - x0) / (x1 - x0) * pw) * dpr),
+                     Math.floor((26 + ph - (y - y0) / (y1 - y0) * ph) * dpr), 1, 1).data));
+}"""
 
 
 @pytest.mark.browser
 def test_each_canvas_reads_back_in_the_page_the_arrays_python_packed(browser):
-    """The page's withArrays, through each canvas's own accessor, gives exactly the arrays Python
-    sent, frame after frame (the offsets move as the arrays change length)."""
+    """Each canvas model in the page holds exactly the arrays Python sent, frame after frame (the
+    offsets move as the arrays change length), and its page module reads them back (``drawn``
+    follows each frame); the charts' columns are read from their model."""
     rng = np.random.default_rng(1)
     canvases = {}
 
     def page():
-        canvases.update(plane=PlaneCanvas(height=300, width=400), scene=PointScene(height=300, width=400),
-                        charts=ChartCanvas(width=400))
+        canvases.update(plane=PlaneCanvas(height=300, width=400, name="plane"),
+                        scene=PointScene(height=300, width=400, name="scene"),
+                        charts=ChartCanvas(width=400, name="charts"))
         return pn.Column(*canvases.values())
 
     port = free_port()
@@ -74,28 +87,29 @@ def test_each_canvas_reads_back_in_the_page_the_arrays_python_packed(browser):
         plane, scene, charts = (tab.locator(f"canvas.{name}").first for name in ("lab-plane", "lab-scene", "lab-charts"))
         plane.wait_for(timeout=30_000)
         for n in (4, 9, 1):
-            layers, traces, columns = _frames(rng, n)
+            layers, layers_3d, columns = _frames(rng, n)
             # From this thread, as the lab's own updates come from its periodic callback's: Panel
             # hands them to the server's event loop.
-            canvases["plane"].show(layers)
-            canvases["scene"].show(traces)
+            canvases["plane"].show(layers, box=[[-4.0, -4.0], [4.0, 4.0]])
+            canvases["scene"].show(layers_3d)
             canvases["charts"].show(columns, {})
-            wait_until(lambda: plane.evaluate("c => c.parentNode.plane.layers.length") == 2
-                       and plane.evaluate("c => c.parentNode.plane.layers[1].xy.length") == 2 * n, what="plane frame")
-            got = plane.evaluate("c => c.parentNode.plane.layers.map(l => [l.name, Array.from(l.xy || l.shades)])")
-            assert [name for name, _ in got] == ["d_image", "fake_samples"]
-            np.testing.assert_array_equal(got[0][1], layers[0]["shades"])
-            np.testing.assert_array_equal(np.float32(got[1][1]), layers[1]["xy"])
-            wait_until(lambda: scene.evaluate("c => c.parentNode.scene.layers[1].xyz.length") == 3 * n, what="3D frame")
-            shown = scene.evaluate("c => c.parentNode.scene.layers.map(l => [Array.from(l.xyz), Array.from(l.shades || [])])")
-            for (xyz, shades), layer in zip(shown, map(scene3d.to_layer, traces)):
-                np.testing.assert_array_equal(np.float32(xyz), layer["xyz"])
-                np.testing.assert_array_equal(shades, layer.get("shades", []))
+            for name, sent, key in (("plane", layers, "xy"), ("scene", layers_3d, "xyz")):
+                got = wait_until(lambda: (shown := layers_in_page(tab, name))
+                                 and len(shown[1][key]) == sent[1][key].size and shown, what=f"{name} frame")
+                assert [layer["name"] for layer in got] == [layer["name"] for layer in sent]
+                for before, after in zip(sent, got):
+                    for array in ("xy", "xyz", "shades"):
+                        if array in before:
+                            np.testing.assert_array_equal(np.asarray(after[array], before[array].dtype), before[array])
+                frame = canvases[name].frame
+                wait_until(lambda: tab.evaluate("n => Bokeh.documents[0].get_model_by_name(n).drawn", name) == frame,
+                           what=f"{name} draws its frame")
+            # The plane's module read the positions from the buffer: each point's pixel has its colour.
+            pixels = plane.evaluate(POINT_PIXELS, layers[1]["xy"].reshape(-1, 2).tolist())
+            assert pixels and all(pixel[:3] == [0x7B, 0x32, 0x94] for pixel in pixels)
             for key, values in columns.items():
-                wait_until(lambda: len(charts.evaluate("(c, k) => c.parentNode.charts.column(k)", key)) == n,
-                           what="charts update")
-                np.testing.assert_array_equal(np.float32(charts.evaluate("(c, k) => c.parentNode.charts.column(k)", key)),
-                                              values)
+                shown = wait_until(lambda: (got := column(tab, key)) and len(got) == n and got, what="charts update")
+                np.testing.assert_array_equal(np.float32(shown), values)
         assert errors == []
     finally:
         context.close()

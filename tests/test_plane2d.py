@@ -1,7 +1,7 @@
 """The 2D plane's canvas and what PlaneView sends it (app/plane2d.py, app/views2d.py), without a
 browser: the wire format against the snapshot it came from, colour shades against Bokeh's own
-colour mappers, layer switches, and the pacing shared with the 3D view. The drawing itself is
-checked in Chromium (tests/test_app_browser.py)."""
+colour mappers, layer switches, the view kept or reset with the data box, and the pacing shared
+with the 3D view. The drawing itself is checked in Chromium (tests/test_browser_plane.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 from bokeh.palettes import RdBu11
 
-from ganlab_app import plane2d
+from ganlab_app import colours, plane2d
 from ganlab_app.packed import pack, unpack
 from ganlab_app.views2d import LAYERS, PlaneView
 from gan_core.config import make_experiment
@@ -47,16 +47,16 @@ def test_shades_match_a_linear_and_a_log_colour_mapper():
     rng = np.random.default_rng(0)
     values = rng.uniform(-0.2, 1.2, 5000)
     expected = np.clip(np.floor(np.clip(values, 0, 1) * 256), 0, 255)
-    assert np.abs(plane2d.shades(values, 0.0, 1.0).astype(int) - expected).max() <= 1
+    assert np.abs(colours.shades(values, 0.0, 1.0).astype(int) - expected).max() <= 1
     norms = 10 ** rng.uniform(-4, 0.5, 5000)
     logs = np.clip((np.log10(norms) + 3) / 3, 0, 1)  # [1e-3, 1] over three decades
-    assert np.abs(plane2d.shades(norms, 1e-3, 1.0, log=True).astype(int) - np.floor(logs * 256).clip(0, 255)).max() <= 1
-    assert plane2d.shades(np.array([np.nan]), 0.0, 1.0)[0] == 0  # a NaN is drawn, as the low end
+    assert np.abs(colours.shades(norms, 1e-3, 1.0, log=True).astype(int) - np.floor(logs * 256).clip(0, 255)).max() <= 1
+    assert colours.shades(np.array([np.nan]), 0.0, 1.0)[0] == 0  # a NaN is drawn, as the low end
 
 
 def test_palette_is_red_for_fake_and_blue_for_real():
-    palette = plane2d.PALETTES["d"]
-    assert len(palette) == plane2d.SHADES and palette[0] == RdBu11[-1] and palette[-1] == RdBu11[0]
+    palette = colours.PALETTES["d"]
+    assert len(palette) == colours.SHADES and palette[0] == RdBu11[-1] and palette[-1] == RdBu11[0]
 
 
 def test_wire_format_carries_the_snapshot(ring):
@@ -70,7 +70,7 @@ def test_wire_format_carries_the_snapshot(ring):
     xs, ys = snap.grid_axes
     grid = snap.d_grid[0]
     assert (image["nx"], image["ny"]) == (64, 64) and image["x0"] == xs[0] and image["dh"] == pytest.approx(ys[-1] - ys[0])
-    np.testing.assert_array_equal(image["shades"].reshape(64, 64), plane2d.shades(grid, 0.0, 1.0))
+    np.testing.assert_array_equal(image["shades"].reshape(64, 64), colours.shades(grid, 0.0, 1.0))
     fake = np.asarray(layers["fake_samples"]["xy"]).reshape(-1, 2)
     np.testing.assert_allclose(fake, snap.fixed_samples[0], rtol=1e-6)
     real = np.asarray(layers["real_samples"]["xy"]).reshape(-1, 2)
@@ -78,6 +78,14 @@ def test_wire_format_carries_the_snapshot(ring):
     arrows = np.asarray(layers["g_arrows"]["xy"]).reshape(-1, 2, 2)
     np.testing.assert_allclose(arrows[:, 0], snap.fixed_samples[0][::6], rtol=1e-6)
     assert len(arrows) == len(snap.arrows[0]) == 167
+    # Along G's update direction, scaled to 6 % of the box's width at the 90th percentile, none over 15 %.
+    drawn_arrows, width = arrows[:, 1] - arrows[:, 0], float(snap.box_high[0] - snap.box_low[0])
+    lengths = np.linalg.norm(drawn_arrows, axis=1)
+    assert np.percentile(lengths, 90) == pytest.approx(0.06 * width, rel=1e-3)
+    assert lengths.max() <= 0.15 * width + 1e-6
+    given = snap.arrows[0]
+    cosine = (drawn_arrows * given).sum(1) / (lengths * np.linalg.norm(given, axis=1) + 1e-12)
+    np.testing.assert_allclose(cosine[lengths > 0], 1.0, atol=1e-4)
     assert layers["g_arrows"]["kind"] == "segments" and len(layers["mode_centres"]["xy"]) == 2 * 8
     # The contour's points: D there is 1/2 by bilinear interpolation of the grid (independent of contourpy).
     contour = np.asarray(layers["d_contour"]["xy"]).reshape(-1, 2)
@@ -102,6 +110,21 @@ def test_switched_off_layers_are_not_sent(ring):
     assert view.canvas.frame == frame + 1 and "real_samples" in {layer["name"] for layer in view.canvas.shown_layers()}
 
 
+def test_the_users_view_is_kept_until_the_data_box_changes(ring):
+    """The pan and zoom the page syncs (``view``) outlives a reset of the same data and new frames;
+    data in another box show that whole box."""
+    view, snap = drawn(ring)
+    info = info_of(ring)
+    assert view.canvas.view == []  # the data box
+    assert view.canvas.box == [[float(v) for v in info["box_low"]], [float(v) for v in info["box_high"]]]
+    view.canvas.view = [-1.0, 0.5, -0.25, 1.25]  # as the browser sets it after a pan
+    view.set_dataset(info, snap)  # a reset: the same box
+    view.update(snap, force=True)
+    assert view.canvas.view == [-1.0, 0.5, -0.25, 1.25]
+    view.set_dataset({**info, "box_low": info["box_low"] * 2, "box_high": info["box_high"] * 2}, snap)
+    assert view.canvas.view == [] and view.canvas.box[1] == [float(v) * 2 for v in info["box_high"]]
+
+
 def test_a_critic_is_auto_scaled(ring):
     """An unbounded critic's colours span its own range on the grid; the D = 1/2 line becomes its median."""
     trainer = Trainer(make_experiment(dataset="ring8", batch_size=64, steps=10, objective="wasserstein"), device="cpu")
@@ -110,7 +133,7 @@ def test_a_critic_is_auto_scaled(ring):
     image = next(layer for layer in view.canvas.shown_layers() if layer["name"] == "d_image")
     grid = snap.d_grid[0]
     assert (image["low"], image["high"]) == (pytest.approx(grid.min()), pytest.approx(grid.max()))
-    assert image["shades"].min() == 0 and image["shades"].max() == plane2d.SHADES - 1
+    assert image["shades"].min() == 0 and image["shades"].max() == colours.SHADES - 1
     assert "critic median" in view.note.object
 
 

@@ -39,8 +39,13 @@ def info_of(trainer) -> dict:
             "edges": np.stack([structure.starts, structure.ends], 1) if hasattr(structure, "ends") else None}
 
 
-def traces(view) -> dict:
-    return {trace["name"].split(" (")[0]: trace for trace in view.traces}
+def layers(view) -> dict:
+    """The layers of the scene's last frame, by name (without a parenthesis: "D isosurface")."""
+    return {layer["name"].split(" (")[0]: layer for layer in view.scene.shown_layers()}
+
+
+def points_of(layer) -> np.ndarray:
+    return np.asarray(layer["xyz"]).reshape(-1, 3)
 
 
 def d_at(trainer, points: np.ndarray) -> np.ndarray:
@@ -71,25 +76,24 @@ def gauss():
 def test_cube_edges_are_drawn_as_the_two_frames(cubes):
     view = VolumeView()
     view.set_dataset(info_of(cubes), cubes.snapshot())
-    line = traces(view)["cube edges"]
-    assert line["mode"] == "lines"
-    points = np.stack([line["x"], line["y"], line["z"]], -1).reshape(-1, 3, 3)
-    assert np.isnan(points[:, 2]).all()  # a gap after each segment
-    drawn = {tuple(sorted(map(tuple, np.round(segment[:2], 9)))) for segment in points}
+    line = layers(view)["cube edges"]
+    assert line["kind"] == "segments"
+    points = points_of(line).reshape(-1, 2, 3)  # start, end
+    drawn = {tuple(sorted(map(tuple, np.round(segment.astype(float), 6)))) for segment in points}
     # Independently: the edges of the cubes [-s, s]^3 join corners that differ in one coordinate.
     expected = set()
     for s in (0.8, 0.4):
         corners = [np.array(c) * s for c in itertools.product((-1.0, 1.0), repeat=3)]
         for a, b in itertools.combinations(corners, 2):
             if np.count_nonzero(a != b) == 1:
-                expected.add(tuple(sorted((tuple(np.round(a, 9)), tuple(np.round(b, 9))))))
+                expected.add(tuple(sorted((tuple(np.round(a, 6)), tuple(np.round(b, 6))))))
     assert len(points) == 24 and drawn == expected
 
 
 def test_no_edges_for_gaussian_modes(gauss):
     view = VolumeView()
     view.set_dataset(info_of(gauss), gauss.snapshot())
-    names = set(traces(view))
+    names = set(layers(view))
     assert "cube edges" not in names and {"real", "generated", "mode centres", "D on slices"} <= names
 
 
@@ -97,11 +101,11 @@ def test_isosurface_only_when_switched_on_and_computed(cubes):
     view = VolumeView()
     with_volume = cubes.snapshot(volume=True)
     view.set_dataset(info_of(cubes), with_volume)
-    assert "D isosurface" not in traces(view)  # off by default: the volume costs 8000 D evaluations
+    assert "D isosurface" not in layers(view)  # off by default: the volume costs 8000 D evaluations
     view.show_isosurface.value = True  # redraws the last snapshot at once
-    assert "D isosurface" in traces(view)
+    assert "D isosurface" in layers(view)
     view.update(cubes.snapshot(volume=False), force=True)
-    assert "D isosurface" not in traces(view)  # the session has not computed it (yet)
+    assert "D isosurface" not in layers(view)  # the session has not computed it (yet)
 
 
 def test_volume_grid_is_in_the_order_of_the_snapshot_volume(cubes):
@@ -140,9 +144,9 @@ def test_decision_surface_between_grid_points_on_either_side(cubes):
     view.show_isosurface.value = True
     snap = cubes.snapshot(volume=True)
     view.set_dataset(info_of(cubes), snap)
-    surface = traces(view)["D isosurface"]
-    assert surface["level"] == 0.5 and surface["mode"] == "markers"
-    points = np.stack([surface["x"], surface["y"], surface["z"]], -1)
+    surface = layers(view)["D isosurface"]
+    assert surface["name"] == "D isosurface (D = ½)" and surface["kind"] == "points"
+    points = points_of(surface).astype(np.float64)
     assert len(points) > 0
     size = snap.volume.shape[1]
     step = (snap.box_high - snap.box_low) / (size - 1)
@@ -180,14 +184,13 @@ def test_controls_send_options_and_slices_follow_the_point(gauss):
     assert calls[-1] == {"slice_point": point, "volume": True}
 
     view.update(gauss.snapshot(slice_point=point), force=True)
-    slices = traces(view)["D on slices"]
-    xyz = np.stack([slices["x"], slices["y"], slices["z"]], -1)
+    xyz = points_of(layers(view)["D on slices"])
     on_plane = np.isclose(xyz, np.asarray(point, dtype=np.float32), atol=1e-6)
     assert on_plane.any(1).all()  # every point lies on one of the planes through the point
     assert (on_plane.sum(0) == len(xyz) // 3).all()  # a third on each
 
     view.show_slices.value = False
-    assert "D on slices" not in traces(view)
+    assert "D on slices" not in layers(view)
 
 
 def test_a_reset_keeps_the_slice_point_a_new_box_centres_it(gauss, cubes):
@@ -281,26 +284,27 @@ def test_no_new_frame_while_the_browser_owes_acknowledgements(gauss, monkeypatch
 
 
 def test_wire_format_carries_the_points_colours_and_segments(cubes):
-    """What the canvas receives: the same coordinates (float32), D's values as palette shades of
-    the 2D view's colour map, the cube edges as start/end pairs without the NaN gaps."""
+    """What the canvas receives: the same coordinates (float32), D's values as shades of the 2D
+    view's palette (D from the network at the points), the cube edges as start/end pairs."""
     view = VolumeView()
     snap = cubes.snapshot()
     view.set_dataset(info_of(cubes), snap)
-    layers = {layer["name"]: layer for layer in view.scene.shown_layers()}
+    shown = layers(view)
     assert view.scene.box == [list(map(float, snap.box_low)), list(map(float, snap.box_high))]
-    generated = np.asarray(layers["generated"]["xyz"]).reshape(-1, 3)
-    np.testing.assert_allclose(generated, snap.fixed_samples[0], rtol=1e-6)
-    edges = np.asarray(layers["cube edges"]["xyz"]).reshape(-1, 2, 3)
-    assert layers["cube edges"]["kind"] == "segments" and len(edges) == 24 and np.isfinite(edges).all()
-    slices = layers["D on slices"]
-    values = traces(view)["D on slices"]["marker"]["color"]
-    shades = np.asarray(slices["shades"])
-    palette = slices["palette"]
-    np.testing.assert_array_equal(shades, np.rint(np.clip(values, 0, 1) * (len(palette) - 1)))
+    np.testing.assert_allclose(points_of(shown["generated"]), snap.fixed_samples[0], rtol=1e-6)
+    np.testing.assert_allclose(points_of(shown["real"]), snap.real, rtol=1e-6)
+    edges = points_of(shown["cube edges"]).reshape(-1, 2, 3)
+    assert shown["cube edges"]["kind"] == "segments" and len(edges) == 24 and np.isfinite(edges).all()
+    slices = shown["D on slices"]
+    xyz, shades = points_of(slices), np.asarray(slices["shades"], dtype=int)
+    assert len(xyz) == len(shades) == 3 * 20 * 20  # every third point of the 60 x 60 slices
+    palette = view.scene.palettes[slices["palette"]]
+    expected = np.clip(d_at(cubes, xyz), 0, 1) * (len(palette) - 1)
+    assert np.abs(shades - expected).max() <= 0.5 + 1e-3
     # Independently of the view: low D red, high D blue, as Bokeh's RdBu (the 2D view's map).
     from bokeh.palettes import RdBu11
     assert palette[0] == RdBu11[-1] == "#67001f" and palette[-1] == RdBu11[0] == "#053061"
-    assert slices["colorbar"]["low"] == 0.0 and slices["colorbar"]["high"] == 1.0
+    assert (slices["low"], slices["high"], slices["title"]) == (0.0, 1.0, "D")
     frame = view.scene.frame
     view.update(cubes.snapshot(), force=True)
     assert view.scene.frame == frame + 1

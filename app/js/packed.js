@@ -11,3 +11,6 @@ function withArrays(items, data, types) {
     return out;
   });
 }
+
+// A layer canvas's last frame (app/canvas_js.py LayerCanvas): its layers with their arrays.
+function layersWithArrays(model) { return withArrays(model.layers, model.arrays.data, model.array_types); }

@@ -1,0 +1,211 @@
+// The 2D data plane (app/plane2d.py): layers in data units, drawn with axes, colour bars and a
+// legend. Needs canvas.js, packed.js and ticks.js before it.
+const PAD = {left: 48, right: 74, top: 26, bottom: 56};  // the plot area's margins, in CSS pixels
+
+function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
+
+export function render({ model, el }) {
+  const canvas = addCanvas(el, "lab-plane", "gan-lab-plane.png", true);
+  const ctx = canvas.getContext("2d");
+  const tile = document.createElement("canvas");  // one image at its own resolution, then scaled
+  const tileCtx = tile.getContext("2d");
+  const rgb = {};
+  for (const [name, colours] of Object.entries(model.palettes)) rgb[name] = colours.map(hexToRgb);
+  let area = null;  // the plot area in CSS pixels, for the pointer's data coordinates
+  let drag = null;  // a pan in progress: where it started, and the view it shows now
+  let scheduled = false;
+
+  // The view in data units, [x0, x1, y0, y1]: the user's (model.view, kept across frames), else the data box.
+  function shownView() {
+    if (drag) return drag.now;
+    if (model.view.length === 4) return model.view;
+    const [lo, hi] = model.box;
+    return [lo[0], hi[0], lo[1], hi[1]];
+  }
+
+  function drawImage(layer, sx, sy, kx, ky) {
+    const {nx, ny} = layer, pal = rgb[layer.palette], px = tileCtx.createImageData(nx, ny);
+    for (let j = 0; j < ny; j++) {  // row j is at y0 + j: the canvas's rows go down
+      for (let i = 0; i < nx; i++) {
+        const c = pal[layer.shades[j * nx + i]], o = 4 * ((ny - 1 - j) * nx + i);
+        px.data[o] = c[0]; px.data[o + 1] = c[1]; px.data[o + 2] = c[2]; px.data[o + 3] = 255;
+      }
+    }
+    tile.width = nx; tile.height = ny;
+    tileCtx.putImageData(px, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(tile, sx(layer.x0), sy(layer.y0 + layer.dh), layer.dw * kx, layer.dh * ky);
+  }
+
+  // Segments join points 0-1, 2-3, ...; lines join consecutive points, a NaN point ending a line.
+  function drawLines(layer, sx, sy) {
+    const xy = layer.xy, n = xy.length / 2;
+    ctx.setLineDash(layer.dash ? [6, 4] : []);
+    ctx.beginPath();
+    let pen = false;
+    for (let i = 0; i < n; i++) {
+      const x = xy[2 * i], y = xy[2 * i + 1];
+      if (!isFinite(x) || !isFinite(y)) { pen = false; continue; }
+      const start = layer.kind === "segments" ? i % 2 === 0 : !pen;
+      start ? ctx.moveTo(sx(x), sy(y)) : ctx.lineTo(sx(x), sy(y));
+      pen = true;
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  function drawPoints(layer, sx, sy) {
+    const xy = layer.xy, n = xy.length / 2, s = layer.size;
+    ctx.lineWidth = layer.symbol === "x" ? 2 : 1.5;
+    if (layer.symbol === "square") {
+      for (let i = 0; i < n; i++) ctx.fillRect(sx(xy[2 * i]) - s / 2, sy(xy[2 * i + 1]) - s / 2, s, s);
+      return;
+    }
+    ctx.beginPath();
+    for (let i = 0; i < n; i++) {
+      const x = sx(xy[2 * i]), y = sy(xy[2 * i + 1]);
+      if (layer.symbol === "circle") { ctx.moveTo(x + s / 2, y); ctx.arc(x, y, s / 2, 0, 2 * Math.PI); }
+      else { ctx.moveTo(x - s / 2, y - s / 2); ctx.lineTo(x + s / 2, y + s / 2);
+             ctx.moveTo(x - s / 2, y + s / 2); ctx.lineTo(x + s / 2, y - s / 2); }
+    }
+    ctx.stroke();
+  }
+
+  function drawAxes(x0, x1, y0, y1, sx, sy) {
+    const {left, top, pw, ph} = area;
+    ctx.strokeStyle = "#888"; ctx.lineWidth = 1;
+    ctx.strokeRect(left, top, pw, ph);
+    ctx.fillStyle = "#444"; ctx.font = "11px sans-serif";
+    ctx.textAlign = "center"; ctx.textBaseline = "top";
+    for (const t of niceTicks(x0, x1, Math.max(2, Math.round(pw / 90)))) {
+      const x = sx(t); ctx.beginPath(); ctx.moveTo(x, top + ph); ctx.lineTo(x, top + ph + 5); ctx.stroke();
+      ctx.fillText(tickLabel(t), x, top + ph + 7);
+    }
+    ctx.textAlign = "right"; ctx.textBaseline = "middle";
+    for (const t of niceTicks(y0, y1, Math.max(2, Math.round(ph / 70)))) {
+      const y = sy(t); ctx.beginPath(); ctx.moveTo(left - 5, y); ctx.lineTo(left, y); ctx.stroke();
+      ctx.fillText(tickLabel(t), left - 7, y);
+    }
+    ctx.textAlign = "left"; ctx.textBaseline = "alphabetic"; ctx.font = "bold 12px sans-serif"; ctx.fillStyle = "#222";
+    ctx.fillText(model.title, left, 17);
+  }
+
+  // A colour bar per image, right of the plot.
+  function drawColourBars(images) {
+    const {left, top, pw, ph} = area;
+    images.forEach((layer, k) => {
+      const pal = model.palettes[layer.palette], x = left + pw + 12 + 34 * k, h = ph * 0.8, y = top + ph * 0.1;
+      for (let j = 0; j < pal.length; j++) {
+        ctx.fillStyle = pal[pal.length - 1 - j]; ctx.fillRect(x, y + j * h / pal.length, 10, h / pal.length + 1);
+      }
+      ctx.fillStyle = "#222"; ctx.font = "10px sans-serif"; ctx.textAlign = "left";
+      ctx.fillText(layer.title, x - 2, y - 6);
+      ctx.fillText(tickLabel(layer.high), x + 12, y + 8);
+      ctx.fillText(tickLabel(layer.low), x + 12, y + h);
+    });
+  }
+
+  // The legend below the plot.
+  function drawLegend() {
+    const {left, top, ph} = area, ly = top + ph + 38;
+    let lx = left;
+    ctx.font = "12px sans-serif"; ctx.textBaseline = "middle";
+    for (const entry of model.legend) {
+      ctx.fillStyle = ctx.strokeStyle = entry.color; ctx.lineWidth = 1.5;
+      if (entry.symbol === "circle") { ctx.beginPath(); ctx.arc(lx + 5, ly, 5, 0, 2 * Math.PI); ctx.stroke(); }
+      else if (entry.symbol === "x") { ctx.beginPath(); ctx.moveTo(lx, ly - 5); ctx.lineTo(lx + 10, ly + 5);
+                                       ctx.moveTo(lx, ly + 5); ctx.lineTo(lx + 10, ly - 5); ctx.stroke(); }
+      else ctx.fillRect(lx + 1, ly - 4, 8, 8);
+      ctx.fillStyle = "#222"; ctx.fillText(entry.name, lx + 15, ly);
+      lx += 30 + ctx.measureText(entry.name).width;
+    }
+    ctx.textBaseline = "alphabetic";
+  }
+
+  function draw() {
+    scheduled = false;
+    const started = performance.now();
+    const dpr = window.devicePixelRatio || 1;
+    const W = el.clientWidth || 600, H = el.clientHeight || 600;
+    if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
+      canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
+    const [x0, x1, y0, y1] = shownView();
+    area = {left: PAD.left, top: PAD.top, pw: Math.max(10, W - PAD.left - PAD.right),
+            ph: Math.max(10, H - PAD.top - PAD.bottom)};
+    const {left, top, pw, ph} = area, kx = pw / (x1 - x0), ky = ph / (y1 - y0);
+    const sx = x => left + (x - x0) * kx, sy = y => top + ph - (y - y0) * ky;
+
+    ctx.save();
+    ctx.beginPath(); ctx.rect(left, top, pw, ph); ctx.clip();
+    const images = [];
+    for (const layer of layersWithArrays(model)) {
+      ctx.globalAlpha = layer.opacity;
+      ctx.strokeStyle = ctx.fillStyle = layer.color;
+      ctx.lineWidth = layer.size;
+      if (layer.kind === "image") { drawImage(layer, sx, sy, kx, ky); images.push(layer); }
+      else if (layer.kind === "points") drawPoints(layer, sx, sy);
+      else drawLines(layer, sx, sy);
+    }
+    ctx.restore();
+    ctx.globalAlpha = 1;
+    drawAxes(x0, x1, y0, y1, sx, sy);
+    drawColourBars(images);
+    drawLegend();
+    model.drawn = model.frame;  // the echo: the server may send the next frame
+    // The draw's time in the page's User Timing; only the latest stays (a tab open for hours would
+    // hold millions), a PerformanceObserver sees each one.
+    performance.clearMeasures("lab-plane-draw");
+    performance.measure("lab-plane-draw", {start: started, detail: {frame: model.frame, name: model.name}});
+  }
+
+  function schedule() {
+    if (!scheduled) { scheduled = true; requestAnimationFrame(draw); }
+  }
+
+  // The pointer's data coordinates in view `v`.
+  function dataAt(e, v) {
+    const r = canvas.getBoundingClientRect(), [x0, x1, y0, y1] = v;
+    return [x0 + (e.clientX - r.left - area.left) / area.pw * (x1 - x0),
+            y1 - (e.clientY - r.top - area.top) / area.ph * (y1 - y0)];
+  }
+  // Drag to pan (the view goes to the model on release), wheel to zoom about the pointer,
+  // double-click for the data box.
+  canvas.addEventListener("pointerdown", e => {
+    if (!area) return;
+    const from = shownView().slice();
+    drag = {from, at: dataAt(e, from), now: from};
+    canvas.setPointerCapture(e.pointerId); canvas.style.cursor = "grabbing";
+  });
+  canvas.addEventListener("pointermove", e => {
+    if (!drag) return;
+    const [x, y] = dataAt(e, drag.from), dx = drag.at[0] - x, dy = drag.at[1] - y, v = drag.from;
+    drag.now = [v[0] + dx, v[1] + dx, v[2] + dy, v[3] + dy];
+    schedule();
+  });
+  const release = () => {
+    if (!drag) return;
+    const moved = drag.now !== drag.from ? drag.now : null;
+    drag = null; canvas.style.cursor = "grab";
+    if (moved) model.view = moved;
+    schedule();
+  };
+  canvas.addEventListener("pointerup", release);
+  canvas.addEventListener("pointercancel", release);
+  canvas.addEventListener("wheel", e => {
+    if (!area) return;
+    e.preventDefault();
+    const v = shownView(), [x, y] = dataAt(e, v), k = Math.exp(e.deltaY * 0.001), [x0, x1, y0, y1] = v;
+    model.view = [x + (x0 - x) * k, x + (x1 - x) * k, y + (y0 - y) * k, y + (y1 - y) * k];
+    schedule();
+  }, {passive: false});
+  canvas.addEventListener("dblclick", () => { model.view = []; schedule(); });
+
+  model.on("layers", schedule);
+  model.on("arrays", schedule);  // every frame: the layers themselves may be equal to the last
+  for (const name of ["view", "box", "legend", "title"]) model.on(name, schedule);
+  new ResizeObserver(schedule).observe(el);
+  schedule();
+}
