@@ -34,6 +34,7 @@ FAMILY_EXAMPLES = {
 # one (learning rates 0..10, step counts up to 10^7) is typed into a box.
 SLIDER_SPAN = {param.Integer: 100, param.Number: 2.5}
 SLIDER_STEPS = 200
+NUMBER_FORMAT = "0.[00000]"  # as many decimals as the value needs (Adam's 0.999 is not "1")
 
 
 def widget_spec(p: param.Parameter) -> dict:
@@ -47,11 +48,11 @@ def widget_spec(p: param.Parameter) -> dict:
     if high - low <= SLIDER_SPAN[param.Integer if integer else param.Number]:
         spec.update(type=pn.widgets.IntSlider if integer else pn.widgets.FloatSlider, throttled=True)
         if not integer:
-            spec["step"] = (high - low) / SLIDER_STEPS
+            spec.update(step=(high - low) / SLIDER_STEPS, format=NUMBER_FORMAT)
     elif integer:
         spec["type"] = pn.widgets.IntInput
     else:  # the arrows step by a tenth of the usual value
-        spec.update(type=pn.widgets.FloatInput, step=abs(p.default) / 10 or 1e-3, format="0.[00000]")
+        spec.update(type=pn.widgets.FloatInput, step=abs(p.default) / 10 or 1e-3, format=NUMBER_FORMAT)
     return spec
 
 
@@ -69,10 +70,13 @@ class Controls(pn.viewable.Viewer):
                 # explains it and puts the value back, rather than param raising inside Panel's link.
                 self.experiment.param[name].allow_None = True
         self._loading = False
-        self.experiment.param.watch(self._changed, [n for n in Experiment.param if n not in ("name", "dataset_params")])
+        self._errors: dict[str, pn.pane.Alert] = {}  # setting -> where a refusal of it is explained
+        self._error_shown: pn.pane.Alert | None = None
+        self.experiment.param.watch(self._changed, [n for n in Experiment.param
+                                                    if n not in ("name", "dataset_params")])
 
-        self.preset = make(pn.widgets.Select, name="Preset or lesson", options={f"{n}": n for n in PRESETS}, value=preset,
-                                        sizing_mode="stretch_width")
+        self.preset = make(pn.widgets.Select, name="Preset or lesson", options={f"{n}": n for n in PRESETS},
+                           value=preset, sizing_mode="stretch_width")
         self.preset_text = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "0.9em"})
         self.load_button = make(pn.widgets.Button, name="Load preset", button_type="primary")
         self.load_button.on_click(self._load_preset)
@@ -91,9 +95,8 @@ class Controls(pn.viewable.Viewer):
         self.reset_button = make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
         self.reset_button.on_click(lambda e: session.reset())
         self.speed = make(pn.widgets.IntSlider, name="Steps per frame (at most)", start=1, end=100,
-                                          value=session.steps_per_frame, sizing_mode="stretch_width")
+                          value=session.steps_per_frame, sizing_mode="stretch_width")
         self.speed.param.watch(self._set_speed, "value_throttled")
-        self.settings_error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
 
         stabilizers = []
         for entry in CATALOGUE:
@@ -115,7 +118,7 @@ class Controls(pn.viewable.Viewer):
         self._layout = pn.Column(
             pn.Row(self.play_button, self.reset_button, sizing_mode="stretch_width"),
             pn.Row(step_d, step_g, step, sizing_mode="stretch_width"),
-            self.speed, self.settings_error,
+            self.speed,
             pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
                     sizing_mode="stretch_width"),
             self.cards[0], self._later, sizing_mode="stretch_width")
@@ -128,8 +131,9 @@ class Controls(pn.viewable.Viewer):
         if not self._later.objects:
             self._later.objects = self.cards[1:]
 
-    def _settings(self, names, labels: dict | None = None) -> pn.Param:
-        """Panel's widgets for these Experiment parameters, linked to ``self.experiment``."""
+    def _settings(self, names, labels: dict | None = None) -> pn.Column:
+        """Panel's widgets for these Experiment parameters, linked to ``self.experiment``, and
+        below them the place where a refused value is explained (near where it was entered)."""
         labels = labels or {}
         widgets = {name: {**widget_spec(self.experiment.param[name]),
                           **({"name": labels[name]} if name in labels else {})} for name in names}
@@ -137,7 +141,9 @@ class Controls(pn.viewable.Viewer):
                             sizing_mode="stretch_width", margin=0)
         for widget in settings.select(pn.widgets.Widget):
             without_delay(widget)
-        return settings
+        error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._errors.update(dict.fromkeys(names, error))
+        return pn.Column(settings, error, sizing_mode="stretch_width", margin=0)
 
     def _changed(self, *events) -> None:
         """A setting changed in the sidebar: sent to the session if valid, else put back and
@@ -151,13 +157,20 @@ class Controls(pn.viewable.Viewer):
             check_rules(settings_of(self.experiment))
         except ParameterError as error:
             self._show_settings({e.name: e.old for e in events})
-            self.settings_error.object = str(error)
-            self.settings_error.visible = True
+            self._explain(self._errors.get(events[0].name), str(error))
             return
-        self.settings_error.visible = False
+        self._explain(None)
         self.session.update(changes)
         if "seed" in changes:  # the trainer reads the seed when it builds the run: start again
             self.session.reset()
+
+    def _explain(self, alert: pn.pane.Alert | None, text: str = "") -> None:
+        """Show ``text`` in ``alert`` (the only refusal shown), or no refusal at all."""
+        if self._error_shown is not None and self._error_shown is not alert:
+            self._error_shown.visible = False
+        if alert is not None:
+            alert.param.update(object=text, visible=True)
+        self._error_shown = alert
 
     def _show_settings(self, settings: dict) -> None:
         """Set the Experiment (and so its widgets) without sending anything."""
@@ -181,6 +194,7 @@ class Controls(pn.viewable.Viewer):
         self.apply_data = make(pn.widgets.Button, name="Apply data", button_type="primary", width=120)
         self.data_help = pn.pane.Markdown("", styles={"font-size": "0.85em"}, sizing_mode="stretch_width")
         self.data_error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._errors["dataset"] = self.data_error
         self.dataset.param.watch(self._dataset_picked, "value")
         self.experiment.param.watch(lambda event: setattr(self.dataset, "value", event.new), "dataset")
         self.apply_data.on_click(lambda event: self.apply_dataset())
@@ -267,4 +281,4 @@ class Controls(pn.viewable.Viewer):
         self.dataset_params.value = json.dumps(self.experiment.dataset_params)
         self._show_data_help(self.experiment.dataset)
         self.data_error.visible = False
-        self.settings_error.visible = False
+        self._explain(None)

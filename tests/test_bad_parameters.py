@@ -5,6 +5,7 @@ import pytest
 
 import ganlab_datasets as D
 from ganlab_datasets import ParameterError
+from gan_core.config import check_rules, coerce, make_experiment, settings_of
 
 NAN, INF = float("nan"), float("inf")
 
@@ -48,6 +49,21 @@ CASES = [
     ("points", lambda: D.from_array(np.zeros((5, 4)))),
     ("points", lambda: D.from_array(np.zeros((5, 2)), dim=3)),
     ("points", lambda: D.from_array(np.zeros((100_001, 2)))),
+    # an experiment's settings: each checked by its parameter, then the rules between them
+    ("lr_d", lambda: coerce("lr_d", -1)),
+    ("lr_d", lambda: coerce("lr_d", True)),  # a switch's value is no learning rate
+    ("g_width", lambda: coerce("g_width", 2.5)),
+    ("g_width", lambda: coerce("g_width", None)),
+    ("clip_value", lambda: coerce("clip_value", NAN)),
+    ("roth_gamma", lambda: coerce("roth_gamma", INF)),
+    ("roth", lambda: coerce("roth", 2)),
+    ("objective", lambda: coerce("objective", "magic")),
+    ("dataset_params", lambda: coerce("dataset_params", [1, 2])),
+    ("colour", lambda: coerce("colour", "red")),
+    ("noise_sigma", lambda: make_experiment(instance_noise=True, noise_sigma=3.0)),
+    ("latent_dim", lambda: check_rules(settings_of(make_experiment(dataset="gauss3d5", beta_annealing=True,
+                                                                   latent_dim=2)))),
+    ("dim", lambda: check_rules(settings_of(make_experiment(dataset="grid", dataset_params={"dim": 4})))),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The sidebar in headless Chromium: a stabilizer switched on there reaches the trainer."""
+"""The sidebar in headless Chromium: a stabilizer switched on there, and a value typed into one of
+its boxes, reach the trainer (its σ and γ in the charts)."""
 
 import pytest
 from waiting import wait_until
@@ -8,15 +9,32 @@ from conftest import SHOTS, column
 pytestmark = pytest.mark.browser
 
 
+def control(lab, label, selector):
+    """The input of the sidebar widget labelled ``label``: Panel widgets live in shadow DOM, where
+    the input is the label's sibling in its shadow root."""
+    handle = lab.get_by_text(label, exact=True).first
+    return handle.evaluate_handle(f"el => el.getRootNode().querySelector('{selector}')").as_element()
+
+
 def test_instance_noise_switch_reaches_trainer(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
     wait_until(lambda: len(column(lab, "h0:step")) > 12, timeout=60, what="some training")  # a point a second
     lab.screenshot(path=str(SHOTS / "lab-2d.png"))
     assert column(lab, "h0:sigma")[-1] == 0
-    # Panel widgets live in shadow DOM: the checkbox is the label's sibling in its shadow root.
-    label = lab.get_by_text("Instance noise", exact=True).first
-    label.evaluate_handle("el => el.getRootNode().querySelector('input[type=checkbox]')").as_element().check()
+    control(lab, "Instance noise", "input[type=checkbox]").check()
     wait_until(lambda: column(lab, "h0:sigma")[-1] > 0, what="sigma > 0 in the chart")
     lab.get_by_text("σ / γ").first.wait_for()
 
 
+def test_a_value_typed_into_a_box_reaches_trainer(lab):
+    control(lab, "Roth regularizer", "input[type=checkbox]").check()
+    wait_until(lambda: 0 < column(lab, "h0:gamma")[-1] <= 2, what="Roth's gamma from its default gamma_0 = 2")
+    box = control(lab, "γ₀ (regularizer weight)", "input")
+    box.fill("50")
+    box.press("Enter")
+    wait_until(lambda: column(lab, "h0:gamma")[-1] > 10, what="gamma from the typed gamma_0 = 50")
+    box.fill("500")  # beyond the parameter's bounds (100): the box keeps its value, nothing is sent
+    box.press("Enter")
+    box.evaluate("el => el.blur()")
+    wait_until(lambda: box.input_value() == "50", what="the box showing its kept value")
+    assert 10 < column(lab, "h0:gamma")[-1] <= 50

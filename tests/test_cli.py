@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core.cli import main
+from gan_core.cli import main, parse_assignments
+from gan_core.config import coerce
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORE_KEYS = {"hq_fraction", "hq_ceiling", "modes_captured", "modes_covered", "n_modes", "reverse_kl",
@@ -91,3 +92,29 @@ def test_each_bad_command_names_the_parameter(tmp_path, capsys, argv, message):
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
     assert set(tmp_path.iterdir()) == before
+
+
+def test_set_values_are_read_as_their_parameters_hold_them():
+    given = parse_assignments(["roth=on", "instance_noise=false", "steps=1e3", "lr_d=2", "objective=hinge",
+                               'dataset_params={"count": 3}'], "--set")
+    checked = {name: coerce(name, value) for name, value in given.items()}
+    assert checked == {"roth": True, "instance_noise": False, "steps": 1000, "lr_d": 2.0, "objective": "hinge",
+                       "dataset_params": {"count": 3}}
+    assert type(checked["steps"]) is int and type(checked["lr_d"]) is float
+
+
+def test_set_reaches_the_runs_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "bench", "--steps", "3", "--out", str(out), "--set", "g_width=16",
+                 "--set", "d_width=16", "--set", "batch_size=32", "--set", "roth=on", "--set", "roth_gamma=0.5"]) == 0
+    settings = json.loads((out / "metrics.json").read_text())["settings"]
+    assert settings["roth"] is True and settings["roth_gamma"] == 0.5 and settings["g_width"] == 16
+
+
+def test_train_help_states_each_settings_range(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    for line in ("lr_d: a number in [0, 10]", "g_width: an integer in [4, 1024]", "roth: true or false",
+                 "objective: one of minimax, nonsaturating, wasserstein, least_squares, hinge"):
+        assert line in text
