@@ -63,8 +63,8 @@ class Lab(pn.viewable.Viewer):
             # The first frame goes out with the document itself (it is ready within ~0.3 s): the
             # page shows samples and D as soon as it renders, not a second after it has loaded.
             self._draw_first_frame(timeout=FIRST_FRAME_WAIT_S)
-            # Then drawing starts once the page has loaded. Changes streamed while the browser
-            # was still fetching the document were lost (a gap in the charts).
+            # Then drawing starts once the page has loaded: changes streamed while the browser
+            # still fetches the document are lost (a gap in the charts).
             pn.state.onload(self._start)
             pn.state.on_session_destroyed(lambda context: self.stop(wait=False))
         else:

@@ -144,7 +144,7 @@ def start_training_server(wait: bool = False) -> None:
 def _start_forkserver() -> None:
     from multiprocessing import forkserver
     # One OpenBLAS thread for NumPy there (read when the forkserver imports it): with two, the
-    # second spun for ~0.1 s after each metrics pass, ~0.1 of the core the server and browser need.
+    # second spins ~0.1 s after each metrics pass, ~0.1 of the core the server and browser need.
     blas, os.environ["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS"), "1"
     try:
         forkserver.ensure_running()

@@ -1,8 +1,8 @@
 """One browser session's training, in a process of its own (the side of LabSession that trains).
 
-Why a process: in the server's process, the trainer's thread spent ~a quarter of its time waiting
-for the GIL, which the server's thread held to serialise frames for the browser; the lab trained
-at half the command line's speed (README, "Speed in the browser"). Here it has the GIL to itself.
+Why a process: in the server's process the trainer waits for the GIL while the server serialises
+frames for the browser, and trains at about half the command line's speed. Here it has the GIL to
+itself.
 
 The loop receives commands over a pipe (app/protocol.py), drains them between steps, trains
 ``steps_per_frame`` steps per loop while playing, and sends back events: the runs started, their
@@ -12,8 +12,8 @@ While playing, it takes a snapshot only once the server has taken the previous o
 shared counter): frames the page would never draw cost the trainer ~12 % of its steps. And while
 playing, what a frame shows of the networks (G's samples and arrows, D's grid or 3D slices) is
 computed on a helper thread from copies of G and D while training goes on, and the frame is sent
-when it is done: with D's grid on the trainer's thread, the app trained at 0.73-0.75 of the plain
-trainer (`python bench/app_speed.py`).
+when it is done (on the trainer's thread, D's grid alone holds the app to ~0.75 of the plain
+trainer's steps: `python bench/app_speed.py`).
 ``steps`` (shared) is the first run's step, for benchmarks. The loop ends on Stop or when the
 server's end of the pipe closes (the server exited: no orphan trains on).
 """

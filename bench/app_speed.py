@@ -10,9 +10,9 @@ a. first frame: page.goto() until the generated-samples plot has data in the bro
    page of this process, cold, and a later one, warm);
 b. 2D frames per second reaching the browser while training goes on (the default preset):
    changes of the plane's arrays (app/plane2d.py), seen by a listener in the page; also how often
-   the page drew a new frame on the plane's canvas (its "lab-plane-drawn" events);
+   the page drew a new frame on the plane's canvas (its "lab-plane-draw" User Timing measures);
 c. 3D frames per second (gauss3d5, on a fresh page): draws of the 3D scene's canvas that show a
-   new frame (its "lab-scene-drawn" events, app/scene3d.py);
+   new frame (its "lab-scene-draw" measures, app/scene3d.py);
 d. the session's training steps/s while the 2D page plays, against a plain Trainer of the same
    settings in this process with no page open (measured before and after the page, averaged),
    on as many torch threads as the app gives a page's training process, and on as many as the
@@ -97,20 +97,24 @@ HOOKS = """() => {
   };
   window.__frames2d = [];  // each frame from the server: [time, first generated x]
   plane.properties.arrays.change.connect(() => window.__frames2d.push([now(), firstX()]));
-  window.__plane_draws = [];  // each draw of the plane's canvas: [end, ms, the frame it shows]
-  window.addEventListener('lab-plane-drawn', e => window.__plane_draws.push([now(), e.detail.ms, e.detail.frame]));
+  // Each draw of a canvas, as the page times it (User Timing measures): [end, ms, the frame it shows].
+  window.__plane_draws = [];  // the plane's
+  window.__draws = [];  // a 3D scene's
+  window.__paints = [];  // the charts' canvas: [end, 'charts', ms]
+  new PerformanceObserver(list => { for (const e of list.getEntries()) {
+    const end = performance.timeOrigin + e.startTime + e.duration;
+    if (e.name === 'lab-plane-draw' && e.detail.name === 'plane') window.__plane_draws.push([end, e.duration, e.detail.frame]);
+    else if (e.name === 'lab-scene-draw') window.__draws.push([end, e.duration, e.detail.frame]);
+    else if (e.name === 'lab-charts-draw') window.__paints.push([end, 'charts', e.duration]);
+  } }).observe({entryTypes: ['measure']});
   window.__charted = [];  // each batch of history rows reaching the charts: [time, its last step]
   const charts = Bokeh.documents[0].get_model_by_name('charts');  // app/chart_canvas.py
   charts.properties.arrays.change.connect(() => { const s = charts.columns['h0:step'];  // [offset, length] (app/packed.py)
     if (s && s[1]) window.__charted.push([now(), new DataView(charts.arrays.data.buffer, charts.arrays.data.byteOffset)
                                                     .getFloat32(s[0] + 4 * (s[1] - 1), true)]); });
-  window.__paints = [];  // each draw of the charts' canvas: [end, 'charts', ms]
-  window.addEventListener('lab-charts-drawn', e => window.__paints.push([now(), 'charts', e.detail.ms]));
   window.__longtasks = [];  // the page's main thread busy >= 50 ms at a stretch: [start, duration]
   new PerformanceObserver(list => { for (const e of list.getEntries())
     window.__longtasks.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({entryTypes: ['longtask']});
-  window.__draws = [];  // each draw of a 3D scene's canvas: [end, ms, the frame it shows]
-  window.addEventListener('lab-scene-drawn', e => window.__draws.push([now(), e.detail.ms, e.detail.frame]));
 }"""
 
 
