@@ -74,44 +74,43 @@ class Series:
 
 
 class Charts(pn.viewable.Viewer):
-    """The charts of one run, or of runs side by side (``arms``): then each run has its own
-    colour, and a chart's second series is dashed."""
+    """The charts of one run, or of runs side by side (``runs``, their names): then each run has
+    its own colour, and a chart's second series is dashed."""
 
-    def __init__(self, arms: list[str] | None = None):
+    def __init__(self, runs: list[str] | None = None):
         super().__init__()
-        self.arms = list(arms or [""])
-        several = len(self.arms) > 1
-        runs = range(len(self.arms))
-        self.histories = [Series(f"h{i}", ("step", *SCALARS)) for i in runs]
-        self.metric_sources = [Series(f"m{i}", METRIC_FIELDS) for i in runs]
-        self.histograms = [Series(f"b{i}", ("unit", "count")) for i in runs]
-        self.plans = [Series(f"p{i}", PLAN_FIELDS) for i in runs]  # the schedules ahead of time
-        self.history, self.metrics, self.histogram, self.plan = (self.histories[0], self.metric_sources[0],
-                                                                  self.histograms[0], self.plans[0])
+        self.runs = list(runs or [""])
+        several = len(self.runs) > 1
+        indices = range(len(self.runs))
+        self.histories = [Series(f"h{i}", ("step", *SCALARS)) for i in indices]
+        self.metric_sources = [Series(f"m{i}", METRIC_FIELDS) for i in indices]
+        self.histograms = [Series(f"b{i}", ("unit", "count")) for i in indices]
+        self.plans = [Series(f"p{i}", PLAN_FIELDS) for i in indices]  # the schedules ahead of time
         self.now = 0.0  # the step the dashed "now" lines mark
         self.fair_share = float("nan")
         self.histogram_title = "Generated samples per mode (HQ)"
+        self.histogram_unit = "mode"
         specs = []
         for title, name, source, columns, labels, log in CHARTS:
             lines = []
-            for arm, arm_name in enumerate(self.arms):
-                data = (self.histories if source == "history" else self.metric_sources)[arm]
+            for run, run_name in enumerate(self.runs):
+                data = (self.histories if source == "history" else self.metric_sources)[run]
                 for i, (column, label) in enumerate(zip(columns, labels)):
-                    colour = COLOURS[(arm if several else i) % len(COLOURS)]
+                    colour = COLOURS[(run if several else i) % len(COLOURS)]
+                    label = f"{run_name}: {label}" if several else label
                     lines.append({"x": f"{data.key}:step", "y": f"{data.key}:{column}", "color": colour,
-                                  "dash": "dashed" if several and i else "solid",
-                                  "label": f"{arm_name}: {label}" if several else label})
-                    if name in WITH_PLAN:
-                        lines.append({"x": f"{self.plans[arm].key}:step", "y": f"{self.plans[arm].key}:{column}",
-                                      "color": colour, "dash": "dotted", "label": ""})
+                                  "dash": "dashed" if several and i else "solid", "label": label})
+                    if name in WITH_PLAN:  # dotted; its legend entry is its series'
+                        lines.append({"x": f"{self.plans[run].key}:step", "y": f"{self.plans[run].key}:{column}",
+                                      "color": colour, "dash": "dotted", "label": label, "planned": True})
             specs.append({"name": name, "title": title, "log": log, "lines": lines, "now": name in WITH_PLAN})
-        width = 0.8 / len(self.arms)
+        width = 0.8 / len(self.runs)
         specs.append({"name": "chart_histogram", "title": self.histogram_title, "log": False, "lines": [],
                       "hline": "fair", "now": False,
-                      "bars": [{"y": f"{self.histograms[arm].key}:count", "width": width,
-                                "offset": (arm - (len(self.arms) - 1) / 2) * width,
-                                "color": COLOURS[arm % len(COLOURS)] if several else "#7b3294",
-                                "label": arm_name if several else ""} for arm, arm_name in enumerate(self.arms)]})
+                      "bars": [{"y": f"{self.histograms[run].key}:count", "width": width,
+                                "offset": (run - (len(self.runs) - 1) / 2) * width,
+                                "color": COLOURS[run % len(COLOURS)] if several else "#7b3294",
+                                "label": run_name if several else ""} for run, run_name in enumerate(self.runs)]})
         self.canvas = ChartCanvas(specs=specs, cell=list(CELL), name="charts", sizing_mode="stretch_width",
                                   height=CELL[1] * ((len(specs) + 1) // 2))
         self._changed = True
@@ -120,10 +119,12 @@ class Charts(pn.viewable.Viewer):
         return self.canvas
 
     def clear(self) -> None:
-        for arm in range(len(self.arms)):
-            for series in (self.histories[arm], self.metric_sources[arm], self.histograms[arm]):
+        """Empty every chart for runs that start afresh; the charts follow the new runs."""
+        for run in range(len(self.runs)):
+            for series in (self.histories[run], self.metric_sources[run], self.histograms[run]):
                 series.replace({name: [] for name in series.data})
         self.now, self.fair_share = 0.0, float("nan")
+        self.canvas.follow_the_run()
         self._changed = True
 
     @property
@@ -141,37 +142,37 @@ class Charts(pn.viewable.Viewer):
             columns.update(series.columns())
         self.canvas.show(columns, scalars={
             "now": self.now, "fair": self.fair_share, "histogram_title": self.histogram_title,
+            "histogram_unit": self.histogram_unit,
             "histogram_units": max((len(h.data["count"]) for h in self.histograms), default=0)})
 
-    def set_plan(self, plan: dict, arm: int = 0) -> None:
+    def set_plan(self, plan: dict, run_index: int = 0) -> None:
         """The run's whole schedule: beta 0 (uniform box) and inf (the data) are not drawn on
         the log axis; the step where beta becomes inf is where the dotted line ends."""
-        beta = np.asarray(plan["beta"], dtype=float)
-        self.plans[arm].replace({"step": plan["step"], "beta": np.where(np.isfinite(beta) & (beta > 0), beta, np.nan),
-                                 "sigma": plan["sigma"], "gamma": plan["gamma"]})
+        self.plans[run_index].replace({"step": plan["step"], "beta": _on_log_axis(plan["beta"]),
+                                       "sigma": plan["sigma"], "gamma": plan["gamma"]})
         self._changed = True
 
-    def add_rows(self, rows: dict, arm: int = 0) -> None:
+    def add_rows(self, rows: dict, run_index: int = 0) -> None:
+        """The trainer's history rows since the last update, as one point: the mean of each scalar
+        over those steps, at the last step (beta: its last value). A point per step would make each
+        repaint's cost grow with the run; every step is in the trainer's history (the CLI's
+        history.csv)."""
         if not rows or not len(rows.get("step", ())):
             return
-        if arm == 0:
+        if run_index == 0:
             self.now = float(rows["step"][-1])
-        history = self.histories[arm]
-        # One point per update, the mean of the steps since the last (the last step's number):
-        # streaming every step made each repaint slower as the run grew, until the page lagged
-        # seconds behind. Every step is in the trainer's history (the CLI's history.csv).
+        history = self.histories[run_index]
         new = {name: np.asarray(rows[name], dtype=float) for name in history.data}
-        with np.errstate(all="ignore"):
-            new = {name: (values[-1:] if name in ("step", "beta") else np.array([np.nanmean(values)]))
-                   for name, values in new.items()}
-        beta = new["beta"]
-        new["beta"] = np.where(np.isfinite(beta) & (beta > 0), beta, np.nan)  # inf = data, 0 = uniform box
-        for name in ("g_grad_norm", "d_grad_norm"):  # log axis
-            new[name] = np.where(new[name] > 0, new[name], np.nan)
+        new = {name: values[-1:] if name in ("step", "beta") else _mean_of_numbers(values) for name, values in new.items()}
+        new["beta"] = _on_log_axis(new["beta"])  # inf = data, 0 = uniform box
+        for name in ("g_grad_norm", "d_grad_norm"):
+            new[name] = _on_log_axis(new[name])
         history.stream(new)
         self._changed = True
 
-    def add_metrics(self, entries: list, arm: int = 0) -> None:
+    def add_metrics(self, entries: list, run_index: int = 0) -> None:
+        """Metric entries ((step, metrics) pairs) since the last update; the last one's mode counts
+        make the histogram."""
         if not entries:
             return
         rows = {name: [] for name in METRIC_FIELDS}
@@ -185,16 +186,29 @@ class Charts(pn.viewable.Viewer):
             rows["reverse_kl"].append(_number(m.get("reverse_kl")))
             rows["sample_distance"].append(_number(m.get("sample_distance")))
             rows["sample_distance_floor"].append(_number(m.get("sample_distance_floor")))
-        self.metric_sources[arm].stream(rows)
+        self.metric_sources[run_index].stream(rows)
         counts = entries[-1][1].get("mode_counts")
         if counts:
             counts = np.asarray(counts, dtype=float)
-            self.histograms[arm].replace({"unit": np.arange(len(counts)), "count": counts})
+            self.histograms[run_index].replace({"unit": np.arange(len(counts)), "count": counts})
             self.fair_share = float(counts.sum() / len(counts))
-            unit = entries[-1][1].get("mode_unit", "mode")
-            self.histogram_title = f"HQ samples per {unit} (dashed: fair share)"
+            self.histogram_unit = entries[-1][1].get("mode_unit", "mode")
+            self.histogram_title = f"HQ samples per {self.histogram_unit} (dashed: fair share)"
         self._changed = True
 
 
 def _number(value) -> float:
     return float("nan") if value is None else float(value)
+
+
+def _mean_of_numbers(values: np.ndarray) -> np.ndarray:
+    """The mean of the values that are not NaN, as a one-point array (NaN if there are none)."""
+    numbers = values[~np.isnan(values)]
+    return np.array([numbers.mean() if numbers.size else np.nan])
+
+
+def _on_log_axis(values) -> np.ndarray:
+    """``values`` with what a log axis cannot show (0, negatives, inf) as gaps (NaN)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), values, np.nan)

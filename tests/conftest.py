@@ -90,5 +90,12 @@ def lab(served_app, browser):
 
 
 def column(page, key):
-    """A column of the charts' canvas (app/chart_canvas.py): "h0:sigma" is run A's sigma history."""
-    return page.locator("canvas.lab-charts").first.evaluate("(c, key) => c.parentNode.charts.column(key)", key)
+    """A column of the charts' canvas (app/chart_canvas.py), read from its model in the page:
+    "h0:sigma" is run A's sigma history; empty until the charts are on the page."""
+    return page.evaluate("""key => {
+      const charts = window.Bokeh && Bokeh.documents[0] && Bokeh.documents[0].get_model_by_name("charts");
+      const at = charts && charts.columns[key];
+      if (!at) return [];
+      const data = charts.arrays.data;  // every column's values in one buffer (app/packed.py)
+      return Array.from(new Float32Array(new Uint8Array(data.buffer, data.byteOffset + at[0], 4 * at[1]).slice().buffer));
+    }""", key)
