@@ -13,7 +13,7 @@ import torch
 from waiting import wait_until
 
 import ganlab_app.session
-from ganlab_app.protocol import Message, ProcessDied, Speed
+from ganlab_app.protocol import Message, ProcessDied, RunStarted, Speed
 from ganlab_app.session import LabSession, preset_settings
 from gan_core import device
 
@@ -189,6 +189,25 @@ def test_a_page_trains_on_the_command_lines_threads_while_there_are_cores_for_th
         monkeypatch.setenv("GANLAB_THREADS", "3")  # set by hand: used as it is
         sessions.append(LabSession(SMALL))
         assert _threads_reported(sessions[-1]) == "CPU, 3 threads"
+    finally:
+        for s in sessions:
+            s.stop()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="torch's threads apply to training on the CPU only")
+def test_a_page_training_on_a_gpu_leaves_the_cpus_threads_to_the_next_page(monkeypatch):
+    """A process that says it trains on a GPU (its RunStarted, faked here) uses no CPU threads: the
+    next page's process gets the command line's two on four cores, not one."""
+    monkeypatch.delenv("GANLAB_THREADS", raising=False)
+    monkeypatch.setattr(ganlab_app.session, "_threads_in_use", {})
+    monkeypatch.setattr(device, "available_cores", lambda: 4)
+    sessions = [LabSession(SMALL)]
+    try:
+        started = wait_until(lambda: (u := sessions[0].poll()) is not None and u.trains_on and u)
+        assert started.trains_on == "CPU, 2 threads"
+        sessions[0]._apply(RunStarted(("",), started.dataset, None, "CUDA (NVIDIA H100 80GB HBM3)", None))
+        sessions.append(LabSession(SMALL))
+        assert _threads_reported(sessions[-1]) == "CPU, 2 threads"
     finally:
         for s in sessions:
             s.stop()

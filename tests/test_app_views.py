@@ -26,6 +26,13 @@ def tick_until(lab, condition, timeout=20.0):
     raise AssertionError("condition not met in time")
 
 
+def sidebar_widget(lab, label: str):
+    """The sidebar's widget with this label."""
+    found = [w for w in lab.controls.__panel__().select(pn.widgets.Widget) if getattr(w, "label", w.name) == label]
+    assert len(found) == 1, f"{len(found)} widgets labelled {label!r}"
+    return found[0]
+
+
 def drawn(view) -> dict:
     """The layers of the 3D view's last frame, by name, with their arrays."""
     return {layer["name"]: layer for layer in view.scene.shown_layers()}
@@ -70,13 +77,13 @@ def test_the_now_table_says_which_gpu_the_runs_train_on(lab):
 
 
 def test_stabilizer_widget_reaches_trainer(lab):
-    lab.controls.experiment.instance_noise = True  # what the sidebar's checkbox does
+    sidebar_widget(lab, "Instance noise").value = True  # what a click on the checkbox does
     lab.session.step_full()
     tick_until(lab, lambda: len(lab.charts.histories[0].data["sigma"]) and lab.charts.histories[0].data["sigma"][-1] > 0)
 
 
 def test_3d_dataset_shows_volume(lab):
-    lab.controls.experiment.dataset = "gauss3d5"  # structural: restarts, says so
+    lab.controls.dataset.value = "gauss3d5"  # a benchmark: switches at once; structural: restarts, says so
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__() and len(drawn(lab.volume)) >= 4)
     layers = drawn(lab.volume)
@@ -116,7 +123,7 @@ def test_widget_changes_are_not_held_back(lab):
 
     from ganlab_app.panel_internals import CHANGE_DELAY_MS
     assert pn.reactive.Syncable._debounce == 50
-    lab.controls.experiment.dataset = "gauss3d5"  # so the 3D view's widgets are on the page too
+    lab.controls.dataset.value = "gauss3d5"  # so the 3D view's widgets are on the page too
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__())
     page = pn.Row(lab.controls.__panel__(), lab.main, lab.plane.__panel__())
@@ -139,7 +146,7 @@ def test_seed_change_restarts_the_run(lab):
     lab.session.step_full()
     tick_until(lab, lambda: lab._generation is not None and len(lab.charts.histories[0].data["step"]) == 1)
     generation = lab._generation
-    lab.controls.experiment.seed = 7
+    sidebar_widget(lab, "Seed").value = 7
     lab.session.step_full()
     tick_until(lab, lambda: lab._generation != generation and len(lab.charts.histories[0].data["step"]) == 1)
 
@@ -256,7 +263,7 @@ def test_first_frame_is_drawn_before_the_page_is_served():
 def test_the_lab_renders_outside_a_server_as_in_a_notebook(lab):
     """A notebook shows ``Lab`` (its ``__panel__``) as one Bokeh document, with no server: the
     page's models, the 3D scene's included, build from the lab object as it stands."""
-    lab.controls.experiment.dataset = "gauss3d5"
+    lab.controls.dataset.value = "gauss3d5"
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__() and drawn(lab.volume))
     root = lab.__panel__().get_root()
