@@ -72,15 +72,16 @@ export function render({ model, el }) {
         continue;
       }
       if (layer.shades) shaded = layer;
+      const colours = layer.shades ? model.palettes[layer.palette] : null;  // looked up once a layer
       for (let i = 0; i < n; i++) {
         const p = at(xyz, i);
-        items.push([p[2], p[0], p[1], layer, i]);
+        items.push([p[2], p[0], p[1], layer, colours ? colours[layer.shades[i]] : layer.color]);
       }
     }
     items.sort((a, b) => b[0] - a[0]);
-    for (const [, x, y, layer, i] of items) {
+    for (const [, x, y, layer, colour] of items) {
       ctx.globalAlpha = layer.opacity;
-      ctx.fillStyle = layer.shades ? model.palettes[layer.palette][layer.shades[i]] : layer.color;
+      ctx.fillStyle = colour;
       const s = layer.size;
       if (layer.symbol === "x") {
         ctx.strokeStyle = ctx.fillStyle; ctx.lineWidth = 2; ctx.beginPath();
