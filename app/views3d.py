@@ -1,6 +1,6 @@
 """The 3D view: real and generated points, D on three slice planes, D's decision surface and the
-cube frames' edges, as layers of a canvas scene (app/scene3d.py) whose camera the user keeps.
-Updated in place from snapshots. Its own controls choose the slices' point and whether the
+cube frames' edges, as layers of a canvas scene (app/scene3d.py) whose camera and hidden layers
+the user keeps. Updated in place from snapshots. Its own controls choose the slices' point and whether the
 session computes D's coarse volume (``on_options``)."""
 
 from __future__ import annotations
