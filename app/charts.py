@@ -12,7 +12,8 @@ from gan_core.trainer import SCALARS
 from .chart_canvas import ChartCanvas
 
 ROLLOVER = 3_000  # points per series kept (one per chart update: 50 minutes at one a second)
-CELL = (390, 215)  # one chart, CSS pixels
+CELL = (390, 215)  # one chart of one run, CSS pixels
+LEGEND_ROWS_PER_RUN = 28  # CSS pixels more per chart for each further run: its legend wraps onto more rows
 COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a"]
 METRIC_FIELDS = ("step", "modes_captured", "modes_covered", "hq_percent", "hq_ceiling_percent", "reverse_kl",
                  "sample_distance", "sample_distance_floor")
@@ -111,8 +112,9 @@ class Charts(pn.viewable.Viewer):
                                 "offset": (run - (len(self.runs) - 1) / 2) * width,
                                 "color": COLOURS[run % len(COLOURS)] if several else "#7b3294",
                                 "label": run_name if several else ""} for run, run_name in enumerate(self.runs)]})
-        self.canvas = ChartCanvas(specs=specs, cell=list(CELL), name="charts", sizing_mode="stretch_width",
-                                  height=CELL[1] * ((len(specs) + 1) // 2))
+        cell = [CELL[0], CELL[1] + LEGEND_ROWS_PER_RUN * (len(self.runs) - 1)]
+        self.canvas = ChartCanvas(specs=specs, cell=cell, name="charts", sizing_mode="stretch_width",
+                                  height=cell[1] * ((len(specs) + 1) // 2))
         self._changed = True
 
     def __panel__(self):
