@@ -45,7 +45,9 @@ class QuietComponent(JSComponent):
     """A JavaScript component updated many times a second, without Panel's busy bookkeeping for
     its echoes and without resolving the design's stylesheets for changes other than theirs."""
 
-    _busy__ignore = ["drawn", "camera"]  # echoes of the browser, not the user's doing
+    # The browser's echoes and what the user keeps in the view (pan, zoom, camera, hidden layers):
+    # none of them is the app being busy.
+    _busy__ignore = ["drawn", "camera", "view", "hidden"]
 
     def _update_properties(self, *events, doc):
         if any(event.name == "stylesheets" for event in events):
