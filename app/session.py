@@ -155,7 +155,6 @@ def _start_forkserver() -> None:
             os.environ["OPENBLAS_NUM_THREADS"] = blas
 
 
-
 def receive_events(conn, process, stop_asked: Callable[[], bool]) -> Iterator[Event]:
     """What ``process`` sends over ``conn``, until it ends; then ProcessDied, unless it was asked
     to stop. A process asked to stop that has not ended within STOP_WAIT_S is terminated."""
