@@ -145,8 +145,9 @@ def test_settings_change_reaches_the_trainer_and_a_structural_one_restarts(link)
     link.send(ChangeSettings({"instance_noise": True, "noise_sigma": 0.4, "noise_anneal": "none"}))
     plans = link.until(lambda e: isinstance(e, Plans) and e.settings[0]["instance_noise"])
     assert plans.settings[0]["noise_sigma"] == 0.4
-    link.send(StepFull())
-    assert link.frame().runs[0].snapshot.scalars["sigma"][0] == pytest.approx(0.4)
+    link.send(StepFull())  # the frame of that step (a frame of the step before may come first)
+    stepped = link.frame(lambda f: step_of(f) >= 1)
+    assert stepped.runs[0].snapshot.scalars["sigma"][0] == pytest.approx(0.4)
     link.send(ChangeSettings({"g_width": 16}))  # new networks
     warning = link.until(lambda e: isinstance(e, Message))
     assert warning.kind == "warning" and "restarted" in warning.text
