@@ -40,16 +40,6 @@ CHARTS = [
 WITH_PLAN = ("chart_beta", "chart_sigma")  # the schedule ahead (dotted) and a dashed "now" line
 
 
-def run_letter(index: int) -> str:
-    """Runs side by side are A, B, C..."""
-    return chr(ord("A") + index)
-
-
-def model_suffix(index: int) -> str:
-    """Bokeh model names must be unique in a page: the first run's data view keeps its plain name
-    (tests and benchmarks look it up), the others get "_b", "_c"..."""
-    return f"_{run_letter(index).lower()}" if index else ""
-
 
 class Series:
     """Columns of equal length by name: what one chart source holds."""

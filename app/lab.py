@@ -15,11 +15,12 @@ import numpy as np
 import panel as pn
 import param
 
-from .charts import Charts, model_suffix, run_letter
+from .charts import Charts
 from .controls import Controls
 from .messages import Messages
 from .numbers import Numbers
 from .panel_internals import start_background_callback
+from .run_names import model_suffix, run_letter
 from .session import DEFAULT_PRESET, LabSession, Update, preset_runs
 from .views2d import PlaneView
 from .views3d import VolumeView, link_controls
@@ -29,6 +30,10 @@ PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when o
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
+
+
+CHART_HINT = ("Hover a chart for its values; wheel or drag over one to zoom or pan the steps (every chart "
+              "follows), double-click to follow the run again; click a legend entry to hide or show it.")
 
 
 class Lab(pn.viewable.Viewer):
@@ -53,7 +58,9 @@ class Lab(pn.viewable.Viewer):
         if not served:
             self.chart_area.objects = [self.charts.__panel__()]
         self.main = pn.Column(self.messages, pn.Row(self.view, self.numbers),
-                              "### Training curves and metrics", self.chart_area, sizing_mode="stretch_width")
+                              "### Training curves and metrics",
+                              pn.pane.Markdown(CHART_HINT, styles={"font-size": "13px", "color": "#444"}, margin=(0, 10)),
+                              self.chart_area, sizing_mode="stretch_width")
         self._generation = None  # of the runs the page shows
         self._drawn_generation = None  # of the runs whose data the views draw
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run

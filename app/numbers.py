@@ -8,7 +8,7 @@ import time
 import numpy as np
 import panel as pn
 
-from .charts import run_letter
+from .run_names import run_letter
 
 REFRESH_S = 0.5  # while playing: the table re-lays out the page (and repaints every chart) when its text changes
 

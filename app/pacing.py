@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 
-# At most one redraw per MAX_RATE_S on average (11 a second: the target is 10), with a budget that saves up to BURST
-# redraws, since snapshots come irregularly (a busy training process, a late tick) and a per-gap cap
-# dropped every one that followed a short gap.
-MAX_RATE_S = 0.09
+from .protocol import FRAME_INTERVAL_S
+
+# At most one redraw per FRAME_INTERVAL_S on average, with a budget that saves up to BURST redraws,
+# since snapshots come irregularly (a busy training process, a late tick) and a per-gap cap dropped
+# every one that followed a short gap.
 BURST = 2
 # No new frame while more than MAX_IN_FLIGHT are unacknowledged, unless for STALL_S.
 MAX_IN_FLIGHT = 1
@@ -57,8 +58,8 @@ class FramePacer:
         return False
 
     def _take_budget(self, now: float) -> bool:
-        """Spend one redraw of the budget, refilled at one per MAX_RATE_S, if there is one."""
-        self._budget = min(float(BURST), self._budget + (now - self._last) / MAX_RATE_S)
+        """Spend one redraw of the budget, refilled at one per FRAME_INTERVAL_S, if there is one."""
+        self._budget = min(float(BURST), self._budget + (now - self._last) / FRAME_INTERVAL_S)
         self._last = now
         if self._budget < 1:
             return False

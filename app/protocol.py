@@ -13,6 +13,11 @@ from typing import Literal
 
 from gan_core.snapshot import Snapshot
 
+# The page draws at most a frame per FRAME_INTERVAL_S on average (11 a second; 10 is what reads as
+# smooth motion): the views pace themselves on it (app/pacing.py), and a playing training process
+# takes snapshots a little more often than that, so the views' budget absorbs the jitter.
+FRAME_INTERVAL_S = 0.09
+
 # ---------------------------------------------------------------------------------------------
 # Commands: the server -> the training process
 

@@ -33,17 +33,16 @@ from gan_core.device import describe, pick_device
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
 
-from .pacing import MAX_RATE_S
-from .protocol import (ChangeSettings, Command, Diverged, Executed, Frame, Load, Message, Pause, Play, Playing,
+from .protocol import (FRAME_INTERVAL_S, ChangeSettings, Command, Diverged, Executed, Frame, Load, Message, Pause, Play, Playing,
                        Plans, Reset, RunFrame, RunStarted, Speed, StepD, StepFull, StepG, Stop, ViewOptions)
 
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
 SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
 N_ARROWS = 150  # G's update arrows drawn (at a subsample of the 1,000 fixed points): only these are computed
 FRAME_BUDGET_S = 0.07  # training time per drawn frame at most: >= 10 frames/s with the snapshot (~12 ms on a slow CPU)
-# Playing, snapshots no closer than this: a little under the views' rate (app/pacing.py), whose
-# budget then absorbs the jitter (at the views' very rate, 10.0-10.3 frames/s reached the page).
-MIN_FRAME_GAP_S = 0.8 * MAX_RATE_S
+# Playing, snapshots no closer than this: a little under the views' rate, whose budget then absorbs
+# the jitter (at the views' very rate, 10.0-10.3 frames/s reached the page).
+MIN_FRAME_GAP_S = 0.8 * FRAME_INTERVAL_S
 IDLE_POLL_S = 0.2  # paused, the loop wakes this often to notice a closed pipe
 SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's other end closed
 

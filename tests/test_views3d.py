@@ -216,7 +216,7 @@ def draws_at(view, snap, times, monkeypatch) -> int:
 
 def test_redraw_rate_under_the_lab_tick(gauss, monkeypatch):
     """The lab ticks every PERIOD_MS, never exactly: a new snapshot at every tick is drawn at least
-    5 times a second, and at most 1 / MAX_RATE_S (app/pacing.py)."""
+    5 times a second, and at most 1 / FRAME_INTERVAL_S (app/pacing.py)."""
     view = VolumeView()
     snap = gauss.snapshot()
     view.set_dataset(info_of(gauss), snap)
@@ -225,7 +225,7 @@ def test_redraw_rate_under_the_lab_tick(gauss, monkeypatch):
     n = int(seconds * 1000 / PERIOD_MS)
     ticks = 1e6 + np.arange(n) * PERIOD_MS / 1000 + rng.uniform(-0.01, 0.01, n)
     drawn = draws_at(view, snap, ticks, monkeypatch)
-    assert 5 * seconds <= drawn <= seconds / pacing.MAX_RATE_S + pacing.BURST
+    assert 5 * seconds <= drawn <= seconds / pacing.FRAME_INTERVAL_S + pacing.BURST
 
 
 def test_irregular_snapshots_under_the_cap_are_all_drawn(gauss, monkeypatch):
