@@ -7,10 +7,12 @@ update rules are torch.optim's (tests compare them step by step).
 A run whose gradient is not finite is not updated (its ``apply`` mask is False): its
 parameters stay at their last finite values and its optimizer state stays finite.
 
-On the CPU, Adam runs torch's fused kernel (``torch._fused_adam_``, what ``Adam(fused=True)``
-calls): one pass over the flat parameters instead of a dozen ops, once for all runs when they
-share their settings, else once per run. Elsewhere (CUDA) the vectorised form below avoids
-reading per-run settings back to the host every step. Tests hold both to torch.optim.
+On the CPU, Adam runs torch's fused kernel (``torch._fused_adam_``, private to torch: what
+``Adam(fused=True)`` calls): one pass over the flat parameters instead of a dozen ops, once for all
+runs when they share their settings, else once per run. A lone run (the app's case) trains 1.22x
+faster with it on the 2-core machine, a batch of 16 runs the same (``python bench/fused_adam.py``).
+Elsewhere (CUDA) the vectorised form below avoids reading per-run settings back to the host every
+step. tests/test_engine_math.py holds both to torch.optim, and fails if torch renames the kernel.
 """
 
 from __future__ import annotations
