@@ -51,13 +51,16 @@ class Lab(pn.viewable.Viewer):
         self.messages = Messages(reset=self.session.reset)
         self.numbers = Numbers()
         self._make_views(list(runs))
-        self.view = pn.Column(self.plane.__panel__(), sizing_mode="stretch_width")  # the plane(s) or the volume(s)
+        self.view = pn.Column(self.plane.__panel__())  # the plane(s) or the volume(s)
         # Served, the charts and most of the sidebar join the page once it has loaded: building
         # their models and views delayed the first frame (bench/app_speed.py).
         self.chart_area = pn.Column(sizing_mode="stretch_width")
         if not served:
             self.chart_area.objects = [self.charts.__panel__()]
-        self.main = pn.Column(self.messages, pn.Row(self.view, self.numbers),
+        # The numbers go beside the data view where there is room, else under it (a narrow window,
+        # a projector's zoom).
+        self.main = pn.Column(self.messages, pn.FlexBox(self.view, self.numbers, flex_wrap="wrap", gap="10px",
+                                                          sizing_mode="stretch_width"),
                               "### Training curves and metrics",
                               pn.pane.Markdown(CHART_HINT, styles={"font-size": "13px", "color": "#444"}, margin=(0, 10)),
                               self.chart_area, sizing_mode="stretch_width")
@@ -90,7 +93,7 @@ class Lab(pn.viewable.Viewer):
         size = {1: 600, 2: 430}.get(len(names), 340)
         titles = [f"{run_letter(i)}: {name}" if several else "" for i, name in enumerate(names)]
         self.planes = [PlaneView(size=size, title=title, suffix=model_suffix(i)) for i, title in enumerate(titles)]
-        self.volumes = [VolumeView(title=title) for title in titles]
+        self.volumes = [VolumeView(size=size, title=title) for title in titles]
         link_controls(self.volumes)  # one set of view options per session: the views move together
         for view in (*self.planes, *self.volumes):
             view.on_options(lambda **options: self.session.set_view_options(**options))

@@ -96,9 +96,10 @@ class VolumeView(pn.viewable.Viewer):
     """The 3D view of one run, updated in place from Snapshots (3D datasets): its controls and its
     scene."""
 
-    def __init__(self, height: int = 560, title: str = ""):
+    def __init__(self, size: int = 600, title: str = ""):
+        """``size``: the scene's width in CSS pixels (as the plane's: the numbers fit beside it)."""
         super().__init__()
-        self.scene = PointScene(height=height, sizing_mode="stretch_width", name="volume",
+        self.scene = PointScene(width=size, height=size - 40, name="volume",
                                 title=title or "3D: real, generated, D (drag to turn, wheel to zoom)")
         self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=100)
         self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=100,
@@ -112,8 +113,8 @@ class VolumeView(pn.viewable.Viewer):
         for slider in self.sliders:  # one change per drag: each asks the session for new slices
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
         # Wraps in a narrow view (runs side by side).
-        self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
-        self._layout = pn.Column(self.controls, self.scene, sizing_mode="stretch_width")
+        self.controls = pn.FlexBox(*self.widgets(), width=size)
+        self._layout = pn.Column(self.controls, self.scene, width=size)
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._static: dict[str, dict] = {}  # the cube edges', real samples' and mode centres' layers, by set_dataset
         self._box = None
