@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core {datasets,data,score,presets,train} ...``.
+"""Command line: ``python -m gan_core {datasets,data,score,presets,train,compare} ...``.
 
 Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
 and nothing is written.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
+from .compare import MAX_SEEDS, batch_groups, batch_note, build_batches, plan_arms, write_comparison
 from .config import SETTINGS, allowed_text, coerce
 from .device import configure_threads
 from .files import save_npy
@@ -105,6 +107,36 @@ def command_train(args) -> int:
     return 0
 
 
+def parse_arm(text: str) -> tuple[str, dict]:
+    """``NAME`` (the preset itself) or ``NAME:key=value,key=value``. A comma starts a new pair
+    only before ``key=``, so a JSON value may hold commas (dataset_params={"count": 6, ...})."""
+    name, sep, body = text.partition(":")
+    if not name.strip():
+        raise ParameterError("--arm", "NAME or NAME:key=value[,key=value...]", text)
+    if not sep:
+        return name, {}
+    items = re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", body)
+    return name, parse_assignments([item.strip() for item in items], f"--arm {name}")
+
+
+def command_compare(args) -> int:
+    preset = get_preset(args.preset)
+    arms = plan_arms(preset, args.data, [parse_arm(text) for text in args.arm], args.seed, args.seeds, args.steps)
+    configure_threads()
+    out = prepare_output(args.out)
+    groups = batch_groups(arms)
+    batches = build_batches(groups)
+    note = batch_note(groups)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    progress = sys.stderr.isatty()
+    results = [(group, train_batch(" + ".join(arm.name for arm in group), trainer, progress))
+               for group, trainer in batches]
+    write_comparison(out, preset, arms, results)
+    print(f"wrote {out / 'compare.json'} and {out / 'compare.md'}", file=sys.stderr)
+    return 0
+
+
 def _brief(summary: dict) -> str:
     parts = []
     for key, label, scale in (("modes_captured", "modes", 1), ("hq_fraction", "HQ %", 100),
@@ -156,6 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--runs", type=int, default=1, help="train seeds S..S+K-1 as one batch")
     train.add_argument("--out", required=True, help="output directory")
     train.set_defaults(run=command_train)
+
+    compare = commands.add_parser(
+        "compare", help="train arms (the preset with a few settings changed) over the same seeds and compare them",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Writes OUT/compare.json, OUT/compare.md and OUT/ARM/seed_S/ (as train writes a run).\n"
+               "settings for --arm:\n" + "\n".join(f"  {name}: {allowed_text(name)}" for name in SETTINGS))
+    compare.add_argument("--preset", required=True, help="see `python -m gan_core presets`")
+    compare.add_argument("--data", help="dataset name (default: the preset's)")
+    compare.add_argument("--arm", action="append", default=[], metavar="NAME[:KEY=VALUE,...]",
+                         help="an arm: a name, and the settings it changes (none: the preset); at least two, "
+                              "e.g. --arm plain --arm roth:roth=true,roth_gamma=0.1")
+    compare.add_argument("--seeds", type=int, required=True, help=f"seeds per arm, 1 to {MAX_SEEDS}")
+    compare.add_argument("--seed", type=int, default=0, help="first seed (default 0): seeds S..S+N-1 in every arm")
+    compare.add_argument("--steps", type=int, help="generator steps (default: the preset's budget)")
+    compare.add_argument("--out", required=True, help="output directory")
+    compare.set_defaults(run=command_compare)
     return parser
 
 
