@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 
 from ganlab_datasets import ParameterError
 
 from .config import SHARED, Experiment, check_rules, coerce, settings_of
-from .files import atomic_path, save_json, save_npy
+from .files import atomic_path, save_json
 from .presets import Preset
-from .runner import SUMMARY_KEYS, BatchResult, history_csv, run_record
+from .runner import SUMMARY_KEYS, BatchResult, write_run
 from .statistics import compare_arms, summarise_arm
 from .trainer import Trainer
 
@@ -109,17 +108,6 @@ def batch_note(groups: list[list[Arm]]) -> str | None:
 def build_batches(groups: list[list[Arm]], device=None) -> list[tuple[list[Arm], Trainer]]:
     """One trainer per group, its runs arm by arm and, within an arm, seed by seed."""
     return [(group, Trainer([e for arm in group for e in arm.experiments], device=device)) for group in groups]
-
-
-def write_run(folder: Path, result: BatchResult, k: int, preset: Preset) -> dict:
-    """Run ``k``'s samples.npy, metrics.json and history.csv, as ``train`` writes them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    record = run_record(result, k, preset)
-    save_npy(folder / "samples.npy", result.samples[k].astype(np.float32))
-    save_json(folder / "metrics.json", record)
-    with atomic_path(folder / "history.csv") as temporary:
-        temporary.write_text(history_csv(result.trainer, k))
-    return record
 
 
 def write_comparison(out: Path, preset: Preset, arms: list[Arm], batches: list[tuple[list[Arm], BatchResult]]) -> dict:

@@ -152,6 +152,17 @@ def summary_markdown(title: str, summary: dict, records: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_run(folder: Path, result: BatchResult, k: int, preset: Preset) -> dict:
+    """Run ``k``'s samples.npy, metrics.json and history.csv; returns its metrics record."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = run_record(result, k, preset)
+    save_npy(folder / "samples.npy", result.samples[k].astype(np.float32))
+    save_json(folder / "metrics.json", record)
+    with atomic_path(folder / "history.csv") as temporary:
+        temporary.write_text(history_csv(result.trainer, k))
+    return record
+
+
 def write_results(out: Path, preset: Preset, results: list[BatchResult]) -> list[dict]:
     """Write every run's files; returns the summaries (one per variant)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -162,13 +173,7 @@ def write_results(out: Path, preset: Preset, results: list[BatchResult]) -> list
         records = []
         for k in range(result.trainer.runs):
             folder = base if result.trainer.runs == 1 else base / f"seed_{result.trainer.experiments[k].seed}"
-            folder.mkdir(parents=True, exist_ok=True)
-            record = run_record(result, k, preset)
-            records.append(record)
-            save_npy(folder / "samples.npy", result.samples[k].astype(np.float32))
-            save_json(folder / "metrics.json", record)
-            with atomic_path(folder / "history.csv") as temporary:
-                temporary.write_text(history_csv(result.trainer, k))
+            records.append(write_run(folder, result, k, preset))
         summary = summarise(records)
         summary.update(preset=preset.name, variant=result.variant, dataset=records[0]["dataset"])
         summaries.append(summary)

@@ -99,3 +99,19 @@ def column(page, key):
       const data = charts.arrays.data;  // every column's values in one buffer (app/packed.py)
       return Array.from(new Float32Array(new Uint8Array(data.buffer, data.byteOffset + at[0], 4 * at[1]).slice().buffer));
     }""", key)
+
+
+def saved_png(page, canvas_class: str, filename: str, folder) -> bytes:
+    """Click the PNG button of the canvas of ``canvas_class``: the download is named ``filename``
+    and is a PNG of the canvas's own size (its IHDR). Returns the file's bytes."""
+    figure = page.locator(f"canvas.{canvas_class}").first
+    size = figure.evaluate("c => [c.width, c.height]")
+    with page.expect_download() as download:
+        figure.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
+    assert download.value.suggested_filename == filename
+    path = folder / filename
+    download.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert [int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")] == size
+    return data

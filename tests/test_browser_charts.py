@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from waiting import wait_until
 
-from conftest import column
+from conftest import column, saved_png
 
 pytestmark = pytest.mark.browser
 
@@ -98,17 +98,7 @@ def test_png_button_saves_the_figure_with_its_legends(lab, canvas_class, filenam
     """The figure as the page shows it: a PNG of the canvas's own size (its IHDR), with the Losses
     chart's legend (its G-loss swatch) above the plot."""
     wait_until(lambda: len(column(lab, "h0:step")) > 2, timeout=60, what="some points")
-    figure = lab.locator(f"canvas.{canvas_class}").first
-    size = figure.evaluate("c => [c.width, c.height]")
-    with lab.expect_download() as download:
-        figure.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
-    assert download.value.suggested_filename == filename
-    path = tmp_path / filename
-    download.value.save_as(path)
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    assert [int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")] == size
-    pixels = decode_png(data)
+    pixels = decode_png(saved_png(lab, canvas_class, filename, tmp_path))
     left, top, width, _ = plot_area(pixels, 0)
     legend_band = pixels[top - 20:top, left:left + width]
     assert near(legend_band, G_COLOUR, 20).sum() >= 8 and near(legend_band, D_COLOUR, 20).sum() >= 8

@@ -3,6 +3,7 @@ and saves itself as a PNG."""
 
 import pytest
 from canvas_models import last_draw, layer, layers, read
+from conftest import saved_png
 from waiting import wait_until
 
 
@@ -108,15 +109,6 @@ def test_heatmap_is_drawn_the_right_way_up(lab):
 @pytest.mark.parametrize("canvas, filename", [("lab-plane", "gan-lab-plane.png")])
 def test_png_button_saves_the_figure(lab, canvas, filename, tmp_path):
     """The figure as the page shows it: a PNG of the canvas's own size (its IHDR), not blank."""
-    figure = lab.locator(f"canvas.{canvas}").first
-    size = figure.evaluate("c => [c.width, c.height]")
-    with lab.expect_download() as download:
-        figure.evaluate("c => c.parentNode.querySelector('button.lab-save').click()")
-    assert download.value.suggested_filename == filename
-    path = tmp_path / filename
-    download.value.save_as(path)
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    assert [int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")] == size
+    saved_png(lab, canvas, filename, tmp_path)
 
 

@@ -11,6 +11,17 @@ function addCanvas(el, className, filename, interactive) {
   return canvas;
 }
 
+// Start a draw of `canvas` at W x H CSS pixels: its pixel buffer matches the screen's density
+// (resized only when that changes), drawing is in CSS pixels, and the background is white.
+function startDraw(canvas, ctx, W, H) {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
+    canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+  }
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
+}
+
 function addSaveButton(el, canvas, filename) {
   el.style.position = "relative";
   const button = document.createElement("button");

@@ -218,16 +218,12 @@ export function render({ model, el }) {
 
   function draw() {
     const started = performance.now();
-    const [W, H] = model.cell, dpr = window.devicePixelRatio || 1;
+    const [W, H] = model.cell;
     const perRow = Math.max(1, Math.floor((el.clientWidth || 2 * W) / W));
     const rows = Math.ceil(model.specs.length / perRow);
     const cw = perRow * W, ch = rows * H;
-    if (canvas.width !== Math.round(cw * dpr) || canvas.height !== Math.round(ch * dpr)) {
-      canvas.width = Math.round(cw * dpr); canvas.height = Math.round(ch * dpr);
-      canvas.style.width = cw + "px"; canvas.style.height = ch + "px";
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "white"; ctx.fillRect(0, 0, cw, ch);
+    canvas.style.width = cw + "px"; canvas.style.height = ch + "px";
+    startDraw(canvas, ctx, cw, ch);
     cols = columnsWithArrays();
     plots = model.specs.map((spec, i) => drawChart(spec, (i % perRow) * W, Math.floor(i / perRow) * H, W, H));
     // The page's timeline keeps the latest draw only (a tab open for hours would pile them up); a

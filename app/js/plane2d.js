@@ -125,13 +125,8 @@ export function render({ model, el }) {
   function draw() {
     scheduled = false;
     const started = performance.now();
-    const dpr = window.devicePixelRatio || 1;
     const W = el.clientWidth || 600, H = el.clientHeight || 600;
-    if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
-      canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
+    startDraw(canvas, ctx, W, H);
     const [x0, x1, y0, y1] = shownView();
     area = {left: PAD.left, top: PAD.top, pw: Math.max(10, W - PAD.left - PAD.right),
             ph: Math.max(10, H - PAD.top - PAD.bottom)};

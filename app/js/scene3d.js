@@ -124,13 +124,8 @@ export function render({ model, el }) {
   function draw() {
     scheduled = false;
     const started = performance.now();
-    const dpr = window.devicePixelRatio || 1;
     const W = el.clientWidth || 600, H = el.clientHeight || 500;
-    if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
-      canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
+    startDraw(canvas, ctx, W, H);
     // The camera's rotation, once per draw (not per point).
     const geom = {cx: W / 2, cy: H / 2 + 10, scale: 0.27 * Math.min(W, H) * camera.zoom,
                   cosYaw: Math.cos(camera.yaw), sinYaw: Math.sin(camera.yaw),
