@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-
 from ganlab_datasets import ParameterError
 
 from .config import SHARED, Experiment, check_rules, coerce, settings_of
