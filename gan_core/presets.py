@@ -1,4 +1,4 @@
-"""Presets: the methods of the seed papers, the benchmark configuration, and one lesson per
+"""Presets: the methods of the papers the lab is built on, the benchmark configuration, and one lesson per
 experiment the papers show. Each is a set of Experiment settings with a default dataset, a
 step budget, a one-line summary, an explanation and its paper reference.
 
