@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core {datasets,data,score,presets,train,compare} ...``.
+"""Command line: ``python -m gan_core {datasets,data,score,presets,train,compare,claims} ...``.
 
 Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
 and nothing is written.
@@ -16,6 +16,7 @@ import numpy as np
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
+from .claims import DEFAULT_SEEDS, check_claim, plan_claim, select_lessons, write_claims
 from .compare import MAX_SEEDS, batch_groups, batch_note, build_batches, plan_arms, write_comparison
 from .config import SETTINGS, allowed_text, coerce
 from .device import configure_threads
@@ -137,6 +138,23 @@ def command_compare(args) -> int:
     return 0
 
 
+def command_claims(args) -> int:
+    lessons = select_lessons(args.lesson)
+    # Every claim's arms checked and built before anything trains or is written.
+    plans = [(lesson, plan_claim(lesson, args.seed, args.seeds, args.steps)) for lesson in lessons]
+    configure_threads()
+    out = prepare_output(args.out)
+    progress = sys.stderr.isatty()
+    entries = []
+    for lesson, arms in plans:
+        entry = check_claim(out / lesson.name, lesson, arms, progress)
+        print(f"{lesson.name}: {entry['verdict']}", file=sys.stderr)
+        entries.append(entry)
+    write_claims(out, entries)
+    print(f"wrote {out / 'claims.json'} and {out / 'claims.md'}", file=sys.stderr)
+    return 0
+
+
 def _brief(summary: dict) -> str:
     parts = []
     for key, label, scale in (("modes_captured", "modes", 1), ("hq_fraction", "HQ %", 100),
@@ -204,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=int, help="generator steps (default: the preset's budget)")
     compare.add_argument("--out", required=True, help="output directory")
     compare.set_defaults(run=command_compare)
+
+    claims = commands.add_parser(
+        "claims", help="check the lessons' claims: each as a comparison of two of its variants over the same seeds",
+        epilog="Writes OUT/claims.json, OUT/claims.md and OUT/LESSON/ (as compare writes a comparison).")
+    claims.add_argument("lesson", nargs="*", metavar="LESSON",
+                        help="lessons to check (default: every lesson with a checkable claim)")
+    claims.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
+                        help=f"seeds per arm, 1 to {MAX_SEEDS} (default {DEFAULT_SEEDS})")
+    claims.add_argument("--seed", type=int, default=0, help="first seed (default 0): seeds S..S+N-1 in every arm")
+    claims.add_argument("--steps", type=int, help="generator steps for every lesson (default: each lesson's budget)")
+    claims.add_argument("--out", required=True, help="output directory")
+    claims.set_defaults(run=command_claims)
     return parser
 
 

@@ -51,6 +51,19 @@ def roth_tuned(steps: int = 8000, decay_fraction: float = 3 / 8, **settings) -> 
 
 
 @dataclass(frozen=True)
+class Claim:
+    """What a lesson shows, in a form a comparison over seeds can check: arm ``b`` (a variant's
+    name) scores ``direction`` ("higher" or "lower") than arm ``a`` on ``metric`` (a key of
+    gan_core.metrics.score), on ``data`` (None: the lesson's dataset)."""
+    a: str
+    b: str
+    metric: str
+    direction: str
+    sentence: str
+    data: str | None = None
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     summary: str
@@ -60,6 +73,7 @@ class Preset:
     settings: dict
     variants: dict = field(default_factory=dict)
     kind: str = "method"  # "method" (a paper's method), "tuned" (for one benchmark), "benchmark", "lesson"
+    claim: Claim | None = None  # a lesson's checkable claim (``python -m gan_core claims``)
 
     def experiment(self, data: str | None = None, overrides: dict | None = None, variant: str | None = None,
                    seed: int | None = None) -> Experiment:
@@ -144,7 +158,10 @@ LESSONS: list[Preset] = [
            "Same networks, same seed, same step budget. The vanilla minimax GAN tends to drop modes; "
            "beta-GAN first fills the box uniformly, then cools onto all five modes.", BETA_GAN_PAPER, "gauss3d5",
            {**PRESETS["beta-gan"].settings},
-           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
+           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson",
+           claim=Claim("vanilla", "beta-gan", "modes_captured", "higher",
+                       "beta-GAN captures more of gauss3d5's five modes than the vanilla minimax GAN with the "
+                       "same networks and step budget")),
     Preset("lesson-beta-cubes", "beta-GAN on two nested cube frames (beta-GAN Fig. 2, bottom row)",
            "Data on disjoint 1D manifolds in 3D: edges of an outer and an inner cube. beta-GAN shapes the "
            "uniform box onto both frames.", BETA_GAN_PAPER, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
@@ -160,12 +177,19 @@ LESSONS: list[Preset] = [
     Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (Ramakers et al.'s claim)",
            "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time.",
            LANGEVIN_PAPER, "ring8", {**PRESETS["wgan-gp"].settings},
-           variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson"),
+           variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson",
+           # "Faster" is about curves over time; its closest final-score form is more modes at the budget's end.
+           claim=Claim("wgan", "wgan+langevin", "modes_captured", "higher",
+                       "At the end of the same step budget, WGAN with a Langevin critic has captured more of "
+                       "ring8's eight modes than WGAN")),
     Preset("lesson-roth", "Regularized vs unregularized D on Roth's 3D ring, then cross-testing",
            "Same seed, gamma on and off. Afterwards each run's D classifies the other run's samples: the "
            "regularized D generalises (Roth et al.'s cross-testing).", ROTH_PAPER, "ring7_3d",
            {**PRESETS["roth"].settings},
-           variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson"),
+           variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson",
+           claim=Claim("unregularized", "regularized", "modes_captured", "higher",
+                       "Roth et al.'s regularizer lets G capture more of the 3D ring's seven modes than the "
+                       "unregularized GAN")),
     Preset("lesson-vanishing-gradients", "Train D to optimality against a frozen G: gradients vanish or explode",
            "Seed 004, Figs. 2-3: after a short warm-up G is frozen and D trains on; the minimax G gradient "
            "norm falls towards 0, the -log D one grows and gets noisy, instance noise keeps it finite.",
@@ -179,8 +203,17 @@ LESSONS: list[Preset] = [
            variants={"clipping": {"gradient_penalty": False, "weight_clipping": True, "clip_value": 0.01,
                                   "g_optimizer": "rmsprop", "d_optimizer": "rmsprop", "lr_g": 5e-5,
                                   "lr_d": 5e-5},
-                     "gradient penalty": {}}, kind="lesson"),
+                     "gradient penalty": {}}, kind="lesson",
+           claim=Claim("clipping", "gradient penalty", "sample_distance", "lower",
+                       "In the same steps the gradient-penalty WGAN's samples come closer to ring8 than the "
+                       "weight-clipped WGAN's (lower sample distance)")),
 ]
+# Lessons with variants whose point no final score measures, and why.
+NO_CHECKABLE_CLAIM: dict[str, str] = {
+    "lesson-dreal-dfake": "its claim is about the D(real) and D(fake) curves during training; "
+                          "lesson-beta-vs-vanilla checks beta-GAN's modes",
+    "lesson-vanishing-gradients": "its claim is about G's gradient norm against a frozen G, not about the samples",
+}
 PRESETS.update({lesson.name: lesson for lesson in LESSONS})
 METHOD_PRESETS = [name for name, p in PRESETS.items() if p.kind == "method"]
 
