@@ -113,7 +113,7 @@ class VolumeView(pn.viewable.Viewer):
         for slider in self.sliders:  # one change per drag: each asks the session for new slices
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
         # Wraps in a narrow view (runs side by side).
-        self.controls = pn.FlexBox(*self.widgets(), width=size)
+        self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
         self._layout = pn.Column(self.controls, self.scene, width=size)
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._static: dict[str, dict] = {}  # the cube edges', real samples' and mode centres' layers, by set_dataset
