@@ -1,5 +1,5 @@
-"""Server hooks that `panel serve app` runs (Bokeh's directory apps). At start, the settings taken
-from the environment are checked, and the forkserver that gives each page its training process
+"""Server hooks that `panel serve app` and `gan-lab-serve` run (Bokeh's directory apps). At
+start, the settings taken from the environment are checked, and the forkserver that gives each page its training process
 imports torch and the trainer (~2-4 s on a slow CPU) before the server announces its address:
 the first page does not wait for it (app/session.py)."""
 
@@ -13,5 +13,5 @@ def on_server_loaded(server_context):
         threads_from_environment()
         pick_device()
     except ParameterError as error:
-        raise SystemExit(f"panel serve app: {error}") from None
+        raise SystemExit(f"GAN Stability Lab server: {error}") from None
     start_training_server(wait=True)
