@@ -1,7 +1,7 @@
 """Server hooks that `panel serve app` and `gan-lab-serve` run (Bokeh's directory apps). At
-start, the settings taken from the environment are checked, and the forkserver that gives each page its training process
-imports torch and the trainer (~2-4 s on a slow CPU) before the server announces its address:
-the first page does not wait for it (app/session.py)."""
+start, the settings taken from the environment are checked, and the forkserver that gives each
+page its training process imports torch and the trainer (~2-4 s on a slow CPU) before the server
+announces its address: the first page does not wait for it (app/session.py)."""
 
 from ganlab_app.session import start_training_server
 from ganlab_datasets import ParameterError
