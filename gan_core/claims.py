@@ -25,10 +25,9 @@ from pathlib import Path
 
 from ganlab_datasets import ParameterError
 
-from .compare import LABELS, SCALE, Arm, batch_groups, build_batches, plan_arms, write_comparison
+from .compare import LABELS, SCALE, Arm, Comparison, plan_arms
 from .files import atomic_path, save_json
 from .presets import LESSONS, NO_CHECKABLE_CLAIM, Claim, Preset
-from .runner import train_batch
 
 LEVEL = 0.05
 DEFAULT_SEEDS = 10
@@ -61,10 +60,20 @@ def arm_name(variant: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "-", variant)
 
 
-def plan_claim(lesson: Preset, seed: int, seeds: int, steps: int | None) -> list[Arm]:
+def claim_arms(lesson: Preset) -> list[tuple[str, dict]]:
+    """The claim's two arms: each variant's name as a folder name, and its overrides."""
     claim = lesson.claim
-    arms = [(arm_name(variant), lesson.variants[variant]) for variant in (claim.a, claim.b)]
-    return plan_arms(lesson, claim.data, arms, seed, seeds, steps)
+    return [(arm_name(variant), lesson.variants[variant]) for variant in (claim.a, claim.b)]
+
+
+def plan_claim(lesson: Preset, seed: int, seeds: int, steps: int | None) -> list[Arm]:
+    """The claim's arms, checked (a ParameterError naming the option or key), nothing built."""
+    return plan_arms(lesson, lesson.claim.data, claim_arms(lesson), seed, seeds, steps)
+
+
+def claim_comparison(lesson: Preset, seed: int, seeds: int, steps: int | None, device=None) -> Comparison:
+    """The claim as a comparison of its two arms over seeds ``seed`` .. ``seed + seeds - 1``."""
+    return Comparison(lesson, lesson.claim.data, claim_arms(lesson), seed, seeds, steps, device)
 
 
 def claim_verdict(pair: dict, direction: str, level: float = LEVEL) -> str:
@@ -84,11 +93,17 @@ def claim_record(claim: Claim) -> dict:
             "arm_folders": {claim.a: arm_name(claim.a), claim.b: arm_name(claim.b)}}
 
 
-def check_claim(out: Path, lesson: Preset, arms: list[Arm], progress: bool = False) -> dict:
-    """Train the claim's arms, write its comparison in ``out``, and return claims.json's entry."""
-    batches = [(group, train_batch(" + ".join(arm.name for arm in group), trainer, progress))
-               for group, trainer in build_batches(batch_groups(arms))]
-    report = write_comparison(out, lesson, arms, batches)
+def check_claim(out: Path, lesson: Preset, comparison: Comparison, progress: bool = False) -> dict:
+    """Train the claim's comparison to its end, write it in ``out``, and return claims.json's entry:
+    the comparison's report, then "lesson", "claim", "pair" (the claim's metric, b - a) and
+    "verdict"."""
+    comparison.run(progress, label=lesson.name)
+    report = comparison.write(out)
+    return claim_entry(lesson, report)
+
+
+def claim_entry(lesson: Preset, report: dict) -> dict:
+    """claims.json's entry for a claim from its comparison's report (compare.json's content)."""
     claim = lesson.claim
     pair = next(p for p in report["pairs"] if p["a"] == arm_name(claim.a) and p["b"] == arm_name(claim.b)
                 and p["metric"] == claim.metric)

@@ -16,8 +16,8 @@ import numpy as np
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
-from .claims import DEFAULT_SEEDS, check_claim, plan_claim, select_lessons, write_claims
-from .compare import MAX_SEEDS, batch_groups, batch_note, build_batches, plan_arms, write_comparison
+from .claims import DEFAULT_SEEDS, check_claim, claim_comparison, select_lessons, write_claims
+from .compare import MAX_SEEDS, Comparison
 from .config import SETTINGS, allowed_text, coerce
 from .device import configure_threads
 from .files import save_npy
@@ -122,32 +122,28 @@ def parse_arm(text: str) -> tuple[str, dict]:
 
 def command_compare(args) -> int:
     preset = get_preset(args.preset)
-    arms = plan_arms(preset, args.data, [parse_arm(text) for text in args.arm], args.seed, args.seeds, args.steps)
+    arms = [parse_arm(text) for text in args.arm]
     configure_threads()
     out = prepare_output(args.out)
-    groups = batch_groups(arms)
-    batches = build_batches(groups)
-    note = batch_note(groups)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    progress = sys.stderr.isatty()
-    results = [(group, train_batch(" + ".join(arm.name for arm in group), trainer, progress))
-               for group, trainer in batches]
-    write_comparison(out, preset, arms, results)
+    comparison = Comparison(preset, args.data, arms, args.seed, args.seeds, args.steps)
+    if comparison.note:
+        print(f"note: {comparison.note}", file=sys.stderr)
+    comparison.run(progress=sys.stderr.isatty())
+    comparison.write(out)
     print(f"wrote {out / 'compare.json'} and {out / 'compare.md'}", file=sys.stderr)
     return 0
 
 
 def command_claims(args) -> int:
     lessons = select_lessons(args.lesson)
-    # Every claim's arms checked and built before anything trains or is written.
-    plans = [(lesson, plan_claim(lesson, args.seed, args.seeds, args.steps)) for lesson in lessons]
     configure_threads()
     out = prepare_output(args.out)
+    # Every claim's comparison checked and built before anything trains or is written.
+    comparisons = [(lesson, claim_comparison(lesson, args.seed, args.seeds, args.steps)) for lesson in lessons]
     progress = sys.stderr.isatty()
     entries = []
-    for lesson, arms in plans:
-        entry = check_claim(out / lesson.name, lesson, arms, progress)
+    for lesson, comparison in comparisons:
+        entry = check_claim(out / lesson.name, lesson, comparison, progress)
         print(f"{lesson.name}: {entry['verdict']}", file=sys.stderr)
         entries.append(entry)
     write_claims(out, entries)
@@ -210,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="train arms (the preset with a few settings changed) over the same seeds and compare them",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Writes OUT/compare.json, OUT/compare.md and OUT/ARM/seed_S/ (as train writes a run).\n"
+        epilog="Writes OUT/compare.json, OUT/compare.md and OUT/ARM/seed_S/ (as train writes a run); "
+               "compare.json holds the cross-testing table\nwhen every arm's objective is minimax or "
+               "nonsaturating.\n"
                "settings for --arm:\n" + "\n".join(f"  {name}: {allowed_text(name)}" for name in SETTINGS))
     compare.add_argument("--preset", required=True, help="see `python -m gan_core presets`")
     compare.add_argument("--data", help="dataset name (default: the preset's)")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gan_core.cli import main
+from ganlab_datasets import ParameterError
 
 TINY = "g_width=16,d_width=16,batch_size=32"
 METRICS = ("modes_captured", "modes_covered", "hq_fraction", "reverse_kl", "sample_distance")
@@ -140,3 +141,202 @@ def test_an_arm_reads_names_pairs_and_json_values_holding_commas():
     assert parse_arm("preset") == ("preset", {})
     assert parse_arm('ring6:lr_d=2e-4,roth=true,dataset_params={"count": 6, "sigma": 0.1}') == (
         "ring6", {"lr_d": 2e-4, "roth": True, "dataset_params": {"count": 6, "sigma": 0.1}})
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparison: the stepwise engine the app and the command line share
+
+TINY_SETTINGS = {"g_width": 16, "d_width": 16, "batch_size": 32, "metrics_every": 10}
+ARMS = [("plain", dict(TINY_SETTINGS)), ("noisy", {**TINY_SETTINGS, "instance_noise": True, "noise_sigma": 0.2})]
+
+
+def _comparison(arms=ARMS, seeds=3, steps=30, preset="nonsaturating", data="ring8", seed=3):
+    from gan_core.compare import Comparison
+    from gan_core.presets import get_preset
+    return Comparison(get_preset(preset), data, arms, seed, seeds, steps)
+
+
+@pytest.fixture(scope="module")
+def stepwise():
+    """The same comparison trained twice: in one call, and in uneven chunks with every view read
+    between them (which must change nothing)."""
+    whole = _comparison()
+    whole.advance(30)
+    chunked = _comparison()
+    for chunk in (7, 1, 12, 50):
+        chunked.curves("modes_captured"), chunked.samples(50), chunked.report()
+        chunked.advance(chunk)
+    return whole, chunked
+
+
+def test_training_in_chunks_gives_what_one_call_gives(stepwise):
+    whole, chunked = stepwise
+    assert whole.finished and chunked.finished and whole.done == chunked.done == 30
+    assert whole.batches == chunked.batches == 1 and whole.note is None
+    for a, b in zip(whole.trainers, chunked.trainers):
+        assert [step for step, _ in a.metrics_log] == [step for step, _ in b.metrics_log] == [10, 20, 30]
+        for (_, runs_a), (_, runs_b) in zip(a.metrics_log, b.metrics_log):
+            assert runs_a == runs_b
+        torch_equal = [np.array_equal(x.detach().numpy(), y.detach().numpy())
+                       for x, y in ((a.g_flat, b.g_flat), (a.d_flat, b.d_flat))]
+        assert all(torch_equal)
+    for name in ("plain", "noisy"):
+        for x, y in zip(whole.samples()[name], chunked.samples()[name]):
+            np.testing.assert_array_equal(x, y)
+    # The budget is the end: advancing past it trains nothing more.
+    chunked.advance(5)
+    assert chunked.done == 30 and chunked.trainers[0].t == 30
+
+
+def test_curves_are_t_intervals_over_the_seeds_logged(stepwise):
+    from scipy import stats
+    whole, _ = stepwise
+    trainer = whole.trainers[0]
+    for metric in ("sample_distance", "hq_fraction"):
+        curves = whole.curves(metric)
+        assert list(curves) == ["plain", "noisy"]
+        for arm, runs in (("plain", range(0, 3)), ("noisy", range(3, 6))):
+            curve = curves[arm]
+            np.testing.assert_array_equal(curve["step"], [10, 20, 30])
+            for i, (step, results) in enumerate(trainer.metrics_log):
+                values = np.array([results[k][metric] for k in runs], dtype=float)
+                mean = values.mean()
+                assert curve["n"][i] == 3
+                assert curve["mean"][i] == pytest.approx(mean)
+                if np.ptp(values) > 0:
+                    low, high = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=stats.sem(values))
+                    assert (curve["low"][i], curve["high"][i]) == pytest.approx((low, high))
+                else:
+                    assert curve["low"][i] == curve["high"][i] == pytest.approx(mean)
+    with pytest.raises(ParameterError, match="metric"):
+        whole.curves("colour")
+
+
+def test_curves_leave_out_runs_once_they_diverged():
+    boom = {**TINY_SETTINGS, "objective": "least_squares", "d_optimizer": "sgd", "g_optimizer": "sgd", "lr_d": 10,
+            "lr_g": 10, "d_depth": 4, "d_activation": "leaky_relu"}
+    comparison = _comparison([("calm", dict(TINY_SETTINGS)), ("boom", boom)], seeds=2, steps=30, preset="bench",
+                             data=None)
+    comparison.run()
+    assert comparison.batches == 2 and "separate batches" in comparison.note
+    curves = comparison.curves("sample_distance")
+    diverged_at = comparison.trainers[1].diverged_at.tolist()
+    assert all(0 <= at < 10 for at in diverged_at)  # both boom runs diverge before the first evaluation
+    assert list(curves["boom"]["n"]) == [0, 0, 0] and np.isnan(curves["boom"]["mean"]).all()
+    assert list(curves["calm"]["n"]) == [2, 2, 2] and np.isfinite(curves["calm"]["low"]).all()
+    report = comparison.report()
+    assert [run["diverged"] for run in report["arms"]["boom"]["runs"]] == [True, True]
+
+
+def test_samples_are_each_seeds_current_samples_in_data_units(stepwise):
+    whole, _ = stepwise
+    samples = whole.samples(200)
+    assert whole.seeds() == [3, 4, 5]
+    assert list(samples) == ["plain", "noisy"]
+    trainer = whole.trainers[0]
+    fresh = trainer.sample(200)
+    for arm, first in (("plain", 0), ("noisy", 3)):
+        assert len(samples[arm]) == 3
+        for s, x in enumerate(samples[arm]):
+            assert x.shape == (200, 2) and x.dtype == np.float32
+            np.testing.assert_array_equal(x, fresh[first + s])
+    with pytest.raises(ParameterError, match="'n'"):
+        whole.samples(0)
+
+
+def test_the_report_when_finished_is_what_write_writes(stepwise, tmp_path):
+    whole, _ = stepwise
+    written = whole.write(tmp_path / "out")
+    on_disk = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert on_disk == written == json.loads(json.dumps(whole.report(cross_test=True)))
+    assert on_disk["steps"] == on_disk["done"] == 30 and on_disk["seeds"] == [3, 4, 5] and on_disk["batches"] == 1
+    for name, arm in on_disk["arms"].items():
+        assert arm["wall_seconds"] > 0 and arm["runs_in_batch"] == 6
+        for run in arm["runs"]:
+            record = json.loads((tmp_path / "out" / name / f"seed_{run['seed']}" / "metrics.json").read_text())
+            assert record["wall_seconds"] == arm["wall_seconds"]
+            assert all(record[key] == value for key, value in run["metrics"].items())
+    # Mid-run, the report holds the latest evaluation and says at which step.
+    fresh = _comparison(seeds=2)
+    fresh.advance(14)
+    mid = fresh.report()
+    assert mid["done"] == 14 and all(run["steps"] == 10 for arm in mid["arms"].values() for run in arm["runs"])
+
+
+def test_cross_testing_is_each_ds_acceptance_of_each_arms_samples(stepwise):
+    import torch
+
+    from gan_core.analysis import cross_test
+    whole, _ = stepwise
+    table = whole.cross_test(n=400)
+    assert table["arms"] == ["plain", "noisy"] and table["n"] == [[3, 3], [3, 3]]
+    accepted = np.array(table["accepted"], dtype=float)
+    assert accepted.shape == (2, 2) and ((0 <= accepted) & (accepted <= 1)).all()
+    assert "rejects" in table["rule"]
+    trainer = whole.trainers[0]
+    for s in range(3):
+        direct = cross_test(trainer, trainer, s, 3 + s, n=400)
+        assert table["per_seed"][s] == [[direct["a_accepts_a"], direct["a_accepts_b"]],
+                                        [direct["b_accepts_a"], direct["b_accepts_b"]]]
+    assert accepted[0, 1] == pytest.approx(np.mean([t[0][1] for t in table["per_seed"]]))
+    # Orientation by another route: row i is arm i's D (its probability D(x) > 1/2, read from the
+    # values the app draws), column j is arm j's samples.
+    x = trainer.sample(400)
+    points = torch.zeros(trainer.runs, 400, 2)
+    for s in range(3):
+        points[s] = trainer.to_box(torch.as_tensor(x[3 + s]))  # plain's D on noisy's samples, seed by seed
+    d, _ = trainer.d_and_input_gradient(points, None)
+    assert accepted[0, 1] == pytest.approx(float((d[:3] > 0.5).float().mean()))
+
+
+def test_cross_testing_needs_probabilities():
+    comparison = _comparison([("a", dict(TINY_SETTINGS)), ("b", {**TINY_SETTINGS, "objective": "wasserstein"})],
+                             seeds=1, steps=2)
+    assert "objective" in comparison.cross_test_refusal()
+    with pytest.raises(ParameterError, match="parameter 'objective' must be minimax or nonsaturating"):
+        comparison.cross_test()
+    comparison.run()
+    assert "cross_test" not in comparison.report(cross_test=True)
+
+
+def test_the_verdict_table_as_rows_and_csv(stepwise):
+    import csv
+    import io
+
+    from gan_core.compare import verdict
+    whole, _ = stepwise
+    report = whole.report()
+    rows = whole.verdict_rows()
+    arm_rows = [row for row in rows if row["kind"] == "arm"]
+    pair_rows = [row for row in rows if row["kind"] == "pair"]
+    assert len(arm_rows) == 2 * len(METRICS) and len(pair_rows) == len(METRICS)
+    for row in arm_rows:
+        entry = report["arms"][row["arm"]]["summary"][row["metric"]]
+        assert (row["mean"], row["ci_low"], row["ci_high"], row["n"]) == (
+            entry["mean"], entry["ci_low"], entry["ci_high"], entry["n"])
+        modes = report["arms"][row["arm"]]["all_modes"]
+        assert row["all_modes"] == f"{modes['seeds']}/{modes['of']}" and row["runs"] == 3
+    for row, pair in zip(pair_rows, report["pairs"]):
+        assert (row["a"], row["b"], row["metric"], row["difference"], row["p_value"]) == (
+            pair["a"], pair["b"], pair["metric"], pair["difference"], pair["p_value"])
+        assert row["verdict"] == verdict(pair)
+    parsed = list(csv.DictReader(io.StringIO(whole.verdict_csv())))
+    assert len(parsed) == len(rows)
+    for row, line in zip(rows, parsed):
+        for key, value in row.items():
+            if value is None:
+                assert line[key] == ""
+            elif isinstance(value, float):
+                assert float(line[key]) == pytest.approx(value)
+            else:
+                assert line[key] == str(value)
+
+
+def test_a_comparison_checks_before_it_builds():
+    with pytest.raises(ParameterError, match="parameter 'steps of arm b' must be the same step budget in every arm"):
+        _comparison([("a", dict(TINY_SETTINGS)), ("b", {**TINY_SETTINGS, "steps": 50})], steps=None)
+    with pytest.raises(ParameterError, match="lr_d of arm b"):
+        _comparison([("a", {}), ("b", {"lr_d": -1})])
+    comparison = _comparison(seeds=1, steps=2)
+    with pytest.raises(ParameterError, match="'steps'"):
+        comparison.advance(-1)
