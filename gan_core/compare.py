@@ -324,7 +324,8 @@ class Comparison:
     def write(self, out: Path, cross_test: bool = True) -> dict:
         """Every run's samples.npy, metrics.json and history.csv in OUT/ARM/seed_S/ (as ``train``
         writes them), then compare.json (the report, with the cross-testing table where every
-        arm's objective allows it and ``cross_test`` is on) and compare.md; returns the report."""
+        arm's objective allows it and ``cross_test`` is on), compare.md (its tables) and
+        compare.csv (``verdict_csv``); returns the report."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         for batch in self._batches:
@@ -340,6 +341,8 @@ class Comparison:
         save_json(out / "compare.json", report)
         with atomic_path(out / "compare.md") as temporary:
             temporary.write_text(comparison_markdown(report))
+        with atomic_path(out / "compare.csv") as temporary:
+            temporary.write_text(self.verdict_csv(report))
         return report
 
     # ------------------------------------------------------------------------------------------
@@ -519,4 +522,27 @@ def comparison_markdown(report: dict) -> str:
         p = "undefined" if pair["p_value"] is None else f"{pair['p_value']:.3g}"
         lines.append(f"| {pair['a']} | {pair['b']} | {LABELS[metric]} | {_number(pair['difference'], metric)} | "
                      f"{interval} | {p} | {pair['n']} | {verdict(pair)} |")
+    if report.get("note"):
+        lines += ["", f"Batches: {report['note']}."]
+    if "cross_test" in report:
+        lines += ["", *cross_test_markdown(report["cross_test"])]
     return "\n".join(lines) + "\n"
+
+
+def cross_test_markdown(table: dict) -> list[str]:
+    names = table["arms"]
+    seeds = table["seeds"]
+    lines = [f"Cross-testing (Roth et al. 2017): the fraction of {table['samples']:,} samples of the column's "
+             f"generator that the row's discriminator accepts (D > 1/2), mean over the seeds (each arm's run "
+             f"against the other's with the same seed; {len(seeds)} seeds, fewer where a run diverged: n). "
+             + table["rule"], "",
+             "| D of | " + " | ".join(f"samples of {name}" for name in names) + " |",
+             "|---" * (len(names) + 1) + "|"]
+    for i, name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            value, n = table["accepted"][i][j], table["n"][i][j]
+            cell = "undefined" if value is None else f"{value:.3f}"
+            cells.append(cell + (f" (n={n})" if n < len(seeds) else ""))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines

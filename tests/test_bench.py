@@ -52,3 +52,17 @@ def test_compiled_plain_loop_trains_the_same_model_as_the_eager_one(monkeypatch)
     for a, b, s in zip(eager, compiled, start):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
         assert not torch.equal(a, s)  # it trained
+
+
+def test_time_to_verdict_smoke_run_times_both_sides(tmp_path):
+    out = tmp_path / "verdict.json"
+    result = subprocess.run([sys.executable, "bench/time_to_verdict.py", "--lesson", "lesson-roth", "--steps", "3",
+                             "--seeds", "2", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["arms"] == ["unregularized", "regularized"] and report["steps"] == 3 and report["runs"] == 4
+    assert report["ratio"] == report["sequential_seconds"] / report["batched_seconds"]
+    for side in ("batched", "sequential"):
+        assert report["verdict"][side] in ("reproduces", "does not reproduce", "inconclusive")
+        assert [len(values) for values in report["values"][side].values()] == [2, 2]
+    assert f"batched is {report['ratio']:.2f}x faster" in result.stdout

@@ -104,6 +104,13 @@ def test_claims_writes_each_claim_as_a_paired_comparison_with_its_verdict(checke
         if values:
             assert pair["difference"] == pytest.approx(np.mean([y - x for x, y in values]))
         assert entry["verdict"] in VERDICTS and entry["verdict"] == claim_verdict(pair, claim.direction)
+        # Cross-testing where both Ds give probabilities (Roth's lesson), none under WGAN's critic.
+        probabilistic = all(arm["settings"]["objective"] in ("minimax", "nonsaturating") for arm in (a, b))
+        assert ("cross_test" in entry) == probabilistic
+        if probabilistic:
+            assert entry["cross_test"]["arms"] == [arm_name(claim.a), arm_name(claim.b)]
+            assert entry["cross_test"]["n"] == [[2, 2], [2, 2]] or any(run["diverged"] for run in a["runs"] + b["runs"])
+            assert "Cross-testing (Roth et al. 2017)" in (out / lesson.name / "compare.md").read_text()
     assert {item["lesson"] for item in report["no_checkable_claim"]} == set(NO_CHECKABLE_CLAIM)
     assert "NaN" not in (out / "claims.json").read_text()
 

@@ -1,10 +1,13 @@
 """`python -m gan_core compare`: arms x seeds on a tiny budget, the files it writes, the batches it
 forms, and its errors."""
 
+import csv
+import io
 import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from gan_core.cli import main
 from ganlab_datasets import ParameterError
@@ -45,7 +48,18 @@ def test_compare_writes_every_arms_runs_paired_by_seed(comparison):
             assert entry["n"] == len(values)
             if values:
                 assert entry["mean"] == pytest.approx(np.mean(values))
+            if len(values) > 1 and np.ptp(values) > 0:
+                low, high = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+                assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((low, high))
     assert report["arms"]["ls"]["settings"]["objective"] == "least_squares"
+    # A least-squares D gives no probability: no cross-testing table.
+    assert "cross_test" not in report and "Cross-testing" not in (out / "compare.md").read_text()
+    # The verdict table as CSV: a row per arm and metric, then per pair and metric.
+    rows = list(csv.DictReader(io.StringIO((out / "compare.csv").read_text())))
+    assert len(rows) == 3 * len(METRICS) + 3 * len(METRICS)
+    plain = next(row for row in rows if row["kind"] == "arm" and row["arm"] == "plain"
+                 and row["metric"] == "sample_distance")
+    assert float(plain["mean"]) == pytest.approx(report["arms"]["plain"]["summary"]["sample_distance"]["mean"])
 
 
 def test_arms_sharing_a_batch_train_together_and_the_others_apart(comparison):

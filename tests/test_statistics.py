@@ -91,3 +91,17 @@ def test_diverged_runs_stay_out_of_the_statistics_and_n_says_so():
     assert pairs["hq_fraction"]["p_value"] == 0.0
     assert pairs["reverse_kl"]["difference"] is None and pairs["reverse_kl"]["n"] == 0
     json.dumps({"summary": summary, "pairs": pairs}, allow_nan=False)  # no NaN anywhere
+
+
+def test_the_bootstrap_interval_approaches_the_normal_theory_interval():
+    # For many normal differences the bootstrap distribution of the mean is close to normal with
+    # standard error s * sqrt((n - 1) / n) / sqrt(n) (the plug-in spread the resamples see).
+    rng = np.random.default_rng(7)
+    a = rng.normal(0, 3, 400)
+    b = a + rng.normal(0.5, 1.0, 400)
+    result = paired_difference(list(a), list(b))
+    d = b - a
+    half = stats.norm.ppf(0.975) * d.std(ddof=0) / math.sqrt(len(d))
+    assert result["ci_low"] == pytest.approx(d.mean() - half, abs=0.1 * half)
+    assert result["ci_high"] == pytest.approx(d.mean() + half, abs=0.1 * half)
+    assert result["p_value"] == pytest.approx(stats.ttest_rel(b, a).pvalue)
