@@ -5,7 +5,8 @@ One Lab (and one LabSession, i.e. one training process) per browser session. A p
 callback on the server's loop copies what is new from the session into the views inside
 pn.io.hold(); training happens in another process and never touches Bokeh or Panel objects.
 A lesson with variants shows its runs side by side (A/B from one seed): one data view each,
-shared charts."""
+shared charts. The Compare tab (app/comparison.py) tests a hunch across seeds, starting from the
+lab's current run."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import numpy as np
 import panel as pn
 import param
 
+from gan_core.config import settings_of
+
 from .charts import Charts
+from .comparison import ComparisonView
 from .controls import Controls
 from .messages import Messages
 from .numbers import Numbers
@@ -64,6 +68,12 @@ class Lab(pn.viewable.Viewer):
                               "### Training curves and metrics",
                               pn.pane.Markdown(CHART_HINT, styles={"font-size": "13px", "color": "#444"}, margin=(0, 10)),
                               self.chart_area, sizing_mode="stretch_width")
+        # The comparison joins the page once it has loaded, as the charts do (served).
+        self.comparison: ComparisonView | None = None
+        self.compare_area = pn.Column(sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(("Lab", self.main), ("Compare", self.compare_area), sizing_mode="stretch_width")
+        if not served:
+            self._add_comparison()
         self._generation = None  # of the runs the page shows
         self._drawn_generation = None  # of the runs whose data the views draw
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
@@ -111,8 +121,16 @@ class Lab(pn.viewable.Viewer):
         elif wanted is None and (not isinstance(current, pn.Row) or list(current.objects) != panels):
             self.view.objects = [pn.Row(*panels)]
 
+    def _add_comparison(self) -> None:
+        if self.comparison is None:
+            self.comparison = ComparisonView(
+                current_run=lambda: (self.controls.preset.value, settings_of(self.controls.experiment)),
+                pause_lab=self.session.pause, threads=lambda: self.session.threads)
+            self.compare_area.objects = [self.comparison]
+
     def _start(self) -> None:
         self.controls.show_all()
+        self._add_comparison()
         if not self.chart_area.objects:
             self.chart_area.objects = [self.charts.__panel__()]
         if self._callback is None:
@@ -124,6 +142,8 @@ class Lab(pn.viewable.Viewer):
         """Stop drawing and end the training process (on the server's loop: do not wait for it)."""
         if self._callback is not None:
             self._callback.stop()
+        if self.comparison is not None:
+            self.comparison.stop()
         self.session.stop(timeout=5.0 if wait else 0.0)
 
     def template(self):
@@ -131,11 +151,11 @@ class Lab(pn.viewable.Viewer):
         # network refuses with a console error).
         # No busy indicator: Panel counts each tick of the periodic callback (16 a second) as busy,
         # so its spinner would flip on and off all the time the lab trains.
-        return pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls], main=[self.main],
+        return pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls], main=[self.tabs],
                                              sidebar_width=380, header_background="#5b2a86", busy_indicator=None)
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.controls, width=360), self.main, sizing_mode="stretch_width")
+        return pn.Row(pn.Column(self.controls, width=360), self.tabs, sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------------------------------
     def tick(self) -> None:
