@@ -1,9 +1,9 @@
 """Check the lessons' claims: what ``python -m gan_core claims`` does.
 
 Each lesson's claim (presets.Claim) names two of its variants, a score and the direction in
-which the second should differ from the first. The claim runs as a comparison (gan_core.compare):
-each arm is the lesson's settings with its variant's overrides, trained from the same seeds, so
-the difference b - a is paired seed by seed.
+which the second should differ from the first. The claim runs as a comparison
+(gan_core.compare.Comparison): each arm is the lesson's settings with its variant's overrides,
+trained from the same seeds, so the difference b - a is paired seed by seed.
 
 The verdict on the paired difference of the claim's metric (its 95 % bootstrap interval and the
 paired t-test's p, gan_core.statistics):
