@@ -8,6 +8,8 @@ sets the Experiment without echoing the changes back."""
 from __future__ import annotations
 
 import json
+import math
+import re
 
 import panel as pn
 import param
@@ -15,7 +17,8 @@ import param
 from ganlab_datasets import BENCHMARKS, DATASET_NAMES, FAMILIES, ParameterError, get_dataset
 from ganlab_datasets.registry import family_parameters
 from gan_core.config import NETWORKS, OPTIMIZATION, RUN, Experiment, check_rules, coerce, settings_of
-from gan_core.presets import PRESETS
+from gan_core.lesson_verdicts import MeasuredVerdict, measured_verdict
+from gan_core.presets import NO_CHECKABLE_CLAIM, PRESETS, Preset
 from gan_core.stabilizers import CATALOGUE
 
 from .panel_internals import without_delay
@@ -54,6 +57,69 @@ def widget_spec(p: param.Parameter) -> dict:
     else:  # the arrows step by a tenth of the usual value
         spec.update(type=pn.widgets.FloatInput, step=abs(p.default) / 10 or 1e-3, format=NUMBER_FORMAT)
     return spec
+
+
+# The lab's verdict on a lesson's claim: a small badge of its colour, then the verdict in words.
+VERDICT_BADGE = {"reproduces": ("Reproduces here", "#2e7d32"),
+                 "does not reproduce": ("Does not reproduce here", "#c62828"),
+                 "inconclusive": ("Inconclusive here", "#8a6d00")}
+BADGE_STYLE = "color:white;border-radius:3px;padding:0 4px;font-size:0.85em;white-space:nowrap"
+
+
+def authors_and_year(reference: str) -> str:
+    """"Roth, Lucchi, Nowozin, Hofmann: Stabilizing ... (2017)" -> "Roth, Lucchi, Nowozin, Hofmann 2017"."""
+    found = re.match(r"^([^:]+):.*\((\d{4})\)\s*$", reference)
+    return f"{found[1]} {found[2]}" if found else reference
+
+
+def lesson_check(p: Preset) -> str:
+    """The lesson card's lines on its claim and what the lab measured of it (Markdown, ending in a
+    line break; empty for a preset with neither a claim nor a reason why it has none)."""
+    if p.name in NO_CHECKABLE_CLAIM:
+        return f"**No checkable claim**: {NO_CHECKABLE_CLAIM[p.name]}.  \n"
+    if p.claim is None:
+        return ""
+    claim = f"**Claim** ({authors_and_year(p.reference)}): {p.claim.sentence}.  \n"
+    measured = measured_verdict(p.name)
+    if measured is None or not measured.current:
+        why = "" if measured is None else f" ({measured.stale_because})"
+        minutes = "" if measured is None or measured.minutes is None else \
+            f" (about {max(1, math.ceil(measured.minutes))} minutes)"
+        return (f"{claim}**The lab's check**: Not yet checked with these settings{why}: "
+                f"`python -m gan_core claims {p.name} --out DIR` checks it{minutes}.  \n")
+    return f"{claim}{verdict_text(measured)}  \n"
+
+
+def verdict_text(v: MeasuredVerdict) -> str:
+    """What the lab's check found, in words and numbers."""
+    def number(value: float) -> str:
+        return f"{value * v.scale:.3g}"
+
+    def mean(interval) -> str:
+        if interval.low is None:
+            return number(interval.value)
+        return f"{number(interval.value)} ± {number((interval.high - interval.low) / 2)}"
+
+    budget = f"{v.seeds} seeds, {v.steps:,} steps" + (
+        "" if v.steps == v.lesson_steps else f"; the lesson runs {v.lesson_steps:,}")
+    expected, other = (("higher", "lower") if v.direction == "higher" else ("lower", "higher"))
+    if v.verdict == "reproduces":
+        words = f"{v.b} scores {expected} than {v.a} on {v.metric_label}."
+    elif v.verdict == "does not reproduce":
+        words = f"{v.b} scores {other} than {v.a} on {v.metric_label}, not {expected}."
+    else:
+        against = v.difference.value not in (None, 0) and (v.difference.value > 0) != (v.direction == "higher")
+        words = f"{v.n} seeds cannot tell{', leaning against the claim' if against else ''}."
+    numbers = f"{v.metric_label}: {v.a} {mean(v.a_mean)}, {v.b} {mean(v.b_mean)}"
+    if v.difference.value is not None:
+        interval = "" if v.difference.low is None else f" [{number(v.difference.low)}, {number(v.difference.high)}]"
+        over = "" if v.n == v.seeds else f" over the {v.n} seeds both kept"
+        numbers += f"; {v.b} − {v.a} = {v.difference.value * v.scale:+.3g}{interval}{over}"
+    if v.p_value is not None:
+        numbers += f", p = {v.p_value:.2g}"
+    said, colour = VERDICT_BADGE[v.verdict]
+    badge = f'<span style="background:{colour};{BADGE_STYLE}">{said}</span>'
+    return f"**The lab's check** ({budget}): {badge} {words}  \n{numbers}."
 
 
 class Controls(pn.viewable.Viewer):
@@ -250,7 +316,7 @@ class Controls(pn.viewable.Viewer):
                    f"The sidebar edits the last; data, networks, objective and seed change in all."
                    if p.variants else "")
         self.preset_text.object = (f"**{p.summary}**  \n{p.explanation}  \nData: `{p.data}`{variant}  \n"
-                                   f"*{p.reference}*")
+                                   f"{lesson_check(p)}*{p.reference}*")
 
     def _load_preset(self, event=None) -> None:
         self.session.load_preset(self.preset.value)

@@ -8,10 +8,15 @@ import panel as pn
 import param
 import pytest
 
+import gan_core.lesson_verdicts as lesson_verdicts
 from ganlab_app.controls import Controls
 from ganlab_app.session import LabSession, preset_settings
+from gan_core.claims import arm_name
 from gan_core.config import Experiment
+from gan_core.lesson_verdicts import measured_verdict
+from gan_core.presets import NO_CHECKABLE_CLAIM, PRESETS
 from gan_core.stabilizers import CATALOGUE
+from test_lesson_verdicts import CLAIMED, claim_entry, write_claims
 
 SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
 NOT_IN_THE_SIDEBAR = ("dataset", "dataset_params", "steps")  # the data picker's, and the command line's
@@ -165,8 +170,10 @@ def test_a_new_seed_restarts_the_run(controls):
 
 
 def test_loaded_settings_are_shown_not_sent_back(controls):
+    roth_gamma = preset_settings("roth")["roth_gamma"]
+    assert widget(controls, "roth_gamma").value != roth_gamma  # so that showing it is seen
     controls.load_settings({**preset_settings("roth"), "noise_sigma": 1.2, "instance_noise": True})
-    assert widget(controls, "roth_gamma").value == 2.0 and widget(controls, "roth").value is True
+    assert widget(controls, "roth_gamma").value == roth_gamma and widget(controls, "roth").value is True
     slider = widget(controls, "noise_sigma")
     assert slider.value == slider.value_throttled == 1.2
     assert widget(controls, "instance_noise").value is True
@@ -197,3 +204,80 @@ def test_a_typed_value_reaches_the_training_process():
             time.sleep(0.05)
     finally:
         session.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# the lesson card: the claim, and the lab's verdict on it with its numbers
+
+def pick(controls, name: str) -> str:
+    """Choose ``name`` in the sidebar's preset Select, as a browser does; the card's text."""
+    controls.preset.value = name
+    return controls.preset_text.object
+
+
+def use_claims(monkeypatch, path):
+    monkeypatch.setattr(lesson_verdicts, "claims_file", lambda: path)
+
+
+@pytest.mark.parametrize("verdict, said", [("reproduces", "Reproduces here"),
+                                           ("does not reproduce", "Does not reproduce here"),
+                                           ("inconclusive", "Inconclusive here")])
+def test_a_lessons_card_shows_its_claim_and_the_labs_verdict_with_its_numbers(controls, tmp_path, monkeypatch,
+                                                                              verdict, said):
+    name = CLAIMED[0]
+    use_claims(monkeypatch, write_claims(tmp_path, claim_entry(name, verdict=verdict)))
+    text = pick(controls, name)
+    lesson, measured = PRESETS[name], measured_verdict(name)
+    assert measured.current and measured.verdict == verdict
+    assert f"**Claim** ({lesson.reference.split(':')[0]} " in text and lesson.claim.sentence in text
+    assert said in text and sum(s in text for s in ("Reproduces here", "Does not reproduce here",
+                                                     "Inconclusive here")) == 1
+    scale = measured.scale
+    for arm, mean in ((measured.a, measured.a_mean), (measured.b, measured.b_mean)):
+        assert f"{arm} {mean.value * scale:.3g} ± {(mean.high - mean.low) / 2 * scale:.3g}" in text
+    difference = measured.difference
+    assert (f"{difference.value * scale:+.3g} [{difference.low * scale:.3g}, {difference.high * scale:.3g}]"
+            in text)
+    assert f"p = {measured.p_value:.2g}" in text and f"{measured.seeds} seeds, {measured.steps:,} steps" in text
+    assert "Not yet checked" not in text
+
+
+def test_a_verdict_that_does_not_reproduce_says_which_way_it_went(controls, tmp_path, monkeypatch):
+    name = CLAIMED[0]
+    use_claims(monkeypatch, write_claims(tmp_path, claim_entry(name, verdict="does not reproduce")))
+    claim = PRESETS[name].claim
+    opposite = {"higher": "lower", "lower": "higher"}[claim.direction]
+    assert f"{claim.b} scores {opposite} than {claim.a}" in pick(controls, name)
+
+
+def test_a_stale_verdict_is_not_shown_as_the_lessons(controls, tmp_path, monkeypatch):
+    name = CLAIMED[0]
+    entry = claim_entry(name, verdict="reproduces", walls=(100.0, 100.0), batches=1)
+    settings = entry["arms"][arm_name(PRESETS[name].claim.b)]["settings"]
+    settings["lr_g"] = settings["lr_g"] / 2
+    use_claims(monkeypatch, write_claims(tmp_path, entry))
+    text = pick(controls, name)
+    assert "Not yet checked with these settings" in text and "lr_g" in text
+    assert f"`python -m gan_core claims {name} --out DIR`" in text and "(about 2 minutes)" in text  # 100 s
+    assert "Reproduces here" not in text and "p = " not in text
+    assert PRESETS[name].claim.sentence in text  # the claim itself stands
+
+
+def test_with_no_measurements_every_claim_is_not_yet_checked(controls, monkeypatch):
+    use_claims(monkeypatch, None)
+    for name in CLAIMED:
+        text = pick(controls, name)
+        assert "Not yet checked with these settings" in text and "about" not in text.split("Not yet checked")[1]
+
+
+def test_a_lesson_without_a_checkable_claim_says_why(controls):
+    for name, why in NO_CHECKABLE_CLAIM.items():
+        text = pick(controls, name)
+        assert why in text and "**Claim**" not in text and "lab's check" not in text
+
+
+def test_a_methods_card_is_unchanged(controls):
+    for name in ("wgan-gp", "roth-tuned-ring8"):
+        preset = PRESETS[name]
+        text = pick(controls, name)
+        assert text == f"**{preset.summary}**  \n{preset.explanation}  \nData: `{preset.data}`  \n*{preset.reference}*"
