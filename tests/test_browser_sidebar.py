@@ -1,12 +1,17 @@
 """The sidebar in headless Chromium: a stabilizer switched on there, and a value typed into one of
-its boxes, reach the trainer (its σ and γ in the charts)."""
+its boxes, reach the trainer (its σ and γ in the charts); a lesson's card shows its claim and what
+the lab measured of it."""
 
 import pytest
 from waiting import wait_until
 
 from conftest import SHOTS, column
+from ganlab_app.controls import VERDICT_BADGE
+from gan_core.lesson_verdicts import measured_verdict
+from gan_core.presets import LESSONS, PRESETS
 
 pytestmark = pytest.mark.browser
+CLAIMED_LESSON = next(lesson.name for lesson in LESSONS if lesson.claim is not None)
 
 
 def control(lab, label, selector):
@@ -53,3 +58,16 @@ def test_a_value_typed_into_a_box_reaches_trainer(lab):
     box.evaluate("el => el.blur()")
     wait_until(lambda: box.input_value() == "50", what="the box showing its kept value")
     assert typed_gamma_shown(lab, 50.0)
+
+
+def test_a_lessons_card_shows_its_claim_and_the_labs_check(lab):
+    name = CLAIMED_LESSON
+    control(lab, "Preset or lesson", "select").select_option(name)
+    lab.get_by_text(PRESETS[name].claim.sentence).first.wait_for()
+    measured = measured_verdict(name)  # the committed claims.json, which the served lab reads too
+    if measured is not None and measured.current:
+        said = VERDICT_BADGE[measured.verdict][0]
+        assert lab.locator("span", has_text=said).count() == 1, "the verdict's badge, drawn as HTML"
+    else:
+        lab.get_by_text("Not yet checked with these settings").first.wait_for()
+    assert lab.get_by_text("<span").count() == 0  # no markup shown as text
