@@ -96,6 +96,8 @@ def verdict_text(v: MeasuredVerdict) -> str:
         return f"{value * v.scale:.3g}"
 
     def mean(interval) -> str:
+        if interval.value is None:
+            return "undefined (no seed kept a value)"
         if interval.low is None:
             return number(interval.value)
         return f"{number(interval.value)} ± {number((interval.high - interval.low) / 2)}"

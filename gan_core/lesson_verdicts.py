@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .claims import VERDICTS
 from .compare import LABELS, SCALE
 from .config import settings_of
 from .presets import PRESETS, Claim, Preset
@@ -118,6 +119,8 @@ def _verdict(lesson: Preset, entry: dict) -> MeasuredVerdict:
     a, b = stored["arms"]["a"], stored["arms"]["b"]
     arms = {variant: entry["arms"][stored["arm_folders"][variant]] for variant in (a, b)}
     pair = entry["pair"]
+    if entry["verdict"] not in VERDICTS:
+        raise ValueError(f"unknown verdict {entry['verdict']!r}")
     first = arms[a]["runs"][0]
     steps = int(arms[a]["settings"]["steps"])
     stale = _stale_because(lesson, lesson.claim, stored, arms, first["seed"])

@@ -281,3 +281,10 @@ def test_a_methods_card_is_unchanged(controls):
         preset = PRESETS[name]
         text = pick(controls, name)
         assert text == f"**{preset.summary}**  \n{preset.explanation}  \nData: `{preset.data}`  \n*{preset.reference}*"
+
+
+def test_an_arm_with_no_value_is_said_so(controls, tmp_path, monkeypatch):
+    """Every run of an arm diverged: its mean is undefined, and the card says so instead of failing."""
+    name = CLAIMED[0]
+    use_claims(monkeypatch, write_claims(tmp_path, claim_entry(name, verdict="inconclusive", a=(None, None, None))))
+    assert f"{PRESETS[name].claim.a} undefined" in pick(controls, name)

@@ -190,3 +190,9 @@ def test_the_wheel_ships_results_claims_json_as_that_package():
     assert package in setuptools["packages"]
     assert ROOT / setuptools["package-dir"][package] / "claims.json" == lesson_verdicts.CHECKOUT_CLAIMS
     assert "claims.json" in setuptools["package-data"][package]
+
+
+def test_an_entry_the_reader_cannot_state_is_no_verdict(claims_at):
+    entry = claim_entry(CLAIMED[0], verdict="probably")
+    claims_at(entry)
+    assert measured_verdict(CLAIMED[0]) is None
