@@ -10,7 +10,9 @@ checked by them, and the trainer reads them. Parameters are grouped:
 * Everything else is a per-run continuous setting or switch, changeable at any step.
 
 Coordinates: the trainer works in the data's box scaled to [-1, 1]^d ("box units"), so one
-setting means the same on every dataset. Noise levels, blur and beta are in box units.
+setting means the same on every dataset. Noise levels, blur, beta and Roth's gamma are in box
+units. The gradient penalty is the exception: WGAN-GP holds the critic's gradient norm to 1 per
+*data* unit, so its lambda is the paper's own on every dataset (docs/engine.md, "Box units").
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from ganlab_datasets import DATASET_NAMES, ParameterError, get_dataset
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh"]
 OBJECTIVES = ["minimax", "nonsaturating", "wasserstein", "least_squares", "hinge"]
+JS_OBJECTIVES = ("minimax", "nonsaturating")  # the Jensen-Shannon game, whose D is a probability
 OPTIMIZERS = ["adam", "sgd", "rmsprop"]
 ANNEALING = ["none", "linear", "geometric"]
+LANGEVIN_UPDATES = ["adam+noise", "sgld"]
 
 
 class Experiment(param.Parameterized):
@@ -106,8 +110,9 @@ class Experiment(param.Parameterized):
                                       doc="T of the gamma annealing")
 
     gradient_penalty = param.Boolean(default=False, doc="WGAN-GP: lambda E[(|grad D(x_hat)| - 1)^2]")
-    gp_lambda = param.Number(default=0.1, bounds=(0.0, 1000.0), label="Penalty weight λ",
-                             doc="Gradient penalty weight lambda")
+    gp_lambda = param.Number(default=10.0, bounds=(0.0, 1000.0), label="Penalty weight λ",
+                             doc="Gradient penalty weight lambda, on the critic's gradient norm in data units "
+                                 "(Gulrajani et al. use 10)")
 
     weight_clipping = param.Boolean(default=False, doc="Clip D's weights to [-c, c] after each D step")
     clip_value = param.Number(default=0.01, bounds=(1e-5, 10.0), label="Clipping bound c",
@@ -126,11 +131,17 @@ class Experiment(param.Parameterized):
                                          doc="Training steps at each beta")
 
     langevin = param.Boolean(default=False, doc="SGLD discriminator with covariance-controlled noise I_t")
+    langevin_update = param.Selector(default="adam+noise", objects=LANGEVIN_UPDATES, label="D's Langevin update",
+                                     doc="sgld: eq. 10 of Ramakers et al., a plain gradient step of size "
+                                         "eps = D's learning rate plus the noise; adam+noise: D's optimizer's "
+                                         "step, then the same prior shrink and noise")
     langevin_temperature = param.Number(default=1.0, bounds=(0.0, 100.0), label="Noise temperature",
                                         doc="Scale of the injected noise variance")
     langevin_prior_std = param.Number(default=10.0, bounds=(1e-3, 1e6), label="Prior std of D's weights",
                                       doc="Std of the Gaussian prior p(theta)")
-    coarse_grain = param.Number(default=0.0, bounds=(0.0, 2.0), doc="Blur lambda of A_lambda (box units); 0 = off")
+    coarse_grain = param.Number(default=0.0, bounds=(0.0, 2.0),
+                                doc="Blur lambda of A_lambda (box units): each of D's inputs is smeared by "
+                                    "Gaussian noise of a random width up to lambda; 0 = off")
 
     freeze_g_after = param.Integer(default=0, bounds=(0, 10 ** 7), label="Freeze G after step",
                                    doc="Stop updating G after this step (0 = never)")
@@ -230,6 +241,12 @@ def check_rules(settings: Mapping) -> None:
     """The rules between settings that no single bound states (ParameterError naming the setting
     to change). ``settings``: a whole run's, each already valid on its own. Builds the dataset
     (well under a millisecond for the built-in ones): its parameters must be its family's."""
+    if settings["roth"] and settings["objective"] not in JS_OBJECTIVES:
+        # Omega's weights (1 - D)^2 and D^2 come from the JS objective's f^c'' (Roth et al. 2017, eq. 9);
+        # under another objective they weigh nothing meaningful.
+        raise ParameterError("roth", "off unless the objective is " + " or ".join(JS_OBJECTIVES)
+                                     + " (its weights (1 - D)^2 and D^2 are the JS objective's)",
+                             f"on with objective {settings['objective']}")
     dim = get_dataset(settings["dataset"], **settings["dataset_params"]).dim
     if settings["beta_annealing"]:
         if settings["latent_dim"] < dim:  # G must be able to fill the uniform box it starts on

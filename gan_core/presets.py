@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ganlab_datasets import ParameterError
+from ganlab_datasets import ParameterError, get_dataset
 
-from .config import Experiment, coerce, make_experiment
+from .config import Experiment, check_rules, coerce, make_experiment, settings_of
 from .schedules import beta_schedule_length
 
 LANGEVIN_PAPER = "Ramakers, Kollmann, Harmeling: Stabilizing generative adversarial networks using Langevin dynamics (2017)"
@@ -37,7 +37,27 @@ BETA_SCHEDULE = dict(beta_annealing=True, beta_uniform_steps=1200, beta_start=0.
 BETA_ON_DATA_FROM = beta_schedule_length(BETA_SCHEDULE["beta_uniform_steps"], BETA_SCHEDULE["beta_levels"],
                                          BETA_SCHEDULE["beta_steps_per_level"])
 BETA_STEPS = BETA_ON_DATA_FROM + BETA_ON_DATA_STEPS
+# The vanilla GAN beta-GAN is compared with: "vanilla GAN requires the modification of the generator loss to
+# log(D(G(z))) to avoid saturation", while beta-GAN stays with log(1 - D(G(z))) (Mehrjou et al. 2017, sec. 3.1).
+BETA_GAN_VANILLA = dict(beta_annealing=False, objective="nonsaturating")
 BETA_FINAL_DECAY = dict(lr_final_fraction=0.1, lr_decay_start=BETA_ON_DATA_FROM, lr_decay_steps=BETA_ON_DATA_STEPS)
+
+
+def box_half_side(dataset: str) -> float:
+    """h, the half-side of a dataset's (cubic) box: x_data = centre + h u."""
+    low, high = get_dataset(dataset).box
+    return float(high[0] - low[0]) / 2
+
+
+def roth_gamma_in_box_units(gamma_in_data_units: float, dataset: str) -> float:
+    """Roth's gamma as the trainer takes it, for a value stated in the data's own units: Omega holds
+    |grad_x psi|^2 and grad_u psi = h grad_x psi, so gamma_box = gamma_data / h^2."""
+    return gamma_in_data_units / box_half_side(dataset) ** 2
+
+
+# Roth et al.'s poster default (Algorithm 1), for their toy whose data lie in the data's own units.
+ROTH_POSTER_GAMMA0 = 2.0
+ROTH_GAMMA0_RING7_3D = roth_gamma_in_box_units(ROTH_POSTER_GAMMA0, "ring7_3d")
 
 
 def roth_tuned(steps: int = 8000, decay_fraction: float = 3 / 8, **settings) -> dict:
@@ -101,24 +121,30 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
             objective="nonsaturating", steps=8000),
     _method("instance-noise", "Minimax GAN with annealed instance noise on D's inputs",
             "Noise on real and fake alike makes the two distributions overlap, so D cannot be perfect "
-            "and its gradient stays informative; sigma is annealed to 0.", PRINCIPLED_PAPER, "ring8",
-            objective="nonsaturating", instance_noise=True, noise_sigma=0.3, noise_sigma_end=0.0,
+            "and its gradient stays informative; sigma is annealed to 0. G minimises log(1 - D(G(z))), the "
+            "cost whose gradient Arjovsky and Bottou show stays informative once noise is added.",
+            PRINCIPLED_PAPER, "ring8", objective="minimax", instance_noise=True, noise_sigma=0.3, noise_sigma_end=0.0,
             noise_anneal="linear", noise_anneal_steps=6000, steps=8000),
-    _method("roth", "JS-regularized GAN (Roth et al.), gamma 2 annealed by 0.01",
+    _method("roth", f"JS-regularized GAN (Roth et al.), gamma_0 2 annealed by 0.01 "
+            f"({ROTH_GAMMA0_RING7_3D:.2f} in ring7_3d's box units)",
             "Instance noise made analytic: D's loss gets (gamma/2) Omega, a gradient penalty on the "
-            "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D.", ROTH_PAPER, "ring7_3d",
-            objective="nonsaturating", roth=True, roth_gamma=2.0, roth_alpha=0.01, roth_anneal_steps=5500,
+            "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D. The poster's gamma_0 = 2 "
+            "is for the ring's own units; the lab's gamma is in box units, gamma_data / h^2 with the box's "
+            f"half-side h = {box_half_side('ring7_3d'):.3f}, so {ROTH_GAMMA0_RING7_3D:.2f}.", ROTH_PAPER, "ring7_3d",
+            objective="nonsaturating", roth=True, roth_gamma=ROTH_GAMMA0_RING7_3D, roth_alpha=0.01, roth_anneal_steps=5500,
             latent_dim=2, g_activation="tanh", batch_size=512, steps=5500),
     _method("wgan-clip", "Wasserstein GAN with weight clipping (c = 0.01, RMSProp 5e-5, 5 critic steps)",
             "The critic estimates the earth-mover distance if it is Lipschitz; clipping its weights "
             "is the crude way to enforce that. Slow, and capacity-starved by the clipping.", STABLE_TRAINING_REPORT, "ring8",
             objective="wasserstein", weight_clipping=True, clip_value=0.01, g_optimizer="rmsprop",
             d_optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, d_activation="relu", steps=5000),
-    _method("wgan-gp", "WGAN-GP: gradient penalty lambda 0.1, Adam 1e-4 (0.5, 0.9), 5 critic steps",
+    _method("wgan-gp", "WGAN-GP: gradient penalty lambda 10, Adam 1e-4 (0.5, 0.9), 5 critic steps",
             "Replaces clipping by a soft penalty on the critic's gradient norm between real and fake "
-            "points. Settings of the authors' toy script (lambda 0.1, Adam 1e-4 (0.5, 0.9), 5 critic steps, "
-            "ReLU nets), with width 128 instead of 512 to fit a CPU minute.", STABLE_TRAINING_REPORT, "ring8",
-            objective="wasserstein", gradient_penalty=True, gp_lambda=0.1, lr_g=1e-4, lr_d=1e-4, beta1=0.5,
+            "points. The paper's lambda = 10, on the gradient in the data's own units (the lab converts: "
+            "grad_x = grad_u / h for the box's half-side h, so the penalty is the paper's on every dataset); "
+            "Adam 1e-4 (0.5, 0.9), 5 critic steps and ReLU nets as in the authors' toy script, with width 128 "
+            "instead of 512 to fit a CPU minute.", STABLE_TRAINING_REPORT, "ring8",
+            objective="wasserstein", gradient_penalty=True, gp_lambda=10.0, lr_g=1e-4, lr_d=1e-4, beta1=0.5,
             beta2=0.9, n_critic=5, g_width=128, d_width=128, d_depth=3, d_activation="relu", steps=2000),
     _method("beta-gan", "beta-GAN: learn the uniform box first, then anneal beta 0.1 -> 10, then the data",
             "Start from the easiest game (uniform on the box, which G can always match), then cool the "
@@ -155,27 +181,32 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 
 LESSONS: list[Preset] = [
     Preset("lesson-beta-vs-vanilla", "Vanilla GAN vs beta-GAN on five 3D Gaussians (beta-GAN Fig. 2)",
-           "Same networks, same seed, same step budget. The vanilla minimax GAN tends to drop modes; "
-           "beta-GAN first fills the box uniformly, then cools onto all five modes.", BETA_GAN_PAPER, "gauss3d5",
-           {**PRESETS["beta-gan"].settings},
-           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson",
+           "Same networks, same seed, same step budget. The vanilla GAN is the paper's: G minimises "
+           "-log D(G(z)), the non-saturating loss, while beta-GAN keeps the minimax log(1 - D(G(z))) "
+           "(Mehrjou et al., sec. 3.1). The paper reports that its vanilla GAN mostly captured one mode or "
+           "none; beta-GAN first fills the box uniformly, then cools onto all five modes.", BETA_GAN_PAPER,
+           "gauss3d5", {**PRESETS["beta-gan"].settings},
+           variants={"vanilla": BETA_GAN_VANILLA, "beta-gan": {}}, kind="lesson",
            claim=Claim("vanilla", "beta-gan", "modes_captured", "higher",
-                       "beta-GAN captures more of gauss3d5's five modes than the vanilla minimax GAN with the "
-                       "same networks and step budget")),
+                       "beta-GAN captures more of gauss3d5's five modes than the vanilla GAN (non-saturating, "
+                       "as in the paper) with the same networks and step budget")),
     Preset("lesson-beta-cubes", "beta-GAN on two nested cube frames (beta-GAN Fig. 2, bottom row)",
            "Data on disjoint 1D manifolds in 3D: edges of an outer and an inner cube. beta-GAN shapes the "
            "uniform box onto both frames.", BETA_GAN_PAPER, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
     Preset("lesson-dreal-dfake", "D(real) and D(fake) curves, vanilla vs beta-GAN, 10 modes (beta-GAN Fig. 3)",
            "Watch the mean D on real and fake samples: for beta-GAN they stay together near 1/2 while "
-           "the vanilla GAN's gap grows as the data gets more complex.", BETA_GAN_PAPER, "gauss3d10",
+           "the vanilla GAN's gap grows as the data gets more complex. The vanilla GAN trains G with "
+           "-log D(G(z)) as the paper's does; beta-GAN keeps the minimax loss.", BETA_GAN_PAPER, "gauss3d10",
            {**PRESETS["beta-gan"].settings},
-           variants={"vanilla": {"beta_annealing": False}, "beta-gan": {}}, kind="lesson"),
+           variants={"vanilla": BETA_GAN_VANILLA, "beta-gan": {}}, kind="lesson"),
     Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
-           "Seed 000's Fig. 1: samples with D's contour lines, the mode histogram, and the "
-           "covariance-controlled noise level dropping as training settles.", LANGEVIN_PAPER, "ring8",
+           "Ramakers et al.'s Fig. 1: samples with D's contour lines, the mode histogram, and the "
+           "covariance-controlled noise level dropping as training settles. D's update is Adam's step plus "
+           "eq. 10's prior and noise (adam+noise).", LANGEVIN_PAPER, "ring8",
            {**PRESETS["langevin"].settings}, kind="lesson"),
     Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (Ramakers et al.'s claim)",
-           "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time.",
+           "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time. The "
+           "Langevin critic's update is Adam's step plus eq. 10's prior and noise (adam+noise).",
            LANGEVIN_PAPER, "ring8", {**PRESETS["wgan-gp"].settings},
            variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson",
            # "Faster" is about curves over time; its closest final-score form is more modes at the budget's end.
@@ -183,23 +214,28 @@ LESSONS: list[Preset] = [
                        "At the end of the same step budget, WGAN with a Langevin critic has captured more of "
                        "ring8's eight modes than WGAN")),
     Preset("lesson-roth", "Regularized vs unregularized D on Roth's 3D ring, then cross-testing",
-           "Same seed, gamma on and off. Afterwards each run's D classifies the other run's samples: the "
-           "regularized D generalises (Roth et al.'s cross-testing).", ROTH_PAPER, "ring7_3d",
+           "Same seed, gamma on and off. Afterwards each run's D classifies 10,000 samples of the other "
+           "run's G (Roth et al.'s cross-testing). Those samples are fakes, so each one a D calls real is a "
+           "false positive: a D that generalises rejects them, one that overfit its own G accepts them. The "
+           "poster: false-positive rate 0.0 for the regularized D, 1.0 for the unregularized one.", ROTH_PAPER,
+           "ring7_3d",
            {**PRESETS["roth"].settings},
            variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson",
            claim=Claim("unregularized", "regularized", "modes_captured", "higher",
                        "Roth et al.'s regularizer lets G capture more of the 3D ring's seven modes than the "
                        "unregularized GAN")),
     Preset("lesson-vanishing-gradients", "Train D to optimality against a frozen G: gradients vanish or explode",
-           "Seed 004, Figs. 2-3: after a short warm-up G is frozen and D trains on; the minimax G gradient "
-           "norm falls towards 0, the -log D one grows and gets noisy, instance noise keeps it finite.",
-           PRINCIPLED_PAPER, "ring8", {**TOY_NETS, "freeze_g_after": 500, "steps": 4000},
+           "Arjovsky and Bottou's Figs. 2-3: after a short warm-up G is frozen and D trains on; the minimax G "
+           "gradient norm falls towards 0, the -log D one grows and gets noisy, instance noise keeps it finite. "
+           "G's latent is 1-dimensional, so its samples lie on a curve in the plane: the theorems need G's "
+           "support to be lower-dimensional than the data's.",
+           PRINCIPLED_PAPER, "ring8", {**TOY_NETS, "latent_dim": 1, "freeze_g_after": 500, "steps": 4000},
            variants={"minimax": {"objective": "minimax"}, "nonsaturating": {"objective": "nonsaturating"},
                      "minimax+noise": {"objective": "minimax", "instance_noise": True, "noise_sigma": 0.3,
                                        "noise_anneal": "none"}}, kind="lesson"),
     Preset("lesson-clip-vs-gp", "WGAN with weight clipping vs gradient penalty on the same data",
-           "Seed 001's comparison: the clipped critic saturates its weights at +-c and learns slowly; "
-           "the penalised critic keeps its capacity.", STABLE_TRAINING_REPORT, "ring8", {**PRESETS["wgan-gp"].settings},
+           "Aly and El Sheikh's comparison: the clipped critic saturates its weights at +-c and learns slowly; "
+           "the penalised critic (the paper's lambda = 10) keeps its capacity.", STABLE_TRAINING_REPORT, "ring8", {**PRESETS["wgan-gp"].settings},
            variants={"clipping": {"gradient_penalty": False, "weight_clipping": True, "clip_value": 0.01,
                                   "g_optimizer": "rmsprop", "d_optimizer": "rmsprop", "lr_g": 5e-5,
                                   "lr_d": 5e-5},
@@ -225,8 +261,11 @@ def get_preset(name: str) -> Preset:
 
 
 def check_presets() -> None:
-    """Every preset's settings are valid Experiment settings (raises ParameterError if not)."""
+    """Every preset's and variant's settings are valid Experiment settings, each on its own and
+    together (config.check_rules); raises ParameterError if not."""
     for preset in PRESETS.values():
-        for overrides in [{}] + list(preset.variants.values()):
-            for name, value in {**preset.settings, **overrides}.items():
+        for variant in [None] + list(preset.variants):
+            settings = {**preset.settings, **(preset.variants[variant] if variant else {})}
+            for name, value in settings.items():
                 coerce(name, value)
+            check_rules(settings_of(preset.experiment(variant=variant)))

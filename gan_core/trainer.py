@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from ganlab_datasets import ParameterError, get_dataset
 
 from . import schedules
-from .config import PER_RUN, SHARED, STRUCTURAL, Experiment, coerce
+from .config import LANGEVIN_UPDATES, PER_RUN, SHARED, STRUCTURAL, Experiment, coerce
 from .device import pick_device
 from .metrics import Scorer
 from .networks import MLPSpec, backward, forward_saving, init_mlp, mlp_forward, supports_manual_backward, unflatten
@@ -136,6 +136,8 @@ class Trainer:
             values = [getattr(e, name) for e in self.experiments]
             if name == "noise_anneal":
                 values = [NOISE_ANNEAL_CODES[v] for v in values]
+            if name == "langevin_update":
+                values = [LANGEVIN_UPDATES.index(v) for v in values]
             return torch.tensor([float(v) for v in values], dtype=torch.float32, device=self.device)
 
         self.run_settings = SimpleNamespace(**{name: column(name) for name in PER_RUN if name != "seed"})
@@ -144,6 +146,8 @@ class Trainer:
         # Which runs use each stabilizer, and whether any does (then the batch computes it).
         self.runs_using = {name: [bool(getattr(e, name)) for e in self.experiments] for name in switches}
         self.uses = SimpleNamespace(**{name: any(flags) for name, flags in self.runs_using.items()})
+        self.sgld_runs = torch.tensor([e.langevin and e.langevin_update == "sgld" for e in self.experiments],
+                                      device=self.device)
         # First derivatives only: the hand-written backward (networks.backward); Roth and the
         # gradient penalty differentiate D's input gradient again and keep to autograd.
         self.manual_d = not (self.uses.roth or self.uses.gradient_penalty) and supports_manual_backward(self.d_spec)
@@ -239,8 +243,9 @@ class Trainer:
         return {"step": steps, **{name: np.array([float(getattr(r, name)[run]) for r in rows])
                                   for name in ("beta", "sigma", "gamma")}}
 
-    def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each run's data batch in box units (heated where beta-annealing is on), and labels."""
+    def _real_batch(self, n: int, beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Each run's data batch in box units (heated where beta-annealing is on), and its labels
+        for a conditional GAN (else None)."""
         betas = beta.tolist() if self.uses.beta_annealing else [math.inf] * self.runs
         xs, labels = [], []
         for generator, b in zip(self.streams.stream("data"), betas):
@@ -248,11 +253,18 @@ class Trainer:
                 x, label = self.dataset.sample_labelled(n, generator=generator, device=self.device)
                 xs.append(self.to_box(x))
                 labels.append(label)
+            elif self.n_classes:  # each heated point keeps the class of the data point it came from
+                def draw(m, g=generator):
+                    x, label = self.dataset.sample_labelled(m, generator=g, device=self.device)
+                    return self.to_box(x), label
+                x, label = beta_annealing.sample_heated_labelled(draw, b, n, generator, self.dataset.dim,
+                                                                 self.device)
+                xs.append(x)
+                labels.append(label.to(self.device))
             else:
                 draw = lambda m, g=generator: self.to_box(self.dataset.sample(m, generator=g, device=self.device))
                 xs.append(beta_annealing.sample_heated(draw, b, n, generator, self.dataset.dim, self.device))
-                labels.append(torch.multinomial(self.class_probs, n, replacement=True, generator=generator))
-        return torch.stack(xs), torch.stack(labels)
+        return torch.stack(xs), (torch.stack(labels) if self.n_classes else None)
 
     def _d_inputs(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: instance noise, then coarse-graining, where switched on."""
@@ -260,7 +272,10 @@ class Trainer:
             x = instance_noise.add_noise(x, sigma, self.streams.randn("noise", *x.shape[1:],
                                                                      runs=self.runs_using["instance_noise"]))
         if self.uses.coarse_grain:
-            x = coarse_graining.coarse_grain(x, self.run_settings.coarse_grain)
+            runs = self.runs_using["coarse_grain"]
+            x = coarse_graining.coarse_grain(x, self.run_settings.coarse_grain,
+                                             self.streams.rand("noise", x.shape[1], 1, runs=runs),
+                                             self.streams.randn("noise", *x.shape[1:], runs=runs))
         return x
 
     def _finite_per_run(self, loss: torch.Tensor, grads: list[torch.Tensor]) -> torch.Tensor:
@@ -311,19 +326,18 @@ class Trainer:
         else:
             loss, psi_real, psi_fake, grads = self._regularized_d_loss(points, labels, now)
         self.mark_diverged(self._finite_per_run(loss, grads))
-        self.d_optimizer.step(grads, settings.lr_d * now.lr_factor, settings.beta1, settings.beta2, self.alive)
-        if self.uses.weight_clipping:
-            clip_([self.d_flat], torch.where(settings.weight_clipping > 0, settings.clip_value, torch.inf))
+        apply = self.alive
         if self.uses.langevin:
-            # eps grad log p(theta) of eq. 10 for a Gaussian prior: theta <- theta (1 - eps / sigma_p^2),
-            # applied as its own step. Added to the loss instead, Adam would normalise this tiny
-            # gradient into full-size steps and shrink D's weights to nothing.
-            shrink = settings.lr_d * now.lr_factor * settings.langevin * self.alive / settings.langevin_prior_std ** 2
-            with torch.no_grad():
-                self.d_flat.mul_((1 - shrink).unsqueeze(1))
+            # I_t of eq. 11 from the gradient variance at theta_t, before this step changes it.
             real_and_fake = slice(None), slice(0, 2 * batch)
-            self._langevin_noise(points[real_and_fake].detach(), None if labels is None else labels[real_and_fake],
-                                 now.lr_factor)
+            self._update_noise_level(points[real_and_fake].detach(),
+                                     None if labels is None else labels[real_and_fake])
+            apply = apply & ~self.sgld_runs  # SGLD runs take eq. 10's plain gradient step below instead
+        self.d_optimizer.step(grads, settings.lr_d * now.lr_factor, settings.beta1, settings.beta2, apply)
+        if self.uses.langevin:
+            self._langevin_step(grads[0], now.lr_factor)
+        if self.uses.weight_clipping:  # last, so that the Langevin noise cannot leave [-c, c] either
+            clip_([self.d_flat], torch.where(settings.weight_clipping > 0, settings.clip_value, torch.inf))
         with torch.no_grad():
             self.latest_scalars.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
                                        d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta,
@@ -350,15 +364,15 @@ class Trainer:
             loss = loss + 0.5 * now.gamma * omega
         if self.uses.gradient_penalty:
             strength = self.run_settings.gp_lambda * self.run_settings.gradient_penalty
-            loss = loss + strength * gradient_penalty.penalty(input_grad[:, 2 * batch:])
+            # The penalty holds the gradient in data units, grad_x psi = grad_u psi / h, to norm 1.
+            loss = loss + strength * gradient_penalty.penalty(input_grad[:, 2 * batch:] / self.box_half)
         grads = [_flat(torch.autograd.grad(loss.sum(), params))]
         return loss, psi_real, psi_fake, grads
 
-    def _langevin_noise(self, real_and_fake: torch.Tensor, labels: torch.Tensor | None,
-                        lr_factor: torch.Tensor) -> None:
-        """Eq. 10's noise for D's parameters, scaled by eq. 11's running gradient variance, which
-        is updated from the first examples of this step's real and fake batches (K, 2B, d)."""
-        objective, batch, settings = self.shared.objective, self.shared.batch_size, self.run_settings
+    def _update_noise_level(self, real_and_fake: torch.Tensor, labels: torch.Tensor | None) -> None:
+        """Eq. 11's running noise level I_t, from the per-example gradient variance of D's loss on
+        the first examples of this step's real and fake batches (K, 2B, d)."""
+        objective, batch = self.shared.objective, self.shared.batch_size
         inputs = self._with_labels(real_and_fake, labels)
 
         def example_loss(params, real_one, fake_one):
@@ -371,9 +385,21 @@ class Trainer:
         variance = langevin.per_example_gradient_variance(example_loss, params, inputs[:, :m],
                                                           inputs[:, batch:batch + m])
         self.noise_level.update([torch.cat([v.flatten(1) for v in variance], 1)])
-        # eps of eq. 10 is D's (decayed) learning rate, as in its gradient step.
-        step_size = settings.lr_d * lr_factor * settings.langevin_temperature * settings.langevin * self.alive
-        langevin.inject_noise_([self.d_flat], self.noise_level, step_size,
+
+    @torch.no_grad()
+    def _langevin_step(self, grad: torch.Tensor, lr_factor: torch.Tensor) -> None:
+        """The rest of eq. 10 for the Langevin runs, eps being D's (decayed) learning rate:
+        the Gaussian prior's eps grad log p(theta) = -eps theta / sigma_p^2, for SGLD runs the
+        gradient step -eps grad L_D (both at theta_t: the optimizer has left these runs alone),
+        then the noise sqrt(2 eps T I_t) xi. For adam+noise runs the prior and the noise follow
+        their optimizer's step: inside Adam's loss the prior's tiny gradient would be normalised
+        into full-size steps and shrink D's weights to nothing."""
+        settings = self.run_settings
+        eps = settings.lr_d * lr_factor * settings.langevin * self.alive
+        self.d_flat.mul_((1 - eps / settings.langevin_prior_std ** 2).unsqueeze(1))
+        stepping = (self.sgld_runs & self.alive).unsqueeze(1)  # a diverged run's gradient may be NaN
+        self.d_flat.sub_(torch.where(stepping, eps.unsqueeze(1) * grad, 0.0))
+        langevin.inject_noise_([self.d_flat], self.noise_level, eps * settings.langevin_temperature,
                                [self.streams.randn("noise", self.d_flat.shape[1], runs=self.runs_using["langevin"])])
 
     def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None, d_params=None):

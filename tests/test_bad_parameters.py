@@ -64,6 +64,10 @@ CASES = [
     ("latent_dim", lambda: check_rules(settings_of(make_experiment(dataset="gauss3d5", beta_annealing=True,
                                                                    latent_dim=2)))),
     ("dim", lambda: check_rules(settings_of(make_experiment(dataset="grid", dataset_params={"dim": 4})))),
+    # Roth's weights (1 - D)^2 and D^2 belong to the JS objective
+    ("roth", lambda: check_rules(settings_of(make_experiment(roth=True, objective="wasserstein")))),
+    ("roth", lambda: check_rules(settings_of(make_experiment(roth=True, objective="hinge")))),
+    ("langevin_update", lambda: coerce("langevin_update", "sgd")),
 ]
 
 

@@ -199,8 +199,13 @@ def test_trainer_d_step_with_gradient_penalty_adds_lambda_penalty_gradient():
                                rtol=0, atol=1e-5)
     assert eps.std() > 0.1  # fresh eps per sample
 
+    # The penalty is on the gradient in data units: x = centre + h u, so grad_x = grad_u / h.
+    low, high = with_gp.dataset.box
+    h = float(high[0] - low[0]) / 2
+    assert h != 1  # else box and data units would agree and the test could not tell them apart
+
     def penalty_of_params(params):
-        norms = fd_input_grad(with_gp, params, x_hat).norm(dim=-1)
+        norms = fd_input_grad(with_gp, params, x_hat).norm(dim=-1) / h
         return ((norms - 1) ** 2).mean()
 
     params = [p.detach().to(torch.float64) for p in Trainer(tiny(seed=6)).d_params]

@@ -33,7 +33,7 @@ CATALOGUE = (
     Stabilizer("β-annealing", "beta_annealing",
                ("beta_uniform_steps", "beta_start", "beta_end", "beta_levels", "beta_steps_per_level"),
                beta_annealing.EXPLANATION, beta_annealing.REFERENCE),
-    Stabilizer("Langevin discriminator", "langevin", ("langevin_temperature", "langevin_prior_std"),
+    Stabilizer("Langevin discriminator", "langevin", ("langevin_update", "langevin_temperature", "langevin_prior_std"),
                langevin.EXPLANATION, langevin.REFERENCE),
     Stabilizer("Coarse-graining", "coarse_grain", (),
                coarse_graining.EXPLANATION, coarse_graining.REFERENCE),

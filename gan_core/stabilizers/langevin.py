@@ -8,11 +8,17 @@ with the noise level of eq. 11,
 V the diagonal covariance of the per-example gradients of the objective (here from
 ``torch.func``: vmap over runs of vmap over examples of grad), estimated each step from the
 first VARIANCE_EXAMPLES pairs of the batch (an unbiased estimate at a quarter of the cost;
-I_t averages it over steps anyway). log p is a Gaussian prior,
-applied as its own step theta <- theta (1 - eps / sigma_p^2) (inside Adam's loss it would be
-normalised into full-size steps). The lab streams the mean of diag I_t: the paper's Fig. 1d noise level.
-With SGD as D's optimizer the update is eq. 10 exactly; with Adam or RMSProp the same noise is
-added after their step (a choice of the lab).
+I_t averages it over steps anyway), at theta_t before the step. log p is a Gaussian prior
+N(0, sigma_p^2 I), so eps grad log p(theta) = -eps theta / sigma_p^2. The lab streams the mean of
+diag I_t: the paper's Fig. 1d noise level.
+
+Two updates (the setting ``langevin_update``):
+* ``sgld``: eq. 10 itself, whatever D's optimizer: written as descent on D's loss L_D = -J,
+  theta <- theta - eps (grad L_D + theta / sigma_p^2) + sqrt(2 eps T) sqrt(I_t) xi, xi ~ N(0, I),
+  with eps D's learning rate and T the temperature (1 in the paper).
+* ``adam+noise``: D's optimizer takes its step, then the prior's shrink theta <- theta (1 - eps /
+  sigma_p^2) and the same noise (inside Adam's loss the prior's small gradient would be normalised
+  into full-size steps).
 """
 
 from __future__ import annotations
