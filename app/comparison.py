@@ -35,9 +35,11 @@ from .widgets import make
 
 POLL_MS = 250  # the page looks for the process's news this often while it trains
 REFRESH_MIN_S = 2.0  # the live views refresh at most this often...
-REFRESH_SHARE = 0.1  # ...and take at most this share of the server's time (their cost is measured)
+REFRESH_SHARE = 0.25  # ...and take at most this share of the server's time: about what the lab's paused run
+# would take to draw its frames (their cost is measured after each refresh)
 CURVE_POINTS = 20  # the metrics are evaluated about this many times over the budget (a curve point each)
 DEFAULT_SEEDS, DEFAULT_STEPS = 5, 2000
+DEFAULT_METRICS = ("modes_captured", "sample_distance")
 REAL_POINTS = 400  # the data's points behind each cell of the small multiples
 PAUSED_NOTE = ("The lab's own run is paused while the comparison trains: two trainings on the same cores would "
                "each run at half speed. Press Play in the sidebar to resume it afterwards.")
@@ -103,7 +105,8 @@ class ComparisonView(pn.viewable.Viewer):
             pn.Row(self.from_current, self.base_text, sizing_mode="stretch_width"),
             self.arm_area, self.add_arm_button,
             pn.Row(self.seeds, self.steps, self.first_seed, sizing_mode="stretch_width"),
-            self.metrics,
+            pn.Row(pn.pane.Markdown("Metrics to watch live (the verdict covers every metric):", margin=(8, 10)),
+                   self.metrics),
             pn.Row(self.run_button, self.cancel_button), self.error, self.progress, self.status,
             self.live, self.verdict, sizing_mode="stretch_width")
         self.add_arm("current", removable=False)
@@ -143,8 +146,8 @@ class ComparisonView(pn.viewable.Viewer):
         self.first_seed.value = int(base["seed"])
         self.steps.value = min(int(base["steps"]), DEFAULT_STEPS)
         options = {LABELS[metric]: metric for metric in defined_metrics(base)}
-        self.metrics.param.update(options=options, value=[m for m in self.metrics.value if m in options.values()]
-                                  or list(options.values())[:2])
+        kept = [m for m in self.metrics.value if m in options.values()]
+        self.metrics.param.update(options=options, value=kept or [m for m in DEFAULT_METRICS if m in options.values()])
 
     def spec(self) -> ComparisonSpec:
         """The comparison the widgets describe, checked (ParameterError naming what to change)."""
@@ -249,9 +252,9 @@ class ComparisonView(pn.viewable.Viewer):
         key = " ".join(f"<span style='color:{arm_colour(i)}'>■</span> {name}" for i, name in enumerate(event.arms))
         self.live.objects = [
             pn.pane.HTML(f"<b>Arms:</b> {key}", margin=(0, 10)),
-            pn.pane.Markdown("### Each arm's mean over its seeds, with its 95 % interval", margin=(0, 10)),
+            pn.pane.Markdown("**Each arm's mean over its seeds, with its 95 % interval**", margin=(0, 10)),
             self.bands.pane,
-            pn.pane.Markdown("### Every run's samples now", margin=(0, 10)),
+            pn.pane.Markdown("**Every run's samples now**", margin=(0, 10)),
             pn.pane.Markdown(self.grid.caption, styles={"font-size": "0.9em"}, margin=(0, 10)),
             self.grid.pane]
         self._show_status(0, 0.0)
@@ -292,27 +295,32 @@ class ComparisonView(pn.viewable.Viewer):
                               f"(seeds {started.seeds[0]}–{started.seeds[-1]}), {started.steps} steps, "
                               f"{event.seconds:.0f} s of training.  \n*The lab's run is still paused: press Play "
                               f"in the sidebar to resume it.*")
-        self.arm_table = pn.widgets.Tabulator(arm_frame(event.rows), disabled=True, show_index=False,
-                                              sizing_mode="stretch_width", layout="fit_data_table")
-        self.pair_table = pn.widgets.Tabulator(pair_frame(event.rows), disabled=True, show_index=False,
-                                               sizing_mode="stretch_width", layout="fit_data_table")
+        self.arm_table = table_pane(arm_frame(event.rows))
+        self.pair_table = table_pane(pair_frame(event.rows))
         self.download = make(pn.widgets.FileDownload, callback=lambda: io.StringIO(event.csv), filename="comparison.csv",
                                                 label="Download CSV", button_type="success", width=160)
         self.verdict.objects = [
-            pn.pane.Markdown("### Verdict", margin=(0, 10)),
+            pn.pane.Markdown("**Verdict**", margin=(0, 10)),
             pn.pane.Markdown("Per arm: the mean over its runs with the 95 % t interval; a run that diverged is "
                              "left out of the statistics (*runs* says over how many they are).",
                              styles={"font-size": "0.9em"}, margin=(0, 10)),
             self.arm_table,
             pn.pane.Markdown("Per pair of arms, seed by seed: the difference b − a with its bootstrap 95 % "
-                             "interval, and the paired t-test.", styles={"font-size": "0.9em"}, margin=(0, 10)),
+                             f"interval, and p from the {pair_test(event.rows)}.", styles={"font-size": "0.9em"},
+                             margin=(0, 10)),
             self.pair_table, self.download,
-            pn.pane.Markdown("### Cross-testing (Roth et al. 2017)", margin=(0, 10)),
+            pn.pane.Markdown("**Cross-testing (Roth et al. 2017)**", margin=(0, 10)),
             *cross_test_panes(event)]
 
 
 # ---------------------------------------------------------------------------------------------
 # the tables
+
+
+def table_pane(frame: pd.DataFrame, index: bool = False) -> pn.pane.DataFrame:
+    """A plain HTML table (values to 4 significant digits; undefined ones as "—")."""
+    return pn.pane.DataFrame(frame, index=index, float_format="{:.4g}".format, na_rep="—", sizing_mode="stretch_width",
+                             styles={"font-size": "0.9em"}, margin=(0, 10))
 
 
 def _scaled(value, metric: str):
@@ -339,9 +347,14 @@ def all_modes_text(all_modes: str | None) -> str:
 def pair_frame(rows) -> pd.DataFrame:
     table = [{"a": r["a"], "b": r["b"], "metric": r["label"], "b − a": _scaled(r["difference"], r["metric"]),
               "95 % low": _scaled(r["ci_low"], r["metric"]), "95 % high": _scaled(r["ci_high"], r["metric"]),
-              "p": r["p_value"], "seeds": r["n"], "test": r["test"], "verdict": r["verdict"]}
+              "p": r["p_value"], "seeds": r["n"], "verdict": r["verdict"]}
              for r in rows if r["kind"] == "pair"]
     return pd.DataFrame(table)
+
+
+def pair_test(rows) -> str:
+    """The test the pairs' p-values come from (one for the whole table)."""
+    return next((r["test"] for r in rows if r["kind"] == "pair"), "paired test")
 
 
 def cross_test_frame(table: dict) -> pd.DataFrame:
@@ -358,5 +371,4 @@ def cross_test_panes(event: ComparisonFinished) -> list:
     return [pn.pane.Markdown(f"% of each arm's samples that each arm's discriminator accepts as real (D > ½), "
                              f"mean over the seeds. {event.cross_test['rule']}", styles={"font-size": "0.9em"},
                              margin=(0, 10)),
-            pn.widgets.Tabulator(frame.round(1), disabled=True, sizing_mode="stretch_width",
-                                 layout="fit_data_table")]
+            table_pane(frame.round(1), index=True)]

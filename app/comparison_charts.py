@@ -29,6 +29,7 @@ CHART_WIDTH, CHART_HEIGHT = 420, 250
 CELL_PX = 92  # a seed's cell in the small multiples
 CELLS_PER_ROW = 8  # an arm's seeds wrap after this many cells (32 seeds: 4 rows)
 CELL_GAP = 0.12  # between cells, in cell widths
+NO_LOGO = {"plot.toolbar.logo": None}
 TOOLS = ["save", "pan", "wheel_zoom", "box_zoom", "reset"]  # "save": the figure as a PNG
 
 
@@ -46,8 +47,10 @@ def band_chart(metric: str, arms: list[str], curves: dict) -> hv.Overlay:
     scale = SCALE.get(metric, 1.0)
     label = LABELS[metric]
     mean = hv.Dimension(metric, label=label)
-    low, high = hv.Dimension(f"{metric}_low", label="95 % low"), hv.Dimension(f"{metric}_high", label="95 % high")
-    seeds = hv.Dimension(f"{metric}_n", label="seeds counted")
+    # Labels of their own per metric: HoloViews links the axes of dimensions that share a label.
+    low = hv.Dimension(f"{metric}_low", label=f"{label}: 95 % low")
+    high = hv.Dimension(f"{metric}_high", label=f"{label}: 95 % high")
+    seeds = hv.Dimension(f"{metric}_n", label=f"{label}: seeds counted")
     layers = []
     for index, arm in enumerate(arms):
         curve = curves.get(arm)
@@ -60,19 +63,22 @@ def band_chart(metric: str, arms: list[str], curves: dict) -> hv.Overlay:
         layers.append(hv.Area(table, "step", [low, high], label=arm).opts(color=colour, alpha=0.2, line_alpha=0))
         layers.append(hv.Curve(table, "step", [mean, low, high, seeds], label=arm).opts(
             color=colour, line_width=2, tools=["hover"]))
-    return hv.Overlay(layers).opts(title=label, show_legend=True, legend_position="top_left")
+    return hv.Overlay(layers).opts(title=label, ylabel=label, show_legend=True, legend_position="top_left")
 
 
-def band_layout(metrics: list[str], arms: list[str], data: dict) -> hv.Layout:
-    """The metrics' charts side by side, their step axes linked. ``data``: metric -> curves."""
-    charts = [band_chart(metric, arms, data.get(metric, {})) for metric in metrics]
-    return style_bands(hv.Layout(charts))
+def style_band(chart):
+    """A metric's chart as the page shows it; its axes follow the curves as they grow (each
+    layer's own ranges, recomputed per update)."""
+    return chart.opts(
+        hv.opts.Overlay(width=CHART_WIDTH, height=CHART_HEIGHT, tools=TOOLS, xlabel="step", backend_opts=NO_LOGO),
+        hv.opts.Curve(framewise=True), hv.opts.Area(framewise=True))
 
 
-def style_bands(layout: hv.Layout) -> hv.Layout:
-    return layout.cols(2).opts(
-        hv.opts.Layout(shared_axes=True, merge_tools=False),
-        hv.opts.Overlay(width=CHART_WIDTH, height=CHART_HEIGHT, framewise=True, tools=TOOLS, xlabel="step"))
+def band_panes(charts: list) -> pn.FlexBox:
+    """The metrics' charts, two side by side; Panel links the step axes
+    of the HoloViews panes in one layout, so zooming one zooms all."""
+    return pn.GridBox(*(pn.pane.HoloViews(style_band(chart), backend="bokeh", linked_axes=True) for chart in charts),
+                      ncols=2)
 
 
 class BandCharts:
@@ -81,8 +87,8 @@ class BandCharts:
     def __init__(self, metrics: list[str], arms: list[str]):
         self.metrics, self.arms = list(metrics), list(arms)
         self.pipe = hv.streams.Pipe(data={})
-        charts = [hv.DynamicMap(partial(self._chart, metric), streams=[self.pipe]) for metric in self.metrics]
-        self.pane = pn.pane.HoloViews(style_bands(hv.Layout(charts)), backend="bokeh", linked_axes=False)
+        self.charts = [hv.DynamicMap(partial(self._chart, metric), streams=[self.pipe]) for metric in self.metrics]
+        self.pane = band_panes(self.charts)
 
     def _chart(self, metric: str, data: dict) -> hv.Overlay:
         return band_chart(metric, self.arms, data.get(metric, {}))
@@ -141,9 +147,11 @@ class SampleGrid:
             samples = hv.DynamicMap(partial(self._samples, arm, arm_colour(index)), streams=[self.pipe])
             figure = (cell_frames(len(self.seeds)) * backdrop * samples).opts(
                 hv.opts.Overlay(title=arm, width=width, height=height, xaxis=None, yaxis=None, tools=["save"],
-                                toolbar="right", show_frame=False))
+                                toolbar="right", show_frame=False, backend_opts=NO_LOGO))
             figures.append(figure)
-        self.pane = pn.pane.HoloViews(hv.Layout(figures).cols(1).opts(shared_axes=False), backend="bokeh")
+        self.figures = figures
+        self.pane = pn.Column(*(pn.pane.HoloViews(figure, backend="bokeh", linked_axes=False, width=width,
+                                                  height=height) for figure in figures))
         self.caption = ("Each cell: one run's current samples (coloured) on its data (grey)"
                         + ("; 3D data seen along its third axis (the first two coordinates)." if dim == 3 else "."))
 
