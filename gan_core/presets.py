@@ -123,16 +123,16 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
             "Noise on real and fake alike makes the two distributions overlap, so D cannot be perfect "
             "and its gradient stays informative; sigma is annealed to 0. G minimises log(1 - D(G(z))), the "
             "cost whose gradient Arjovsky and Bottou show stays informative once noise is added.",
-            PRINCIPLED_PAPER, "ring8", objective="minimax", instance_noise=True, noise_sigma=0.3, noise_sigma_end=0.0,
-            noise_anneal="linear", noise_anneal_steps=6000, steps=8000),
+            PRINCIPLED_PAPER, "ring8", objective="minimax", instance_noise=True, noise_sigma=0.3,
+            noise_sigma_end=0.0, noise_anneal="linear", noise_anneal_steps=6000, steps=8000),
     _method("roth", f"JS-regularized GAN (Roth et al.), gamma_0 2 annealed by 0.01 "
             f"({ROTH_GAMMA0_RING7_3D:.2f} in ring7_3d's box units)",
             "Instance noise made analytic: D's loss gets (gamma/2) Omega, a gradient penalty on the "
             "logit weighted where D is unsure. Reference toy: 7 modes on a ring in 3D. The poster's gamma_0 = 2 "
             "is for the ring's own units; the lab's gamma is in box units, gamma_data / h^2 with the box's "
-            f"half-side h = {box_half_side('ring7_3d'):.3f}, so {ROTH_GAMMA0_RING7_3D:.2f}.", ROTH_PAPER, "ring7_3d",
-            objective="nonsaturating", roth=True, roth_gamma=ROTH_GAMMA0_RING7_3D, roth_alpha=0.01, roth_anneal_steps=5500,
-            latent_dim=2, g_activation="tanh", batch_size=512, steps=5500),
+            f"half-side h = {box_half_side('ring7_3d'):.3f}, so {ROTH_GAMMA0_RING7_3D:.2f}.", ROTH_PAPER,
+            "ring7_3d", objective="nonsaturating", roth=True, roth_gamma=ROTH_GAMMA0_RING7_3D, roth_alpha=0.01,
+            roth_anneal_steps=5500, latent_dim=2, g_activation="tanh", batch_size=512, steps=5500),
     _method("wgan-clip", "Wasserstein GAN with weight clipping (c = 0.01, RMSProp 5e-5, 5 critic steps)",
             "The critic estimates the earth-mover distance if it is Lipschitz; clipping its weights "
             "is the crude way to enforce that. Slow, and capacity-starved by the clipping.", STABLE_TRAINING_REPORT, "ring8",
@@ -202,7 +202,10 @@ LESSONS: list[Preset] = [
     Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
            "Ramakers et al.'s Fig. 1: samples with D's contour lines, the mode histogram, and the "
            "covariance-controlled noise level dropping as training settles. D's update is Adam's step plus "
-           "eq. 10's prior and noise (adam+noise).", LANGEVIN_PAPER, "ring8",
+           "eq. 10's prior and noise (adam+noise): eq. 10's own plain SGLD step (langevin_update = sgld) did "
+           "not train at this budget in the lab, with step sizes eps from 0.02 to 3 reaching 1-6 of the 8 modes "
+           "with at most 1.2 % of samples near a mode (2-3 seeds each), where Adam plus noise reached 7-8 modes "
+           "with 27-47 %.", LANGEVIN_PAPER, "ring8",
            {**PRESETS["langevin"].settings}, kind="lesson"),
     Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (Ramakers et al.'s claim)",
            "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time. The "
