@@ -12,6 +12,7 @@ and the cross-testing table.
 
 from __future__ import annotations
 
+import inspect
 import io
 import time
 from collections.abc import Callable
@@ -34,13 +35,19 @@ from .protocol import ProcessDied
 from .widgets import make
 
 POLL_MS = 250  # the page looks for the process's news this often while it trains
-REFRESH_MIN_S = 2.0  # the live views refresh at most this often...
-REFRESH_SHARE = 0.25  # ...and take at most this share of the server's time: about what the lab's paused run
-# would take to draw its frames (their cost is measured after each refresh)
+# The live views refresh at most every REFRESH_MIN_S, and less often when a refresh costs more than
+# REFRESH_SHARE of the time in between (each refresh is timed): 2 charts x 2 arms and 2 x 10 runs
+# cost ~0.1-0.3 s of the server's time (bench/compare_view.py); a tenth of the server's thread is
+# about what the paused lab's frames take served.
+REFRESH_MIN_S = 2.0
+REFRESH_SHARE = 0.1
 CURVE_POINTS = 20  # the metrics are evaluated about this many times over the budget (a curve point each)
 DEFAULT_SEEDS, DEFAULT_STEPS = 5, 2000
 DEFAULT_METRICS = ("modes_captured", "sample_distance")
 REAL_POINTS = 400  # the data's points behind each cell of the small multiples
+# Model references recomputed once per refresh, not once per changed plot (about half a refresh of
+# 3-5 charts); Panel releases without the option recompute as they go.
+HOLD = {"freeze": True} if "freeze" in inspect.signature(pn.io.hold).parameters else {}
 PAUSED_NOTE = ("The lab's own run is paused while the comparison trains: two trainings on the same cores would "
                "each run at half speed. Press Play in the sidebar to resume it afterwards.")
 INTRO = ("**Test a hunch across seeds.** Each arm is the current run with a few settings changed (an arm that "
@@ -275,7 +282,7 @@ class ComparisonView(pn.viewable.Viewer):
         if progress is None or self.bands is None:
             return
         start = time.perf_counter()
-        with pn.io.hold():
+        with pn.io.hold(**HOLD):
             self.bands.update(progress.curves)
             self.grid.update(progress.samples, progress.diverged)
             self._show_status(progress.done, progress.seconds)

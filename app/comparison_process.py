@@ -25,9 +25,9 @@ from .protocol import ProcessDied
 from .session import process_context, receive_events, start_training_server
 from .training_process import SERVER_GONE, choose_device
 
-# The live views' data goes out this often: their refresh costs the server ~0.1-0.3 s for 5 charts
-# and 20 small multiples (bench/compare_view.py), affordable every few seconds.
-PROGRESS_S = 2.5
+# The live views' data goes out this often: as often as the page refreshes them at most
+# (app/comparison.py, REFRESH_MIN_S); the page draws the latest and drops older ones.
+PROGRESS_S = 2.0
 CHUNK_S = 0.2  # training time between looks at the pipe: a Cancel waits about this long
 
 
