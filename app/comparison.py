@@ -22,7 +22,8 @@ import pandas as pd
 import panel as pn
 
 from ganlab_datasets import ParameterError, get_dataset
-from gan_core.compare import LABELS, MAX_SEEDS, SCALE, plan_arms
+from gan_core.compare import LABELS, MAX_SEEDS, SCALE, Arm, plan_arms
+from gan_core.config import coerce
 from gan_core.runner import SUMMARY_KEYS
 
 from .arm_editor import ArmEditor
@@ -84,6 +85,8 @@ class ComparisonView(pn.viewable.Viewer):
         self.finished: ComparisonFinished | None = None
         self.bands: BandCharts | None = None
         self.grid: SampleGrid | None = None
+        self.spec_running: ComparisonSpec | None = None  # the comparison started last
+        self.planned: list[Arm] = []  # its arms, as gan_core.compare checked them
 
         self.base_text = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.from_current = make(pn.widgets.Button, name="From the current run", width=170)
@@ -156,33 +159,32 @@ class ComparisonView(pn.viewable.Viewer):
         kept = [m for m in self.metrics.value if m in options.values()]
         self.metrics.param.update(options=options, value=kept or [m for m in DEFAULT_METRICS if m in options.values()])
 
-    def spec(self) -> ComparisonSpec:
-        """The comparison the widgets describe, checked (ParameterError naming what to change)."""
+    def checked(self) -> tuple[ComparisonSpec, list[Arm]]:
+        """The comparison the widgets describe and its arms, checked (ParameterError naming what to change)."""
         if self.seeds.value is None or not 1 <= self.seeds.value <= MAX_SEEDS:
             raise ParameterError("seeds per arm", f"an integer in [1, {MAX_SEEDS}]", self.seeds.value)
         if not self.metrics.value:
             raise ParameterError("metrics to watch", "at least one of " + ", ".join(self.metrics.options),
                                  "none")
-        steps, seed = self.steps.value, self.first_seed.value
+        steps, seed = self.steps.value, coerce("seed", self.first_seed.value)
         base = {**self.base, "metrics_every": curve_every(steps or 1, self.base["metrics_every"])}
         spec = ComparisonSpec(base, self.base_name, tuple((arm.arm_name, arm.changes()) for arm in self.arms),
                               seed, int(self.seeds.value), steps, tuple(self.metrics.value))
-        self.planned = plan_arms(base_preset(spec), None, list(spec.arms), seed, spec.seeds, steps)
-        return spec
+        return spec, plan_arms(base_preset(spec), None, list(spec.arms), seed, spec.seeds, steps)
 
     def start(self) -> bool:
         """Check the comparison and start training it; False (and why, beside the widgets) if refused."""
         if self.running:
             return False
         try:
-            spec = self.spec()
+            spec, planned = self.checked()
         except ParameterError as error:
             self.error.param.update(object=f"Not started: {error}", visible=True)
             return False
         self.error.visible = False
         self._pause_lab()
         self._clear_results()
-        self.spec_running = spec
+        self.spec_running, self.planned = spec, planned
         self.process = ComparisonProcess(spec, threads=self._threads())
         self._set_running(True)
         self.status.object = f"Starting {len(spec.arms)} arms × {spec.seeds} seeds…  \n*{PAUSED_NOTE}*"
@@ -196,7 +198,7 @@ class ComparisonView(pn.viewable.Viewer):
             self.process.cancel()
             self.process = None
         self._set_running(False)
-        self.status.object = "Cancelled: nothing was judged.  \n*" + PAUSED_NOTE.split(": ")[0] + " until you press Play.*"
+        self.status.object = "Cancelled: nothing was judged.  \n*The lab's run stays paused until you press Play.*"
 
     def stop(self) -> None:
         """End the comparison's process and the page's polling (the page closed)."""
@@ -225,6 +227,9 @@ class ComparisonView(pn.viewable.Viewer):
     # while it trains (on the server's loop)
     def tick(self) -> None:
         if self.process is None:
+            if self._callback is not None:  # nothing to wait for until the next comparison
+                self._callback.stop()
+                self._callback = None
             return
         for event in self.process.poll():
             if isinstance(event, ComparisonStarted):

@@ -199,6 +199,10 @@ def test_a_bad_arm_value_is_explained_and_nothing_starts():
     view.arms[1].name_input.value = "current"  # two arms of one name
     click(view.run_button)
     assert view.process is None and "current" in view.error.object and "once per name" in view.error.object
+    view.arms[1].name_input.value = "changed"
+    view.first_seed.value = None  # an emptied box
+    click(view.run_button)
+    assert view.process is None and "'seed'" in view.error.object and "[0, 2147483647]" in view.error.object
 
 
 def test_a_setting_removed_from_an_arm_takes_the_base_value():
@@ -222,3 +226,30 @@ def test_cancel_ends_the_process():
     click(view.cancel_button)
     assert view.process is None and "Cancelled" in view.status.object
     wait_until(lambda: not process.alive, timeout=15, what="the comparison's process ended")
+
+
+def test_the_lab_pages_compare_tab_starts_from_its_run_and_pauses_it():
+    from bokeh.models import Tabs
+
+    from ganlab_app.lab import Lab
+
+    lab = Lab(play=True)
+    try:
+        titles = [panel.title for panel in next(iter(lab.tabs.get_root().select({"type": Tabs}))).tabs]
+        assert titles == ["Lab", "Compare"]
+        view = lab.comparison
+        sidebar = [w for w in lab.controls.__panel__().select(pn.widgets.Widget)
+                   if getattr(w, "label", getattr(w, "name", None)) == "D learning rate"][0]
+        sidebar.value = 0.0025  # the sidebar's own widget
+        click(view.from_current)
+        assert view.base["lr_d"] == 0.0025 and view.arms[0].experiment.lr_d == 0.0025
+        view.seeds.value, view.steps.value = 1, 1_000_000
+        wait_until(lambda: lab.session.playing, timeout=30, what="the lab playing")
+        click(view.run_button)
+        assert view.spec_running.base["lr_d"] == 0.0025
+        wait_until(lambda: not lab.session.playing, timeout=30, what="the lab paused for the comparison")
+        process = view.process
+        wait_until(lambda: (view.tick(), view.started)[1] is not None, timeout=60, what="the comparison started")
+    finally:
+        lab.stop()
+    wait_until(lambda: not process.alive, timeout=15, what="the comparison ended with the page")
