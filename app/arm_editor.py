@@ -89,6 +89,8 @@ class ArmEditor(pn.viewable.Viewer):
                                  show_name=False, sizing_mode="stretch_width", margin=0)
             widget = generated.select(pn.widgets.Widget)[0]
             without_delay(widget)
+            if setting == "dataset":  # as in the sidebar: a served lab reads no file named from a browser
+                widget.options = [name for name in widget.options if name != "csv"]
             remove = make(pn.widgets.Button, name="✕", button_type="light", width=36,
                           description=f"Remove {setting_label(setting)} from this arm")
             remove.on_click(lambda event, s=setting: self.remove_setting(s))
