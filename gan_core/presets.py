@@ -179,6 +179,18 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                 lr_d=1e-3, beta1=0.5, beta2=0.999, n_critic=1, steps=5000), kind="benchmark"),
 ]}
 
+# The mode-collapse lesson: a ring of eight Gaussians and small ReLU networks, Adam with beta1 0.9.
+# Unregularized, G's mass gathers on one to three modes; Roth et al.'s regularizer, gamma_0 2 in box
+# units annealed twentyfold over the run, holds all eight (results/collapse-search.md: the search and
+# the 10-seed check). Both variants share every setting but the regularizer's switch, so they train
+# as one batch.
+COLLAPSE_STEPS = 2000
+COLLAPSE_SETTINGS = dict(dataset_params=dict(count=8, radius=1.0, sigma=0.05), objective="nonsaturating",
+                         latent_dim=4, g_width=64, g_depth=2, g_activation="relu", d_width=64, d_depth=2,
+                         d_activation="relu", batch_size=128, lr_g=3e-4, lr_d=3e-4, beta1=0.9, beta2=0.999,
+                         roth_gamma=2.0, roth_alpha=0.05, roth_anneal_steps=COLLAPSE_STEPS, steps=COLLAPSE_STEPS,
+                         metrics_every=200)
+
 LESSONS: list[Preset] = [
     Preset("lesson-beta-vs-vanilla", "Vanilla GAN vs beta-GAN on five 3D Gaussians (beta-GAN Fig. 2)",
            "Same networks, same seed, same step budget. The vanilla GAN is the paper's: G minimises "
@@ -246,6 +258,20 @@ LESSONS: list[Preset] = [
            claim=Claim("clipping", "gradient penalty", "sample_distance", "lower",
                        "In the same steps the gradient-penalty WGAN's samples come closer to ring8 than the "
                        "weight-clipped WGAN's (lower sample distance)")),
+    Preset("lesson-mode-collapse", "Mode collapse on a ring of eight Gaussians, and Roth et al.'s regularizer as its cure",
+           "Same networks, same seeds, same 2,000 steps; only the regularizer differs. Eight Gaussians on a "
+           "ring (radius 1, sigma 0.05), G z(4) -> ReLU 64 x 2, D ReLU 64 x 2, the non-saturating loss, Adam "
+           "3e-4 with beta1 0.9, batches of 128. Without the regularizer G's mass gathers on one to three "
+           "modes, where it stays or hops from mode to mode: at most half the modes at the "
+           "end in 10 of 10 seeds in the lab's check. With Roth et al.'s regularizer (gamma_0 2 in box units, "
+           "3.4 in the data's, annealed to 0.1 over the run) D stays smooth where it is unsure, G spreads "
+           "along the ring and captures all eight modes in 10 of 10 seeds. The cure depends on gamma: the "
+           "poster's gamma_0 = 2 in the data's units annealed a hundredfold cured none of 10 seeds here.",
+           ROTH_PAPER, "ring", dict(COLLAPSE_SETTINGS),
+           variants={"plain": {"roth": False}, "roth": {"roth": True}}, kind="lesson",
+           claim=Claim("plain", "roth", "modes_captured", "higher",
+                       "Roth et al.'s regularizer lets G capture more of the ring's eight modes than the same "
+                       "GAN without it, which collapses onto a few")),
 ]
 # Lessons with variants whose point no final score measures, and why.
 NO_CHECKABLE_CLAIM: dict[str, str] = {
