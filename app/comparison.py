@@ -68,6 +68,16 @@ def curve_every(steps: int, every: int) -> int:
     return max(1, min(int(every), int(steps) // CURVE_POINTS))
 
 
+def batches_text(started: ComparisonStarted) -> str:
+    runs = len(started.arms) * len(started.seeds)
+    return f"{runs} runs in " + ("one batch" if started.batches == 1 else f"{started.batches} batches")
+
+
+def note_text(started: ComparisonStarted) -> str:
+    """Why the arms train in separate batches, as a sentence of its own (empty when they share one)."""
+    return f"  \nThe {started.note}." if started.note else ""
+
+
 class ComparisonView(pn.viewable.Viewer):
     def __init__(self, current_run: Callable[[], tuple[str, dict]], pause_lab: Callable[[], None] = lambda: None,
                  threads: Callable[[], int] = lambda: 1):
@@ -273,13 +283,10 @@ class ComparisonView(pn.viewable.Viewer):
 
     def _show_status(self, done: int, seconds: float) -> None:
         event, spec = self.started, self.spec_running
-        runs = len(event.arms) * len(event.seeds)
-        batches = "one batch" if event.batches == 1 else f"{event.batches} batches"
-        note = f"  \nThe {event.note}." if event.note else ""
         self.progress.value = int(100 * done / max(event.steps, 1))
-        self.status.object = (f"Step {done} of {event.steps}, {runs} runs in {batches} on {event.trains_on}; "
+        self.status.object = (f"Step {done} of {event.steps}, {batches_text(event)} on {event.trains_on}; "
                               f"metrics every {spec.base['metrics_every']} steps; {seconds:.0f} s of training."
-                              f"{note}  \n*{PAUSED_NOTE}*")
+                              f"{note_text(event)}  \n*{PAUSED_NOTE}*")
 
     def refresh(self, final: bool = False) -> None:
         """Draw the latest progress in the live views; the next refresh waits in proportion to this one's cost."""
@@ -305,8 +312,8 @@ class ComparisonView(pn.viewable.Viewer):
         started = self.started
         self.status.object = (f"Done: {len(started.arms)} arms × {len(started.seeds)} seeds "
                               f"(seeds {started.seeds[0]}–{started.seeds[-1]}), {started.steps} steps, "
-                              f"{event.seconds:.0f} s of training.  \n*The lab's run is still paused: press Play "
-                              f"in the sidebar to resume it.*")
+                              f"{batches_text(started)}, {event.seconds:.0f} s of training.{note_text(started)}  \n"
+                              f"*The lab's run is still paused: press Play in the sidebar to resume it.*")
         self.arm_table = table_pane(arm_frame(event.rows))
         self.pair_table = table_pane(pair_frame(event.rows))
         self.download = make(pn.widgets.FileDownload, callback=lambda: io.StringIO(event.csv), filename="comparison.csv",

@@ -253,3 +253,24 @@ def test_the_lab_pages_compare_tab_starts_from_its_run_and_pauses_it():
     finally:
         lab.stop()
     wait_until(lambda: not process.alive, timeout=15, what="the comparison ended with the page")
+
+
+def test_arms_that_cannot_share_a_batch_say_so():
+    view = make_view()
+    view.arms[1].picker.value = "batch_size"
+    view.arms[1].widgets["batch_size"].value = 32
+    view.seeds.value, view.steps.value = 1, 10
+    click(view.run_button)
+    run_until_done(view)
+    assert view.started.batches == 2 and view.finished is not None
+    assert "2 runs in 2 batches" in view.status.object
+    assert "separate batches" in view.status.object and "batch_size" in view.status.object
+
+
+def test_a_refused_cross_test_gives_its_reason():
+    from ganlab_app.comparison import cross_test_panes
+    from ganlab_app.comparison_protocol import ComparisonFinished
+
+    reason = "cross-testing counts the samples a discriminator accepts (D > 1/2)"
+    panes = cross_test_panes(ComparisonFinished((), "", {}, None, reason, 1.0))
+    assert len(panes) == 1 and reason in panes[0].object
