@@ -4,6 +4,9 @@ cure capture every mode, seed after seed.
     python bench/collapse_lesson.py [--lesson lesson-mode-collapse] [--seeds 10] [--seed 0]
                                     [--steps T] [--out FILE.json]
 
+(On a machine whose cores other work keeps busy, ``GANLAB_THREADS=1`` trains it several times
+faster than two threads, each of which waits for the other's core: results/collapse-search.md.)
+
 The lesson's two variants (its claim's arms: the unstabilized one first, then the cure) train as
 ``python -m gan_core compare`` trains them: over the same seeds, arms that share their networks in
 one batched computation (gan_core.compare.Comparison). Each run is then judged from its history,
@@ -15,7 +18,7 @@ the metrics logged every ``metrics_every`` steps and at the last step, by :func:
 * **oscillating**: the evaluations in the last half of training (step >= steps / 2) do not all
   capture the same set of modes, and none of them captures every mode;
 * **collapsed or oscillating**: either of the two; **all modes**: the last evaluation captures
-  every mode. A run that diverged is neither (it is counted apart).
+  every mode. A run that diverged is none of these (it is counted apart).
 
 Per arm it reports the seeds collapsed or oscillating, the seeds with all modes, and the wall
 seconds of the batch the arm trained in (both arms share one batch when their networks agree).
@@ -97,6 +100,8 @@ def check(lesson_name: str = LESSON, seeds: int = 10, seed: int = 0, steps: int 
         raise ParameterError("--lesson", "a lesson with a claim (its two arms)", lesson_name)
     arms = claim_arms(lesson)
     comparison = Comparison(lesson, lesson.claim.data, arms, seed, seeds, steps)
+    if comparison.trainers[0].dataset.structure is None:
+        raise ParameterError("--lesson", "a lesson on data with modes (the check counts captured modes)", lesson_name)
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     comparison.run(progress=progress)
@@ -114,9 +119,11 @@ def check(lesson_name: str = LESSON, seeds: int = 10, seed: int = 0, steps: int 
     for name, runs in run_histories(comparison).items():
         per_seed = []
         for run in runs:
-            verdict = judge(run["history"], run["n_modes"], budget) if not run["diverged"] else None
+            judged = run["history"] and not run["diverged"]
+            verdict = judge(run["history"], run["n_modes"], budget) if judged else None
             per_seed.append({
-                "seed": run["seed"], "diverged": run["diverged"], "final_modes": len(run["history"][-1][1]),
+                "seed": run["seed"], "diverged": run["diverged"],
+                "final_modes": len(run["history"][-1][1]) if run["history"] else None,
                 "collapsed": bool(verdict and verdict.collapsed), "oscillating": bool(verdict and verdict.oscillating),
                 "all_modes": bool(verdict and verdict.all_modes),
                 "captured": [[step, sorted(modes)] for step, modes in run["history"]]})
@@ -140,7 +147,8 @@ def table(report: dict) -> str:
              "|---|---|---|---|---|---|"]
     for name, arm in report["arms"].items():
         mean = arm["modes_captured"]["mean"]
-        lines.append(f"| {name} | {arm['collapsed_or_oscillating']} of {arm['of']} | {arm['all_modes']} of {arm['of']} | "
+        lines.append(f"| {name} | {arm['collapsed_or_oscillating']} of {arm['of']} | "
+                     f"{arm['all_modes']} of {arm['of']} | "
                      f"{arm['diverged']} | {'undefined' if mean is None else f'{mean:.2f}'} | "
                      f"{arm['batch_wall_seconds']:.1f} ({arm['runs_in_batch']}) |")
     return "\n".join(lines)
