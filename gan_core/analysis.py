@@ -18,9 +18,10 @@ from .objectives import PROBABILISTIC
 
 
 @torch.no_grad()
-def cross_test(a, b, run_a: int = 0, run_b: int = 0, n: int = 10_000) -> dict:
+def cross_test(a, b, run_a: int = 0, run_b: int = 0, n: int = 10_000, samples_a=None, samples_b=None) -> dict:
     """Cross-testing of run ``run_a`` of trainer ``a`` against run ``run_b`` of trainer ``b``, on
-    ``n`` fresh samples of each generator. Returns fractions in [0, 1]:
+    ``n`` fresh samples of each generator (or the (K, n, d) ``samples_a``/``samples_b`` of every
+    run, ``trainer.sample(n)``, when the caller has drawn them already). Returns fractions in [0, 1]:
 
     * ``a_accepts_b``: of B's samples, the fraction that A's D calls real (D > 1/2): A's
       false-positive rate in the cross-test (low = A's D generalises);
@@ -33,19 +34,22 @@ def cross_test(a, b, run_a: int = 0, run_b: int = 0, n: int = 10_000) -> dict:
         if trainer.shared.objective not in PROBABILISTIC:
             raise ValueError("cross-testing needs discriminators that output probabilities "
                              f"(objective one of {', '.join(PROBABILISTIC)})")
-    samples_a = torch.as_tensor(a.sample(n)[run_a], device=a.device)
-    samples_b = torch.as_tensor(b.sample(n)[run_b], device=b.device)
-    a_accepts_b, b_accepts_a = _accepted(a, run_a, samples_b), _accepted(b, run_b, samples_a)
+    own_a = torch.as_tensor((a.sample(n) if samples_a is None else samples_a)[run_a], device=a.device)
+    own_b = torch.as_tensor((b.sample(n) if samples_b is None else samples_b)[run_b], device=b.device)
+    a_accepts_b, b_accepts_a = accepted(a, run_a, own_b), accepted(b, run_b, own_a)
     return {"a_accepts_b": a_accepts_b, "b_accepts_a": b_accepts_a,
-            "a_accepts_a": _accepted(a, run_a, samples_a), "b_accepts_b": _accepted(b, run_b, samples_b),
+            "a_accepts_a": accepted(a, run_a, own_a), "b_accepts_b": accepted(b, run_b, own_b),
             "a_false_positive_rate": a_accepts_b, "b_false_positive_rate": b_accepts_a}
 
 
-def _accepted(trainer, run: int, samples_data_units: torch.Tensor) -> float:
-    """Fraction of the samples (data units) that D of ``run`` calls real."""
-    x = trainer.to_box(samples_data_units.to(trainer.device)).expand(trainer.runs, -1, -1)
+@torch.no_grad()
+def accepted(trainer, run: int, samples_data_units: torch.Tensor) -> float:
+    """Fraction of the samples (data units, (n, d)) that D of ``run`` calls real. Only that run's D
+    is evaluated (its slice of the batch's weights): a batch of 20 runs costs no more than one."""
+    x = trainer.to_box(samples_data_units.to(trainer.device))[None]
     labels = None
     if trainer.n_classes:
         labels = torch.zeros(x.shape[:2], dtype=torch.long, device=trainer.device)
-    psi = trainer.psi(x, labels)[run]
+    params = [p[run:run + 1] for p in trainer.d_params]
+    psi = trainer.psi(x, labels, params=params)[0]
     return float((psi > 0).float().mean())

@@ -376,13 +376,15 @@ class Comparison:
         names = [arm.name for arm in self.arms]
         seeds = self.seeds()
         per_seed = [[[None] * len(names) for _ in names] for _ in seeds]
+        drawn = {id(batch): batch.trainer.sample(n) for batch in self._batches}  # every run's samples, once
         for s in range(len(seeds)):
             for i, j in combinations(range(len(names)), 2):
                 (batch_i, runs_i), (batch_j, runs_j) = self._runs_of(names[i]), self._runs_of(names[j])
                 run_i, run_j = runs_i[s], runs_j[s]
                 if not (bool(batch_i.trainer.alive[run_i]) and bool(batch_j.trainer.alive[run_j])):
                     continue
-                fractions = analysis.cross_test(batch_i.trainer, batch_j.trainer, run_i, run_j, n=n)
+                fractions = analysis.cross_test(batch_i.trainer, batch_j.trainer, run_i, run_j, n=n,
+                                                samples_a=drawn[id(batch_i)], samples_b=drawn[id(batch_j)])
                 table = per_seed[s]
                 table[i][j], table[j][i] = fractions["a_accepts_b"], fractions["b_accepts_a"]
                 table[i][i], table[j][j] = fractions["a_accepts_a"], fractions["b_accepts_b"]

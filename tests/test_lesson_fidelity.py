@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ganlab_datasets import ParameterError, get_dataset
-from gan_core.analysis import cross_test
+from gan_core.analysis import accepted, cross_test
 from gan_core.config import check_rules, make_experiment, settings_of
 from gan_core.networks import unflatten
 from gan_core.presets import PRESETS, check_presets
@@ -87,6 +87,17 @@ def test_cross_testing_counts_false_positives_as_the_poster_does():
     # B's D accepts every fake: the poster's unregularized false-positive rate 1.0.
     assert result["b_accepts_a"] == result["b_false_positive_rate"] == 1.0
     assert result["b_accepts_b"] == 1.0 and result["a_accepts_a"] < 0.02
+
+
+def test_one_runs_acceptance_equals_its_row_of_the_whole_batchs_discriminator():
+    """accepted() evaluates only the asked run's slice of the batch's D: the same answer as D on
+    every run, read at that run."""
+    trainer = Trainer([make_experiment(dataset="ring8", g_width=16, d_width=32, seed=s) for s in range(4)])
+    trainer.train(30)
+    samples = torch.as_tensor(trainer.sample(3000)[2])
+    whole = trainer.psi(trainer.to_box(samples).expand(trainer.runs, -1, -1), None)
+    for run in range(trainer.runs):
+        assert accepted(trainer, run, samples) == float((whole[run] > 0).float().mean())
 
 
 def test_the_roth_lesson_states_the_cross_testing_rule():
