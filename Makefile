@@ -4,8 +4,8 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 # The browser tests that photograph the lab (into the ignored test-results/screenshots/), and the
 # pictures the README shows.
-SHOT_TESTS = tests/test_browser_sidebar.py tests/test_browser_scene.py
-SHOTS = test-results/screenshots/lab-2d.png test-results/screenshots/lab-3d.png
+SHOT_TESTS = tests/test_browser_sidebar.py tests/test_browser_scene.py tests/test_browser_compare.py
+SHOTS = test-results/screenshots/lab-2d.png test-results/screenshots/lab-3d.png test-results/screenshots/compare.png
 
 .PHONY: serve test bench screenshots clean
 serve:

@@ -41,6 +41,17 @@ def arm_colour(index: int) -> str:
 # the metrics' bands
 
 
+# What a metric's value can be: a band drawn beyond it (a t interval over few seeds is wide) would
+# show values no run can have. No summary metric is negative; the HQ fraction is at most 1.
+METRIC_RANGE = {"hq_fraction": (0.0, 1.0)}
+
+
+def clipped_band(metric: str, curve: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % interval's ends cut to the metric's range (NaN, where there is no interval, stays)."""
+    low, high = METRIC_RANGE.get(metric, (0.0, np.inf))
+    return np.clip(curve["low"], low, high), np.clip(curve["high"], low, high)
+
+
 def band_chart(metric: str, arms: list[str], curves: dict) -> hv.Overlay:
     """One metric: per arm its mean over the steps (hover: mean, interval, seeds counted) and the
     95 % interval as a band. ``curves``: arm -> gan_core.compare.Comparison.curves(metric)[arm]."""
@@ -57,8 +68,9 @@ def band_chart(metric: str, arms: list[str], curves: dict) -> hv.Overlay:
         if curve is None:
             table = {"step": [], metric: [], low.name: [], high.name: [], seeds.name: []}
         else:
-            table = {"step": curve["step"], metric: curve["mean"] * scale, low.name: curve["low"] * scale,
-                     high.name: curve["high"] * scale, seeds.name: curve["n"]}
+            band_low, band_high = clipped_band(metric, curve)
+            table = {"step": curve["step"], metric: curve["mean"] * scale, low.name: band_low * scale,
+                     high.name: band_high * scale, seeds.name: curve["n"]}
         colour = arm_colour(index)
         layers.append(hv.Area(table, "step", [low, high], label=arm).opts(color=colour, alpha=0.2, line_alpha=0))
         layers.append(hv.Curve(table, "step", [mean, low, high, seeds], label=arm).opts(

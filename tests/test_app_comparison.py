@@ -17,6 +17,7 @@ from bokeh.models import SaveTool
 from waiting import wait_until
 
 from ganlab_app.comparison import ComparisonView, arm_frame, pair_frame
+from ganlab_app.comparison_charts import clipped_band
 from ganlab_app.comparison_process import base_preset
 from ganlab_app.session import preset_settings
 from gan_core.compare import SCALE, Comparison
@@ -95,10 +96,12 @@ def test_the_bands_are_the_comparisons_curves(finished):
             np.testing.assert_array_equal(curve.dimension_values("step"), expected[arm]["step"])
             assert len(expected[arm]["step"]) >= 10  # evaluated along the way, not only at the end
             np.testing.assert_allclose(curve.dimension_values(metric), expected[arm]["mean"] * scale, rtol=1e-6)
-            np.testing.assert_allclose(band.dimension_values(f"{metric}_low"), expected[arm]["low"] * scale,
-                                       rtol=1e-6)
-            np.testing.assert_allclose(band.dimension_values(f"{metric}_high"), expected[arm]["high"] * scale,
-                                       rtol=1e-6)
+            # The band is the t interval cut to the values a run can have (no metric below 0, HQ at most 100 %).
+            top = 1.0 if metric == "hq_fraction" else np.inf
+            np.testing.assert_allclose(band.dimension_values(f"{metric}_low"),
+                                       np.clip(expected[arm]["low"], 0.0, top) * scale, rtol=1e-6)
+            np.testing.assert_allclose(band.dimension_values(f"{metric}_high"),
+                                       np.clip(expected[arm]["high"], 0.0, top) * scale, rtol=1e-6)
 
 
 def test_every_chart_can_be_saved_as_png(finished):
@@ -274,3 +277,14 @@ def test_a_refused_cross_test_gives_its_reason():
     reason = "cross-testing counts the samples a discriminator accepts (D > 1/2)"
     panes = cross_test_panes(ComparisonFinished((), "", {}, None, reason, 1.0))
     assert len(panes) == 1 and reason in panes[0].object
+
+
+def test_a_band_never_shows_values_no_run_can_have():
+    curve = {"step": np.array([10, 20, 30]), "mean": np.array([0.5, 0.9, np.nan]),
+             "low": np.array([-3.0, 0.2, np.nan]), "high": np.array([4.0, 1.7, np.nan]), "n": np.array([2, 2, 0])}
+    low, high = clipped_band("modes_captured", curve)
+    np.testing.assert_array_equal(low[:2], [0.0, 0.2])
+    np.testing.assert_array_equal(high[:2], [4.0, 1.7])
+    low, high = clipped_band("hq_fraction", curve)
+    np.testing.assert_array_equal(high[:2], [1.0, 1.0])
+    assert np.isnan(low[2]) and np.isnan(high[2])  # no interval stays no interval
