@@ -22,11 +22,12 @@ import pandas as pd
 import panel as pn
 
 from ganlab_datasets import ParameterError, get_dataset
+from gan_core.claims import arm_name
 from gan_core.compare import LABELS, MAX_SEEDS, SCALE, Arm, plan_arms
 from gan_core.config import coerce
 from gan_core.runner import SUMMARY_KEYS
 
-from .arm_editor import ArmEditor
+from .arm_editor import ArmEditor, setting_choices
 from .comparison_charts import BandCharts, SampleGrid, arm_colour
 from .comparison_process import ComparisonProcess, base_preset
 from .comparison_protocol import (ComparisonFailed, ComparisonFinished, ComparisonProgress, ComparisonSpec,
@@ -156,6 +157,29 @@ class ComparisonView(pn.viewable.Viewer):
         self.base_name, self.base = self._current_run()
         for arm in self.arms:
             arm.set_base(self.base)
+        self._show_base()
+
+    def follow_lab(self, runs: dict[str, dict]) -> None:
+        """The lab loaded a preset (``runs``: its runs, name -> settings, as app/session.py's
+        preset_runs gives them): unless a comparison is running, the arms start from it afresh. A
+        lesson's variants become the arms, each changing what differs from the variant the sidebar
+        edits (the last); a lone run gives "current" and "changed"."""
+        if self.running:
+            return
+        self.base_name, self.base = self._current_run()
+        for arm in list(self.arms):
+            self.remove_arm(arm)
+        variants = [name for name in runs if name] if len(runs) > 1 else []
+        if not variants:
+            self.add_arm("current", removable=False)
+            self.add_arm("changed", removable=False)
+        choosable = set(setting_choices().values())
+        for variant in variants:
+            arm = self.add_arm(arm_name(variant), removable=False)
+            for setting, value in runs[variant].items():
+                if setting in choosable and value != self.base.get(setting):
+                    arm.add_setting(setting)
+                    setattr(arm.experiment, setting, value)
         self._show_base()
 
     def _show_base(self) -> None:

@@ -181,6 +181,8 @@ class Lab(pn.viewable.Viewer):
                 self.messages.new_generation()
             if update.settings:
                 self.controls.load_settings(update.settings)
+                if self.comparison is not None:  # new runs were loaded: the comparison starts from them
+                    self.comparison.follow_lab(self._loaded_runs(names, update.settings))
             for notice in update.notices:
                 self.messages.show(notice)
             snapshots = [run.snapshot for run in update.runs]
@@ -194,6 +196,14 @@ class Lab(pn.viewable.Viewer):
                 if run.rows:
                     self._chart_rows.setdefault(index, []).append(run.rows)
             self._update_charts()
+
+    def _loaded_runs(self, names: list[str], settings: dict) -> dict[str, dict]:
+        """The runs just started, name -> settings: the preset in the menu's runs when they are the
+        ones that started (the training process reports the last run's settings only), else one run."""
+        runs = preset_runs(self.controls.preset.value)
+        if list(runs) == names and list(runs.values())[-1] == settings:
+            return runs
+        return {"": settings}
 
     def _update_charts(self) -> None:
         """Hand the charts the rows gathered since their last update and send them, if it is time."""

@@ -258,6 +258,27 @@ def test_the_lab_pages_compare_tab_starts_from_its_run_and_pauses_it():
     wait_until(lambda: not process.alive, timeout=15, what="the comparison ended with the page")
 
 
+def test_a_loaded_lesson_gives_the_comparison_its_variants_as_arms():
+    from ganlab_app.lab import Lab
+
+    lab = Lab(preset="nonsaturating", play=False)
+    try:
+        view = lab.comparison
+        wait_until(lambda: (lab.tick(), lab.session.names == [""])[1], timeout=60, what="the first run")
+        assert [arm.arm_name for arm in view.arms] == ["current", "changed"]
+        lab.controls.preset.value = "lesson-mode-collapse"  # the sidebar's own menu and button
+        click(lab.controls.load_button)
+        wait_until(lambda: (lab.tick(), [arm.arm_name for arm in view.arms] == ["plain", "roth"])[1],
+                   timeout=60, what="the lesson's variants as the comparison's arms")
+        plain, roth = view.arms
+        # Each arm changes what differs from the variant the sidebar edits (the last, roth).
+        assert plain.changes() == {"roth": False} and roth.changes() == {}
+        assert view.base_name == "lesson-mode-collapse" and view.base["roth"] is True
+        assert "lesson-mode-collapse" in view.base_text.object
+    finally:
+        lab.stop()
+
+
 def test_arms_that_cannot_share_a_batch_say_so():
     view = make_view()
     view.arms[1].picker.value = "batch_size"
