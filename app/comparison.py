@@ -145,12 +145,17 @@ class ComparisonView(pn.viewable.Viewer):
             name = next(f"changed{k}" for k in range(2, 100) if f"changed{k}" not in names)
         arm = ArmEditor(name, self.base, removable=removable, on_remove=self.remove_arm)
         self.arms.append(arm)
-        self.arm_area.objects = [*self.arm_area.objects, arm]
+        self._show_arms()
         return arm
 
     def remove_arm(self, arm: ArmEditor) -> None:
         self.arms.remove(arm)
-        self.arm_area.objects = [a for a in self.arm_area.objects if a is not arm]
+        self._show_arms()
+
+    def _show_arms(self) -> None:
+        # The layout holds each arm's card (Panel unwraps a Viewer it is given), so it is rebuilt
+        # from the arms rather than searched for one.
+        self.arm_area.objects = [arm.__panel__() for arm in self.arms]
 
     def take_current_run(self) -> None:
         """The arms start from the lab's run as it is now (what they change stays changed)."""

@@ -271,6 +271,8 @@ def test_a_loaded_lesson_gives_the_comparison_its_variants_as_arms():
         wait_until(lambda: (lab.tick(), [arm.arm_name for arm in view.arms] == ["plain", "roth"])[1],
                    timeout=60, what="the lesson's variants as the comparison's arms")
         plain, roth = view.arms
+        # The page shows these two arms' cards, and only them.
+        assert [card.title for card in view.arm_area.objects] == ["plain", "roth"]
         # Each arm changes what differs from the variant the sidebar edits (the last, roth).
         assert plain.changes() == {"roth": False} and roth.changes() == {}
         assert view.base_name == "lesson-mode-collapse" and view.base["roth"] is True
@@ -309,3 +311,12 @@ def test_a_band_never_shows_values_no_run_can_have():
     low, high = clipped_band("hq_fraction", curve)
     np.testing.assert_array_equal(high[:2], [1.0, 1.0])
     assert np.isnan(low[2]) and np.isnan(high[2])  # no interval stays no interval
+
+
+def test_an_arm_added_and_removed_with_its_buttons_leaves_the_page():
+    view = make_view()
+    click(view.add_arm_button)
+    assert [card.title for card in view.arm_area.objects] == ["current", "changed", "changed2"]
+    click(view.arms[2].remove_button)
+    assert [arm.arm_name for arm in view.arms] == ["current", "changed"]
+    assert [card.title for card in view.arm_area.objects] == ["current", "changed"]
