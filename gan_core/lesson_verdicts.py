@@ -76,7 +76,7 @@ def claims_file() -> Path | None:
         resource = importlib.resources.files(RESOURCE_PACKAGE) / CLAIMS_FILE
         if resource.is_file():
             return Path(str(resource))
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, NotADirectoryError):  # not installed; or a path importlib cannot read
         pass
     return CHECKOUT_CLAIMS if CHECKOUT_CLAIMS.is_file() else None
 

@@ -167,16 +167,20 @@ def test_every_claim_in_the_committed_file_reads(monkeypatch):
 
 def test_installed_the_file_is_the_packages_data(tmp_path, monkeypatch):
     """Installed, results/ is the package ganlab_results (pyproject.toml) and its claims.json is read."""
-    package = tmp_path / lesson_verdicts.RESOURCE_PACKAGE
+    # A package of its own name: the lab's own ganlab_results is found first where it is installed
+    # (an editable install's finder comes before sys.path).
+    name = "ganlab_results_under_test"
+    package = tmp_path / name
     package.mkdir()
+    (package / "__init__.py").write_text("")
     write_claims(package, claim_entry(CLAIMED[0], verdict="inconclusive"))
-    sys.modules.pop(lesson_verdicts.RESOURCE_PACKAGE, None)
+    monkeypatch.setattr(lesson_verdicts, "RESOURCE_PACKAGE", name)
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         assert lesson_verdicts.claims_file() == package / "claims.json"
         assert measured_verdict(CLAIMED[0]).verdict == "inconclusive"
     finally:  # the package imported from tmp_path must not be found by the tests after this one
-        sys.modules.pop(lesson_verdicts.RESOURCE_PACKAGE, None)
+        sys.modules.pop(name, None)
 
 
 def test_in_the_checkout_the_file_is_results_claims_json(monkeypatch):
