@@ -1,5 +1,6 @@
 """Shared fixtures: the system Chromium for Playwright, and the served app."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -72,11 +73,11 @@ def served_app():
 SHOTS = ROOT / "test-results" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def lab(served_app, browser):
-    """One lab page for a whole test module (each page trains in a process of its own, and this
-    machine has two cores); the page must log no console error while the module runs."""
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+@contextlib.contextmanager
+def lab_page(served_app, browser, width: int, height: int):
+    """The served lab in a browser window of its own; the page must log no console error while
+    it is open."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
@@ -87,6 +88,14 @@ def lab(served_app, browser):
     errors = list(page.errors)
     context.close()
     assert errors == [], f"console errors on the lab page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def lab(served_app, browser):
+    """One lab page for a whole test module (each page trains in a process of its own, and this
+    machine has two cores)."""
+    with lab_page(served_app, browser, 1500, 1100) as page:
+        yield page
 
 
 def column(page, key):

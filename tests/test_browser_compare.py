@@ -7,7 +7,7 @@ import re
 import pytest
 from waiting import wait_until
 
-from conftest import SHOTS
+from conftest import SHOTS, lab_page
 
 pytestmark = pytest.mark.browser
 
@@ -55,17 +55,8 @@ def type_into(page, label, value):
 
 @pytest.fixture
 def page_1280(served_app, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(served_app)
-    page.get_by_text("GAN Stability Lab").first.wait_for(timeout=30_000)
-    yield page
-    errors = list(page.errors)
-    context.close()
-    assert errors == [], f"console errors on the page: {errors}"
+    with lab_page(served_app, browser, 1280, 720) as page:
+        yield page
 
 
 def test_a_two_arm_two_seed_comparison_shows_its_bands_and_verdict(page_1280):

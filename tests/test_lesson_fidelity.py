@@ -22,6 +22,7 @@ from gan_core.config import check_rules, make_experiment, settings_of
 from gan_core.networks import unflatten
 from gan_core.presets import PRESETS, check_presets
 from gan_core.trainer import Trainer
+from textbook import textbook_psi
 
 torch.set_num_threads(1)
 
@@ -39,19 +40,9 @@ def half_side(trainer) -> float:
     return float(high[0] - low[0]) / 2
 
 
-def textbook_psi(trainer, flat_run: torch.Tensor, x_data: torch.Tensor) -> torch.Tensor:
-    """psi of one run's D (flat float64 parameters) at points in data units: the map into the box,
-    then the layers written out here."""
-    low, high = (torch.as_tensor(np.asarray(v, dtype=np.float64)) for v in trainer.dataset.box)
-    h = (x_data - (low + high) / 2) / ((high - low)[0] / 2)
-    layers = unflatten(trainer.d_spec, flat_run)
-    activation = {"relu": torch.relu, "tanh": torch.tanh,
-                  "leaky_relu": lambda v: torch.where(v > 0, v, 0.2 * v)}[trainer.d_spec.activation]
-    for i in range(0, len(layers), 2):
-        h = h @ layers[i] + layers[i + 1]
-        if i + 2 < len(layers):
-            h = activation(h)
-    return h[..., 0]
+def textbook_psi_of_flat(trainer, flat_run: torch.Tensor, x_data: torch.Tensor) -> torch.Tensor:
+    """psi of one run's D given its flat float64 parameters, written out layer by layer."""
+    return textbook_psi(trainer, unflatten(trainer.d_spec, flat_run), x_data)
 
 
 # ------------------------------------------------------------------------------------------
@@ -140,7 +131,7 @@ def test_gradient_penalty_is_the_papers_in_data_units():
     batch = 64
     x_hat = trainer.to_data(points[0, 2 * batch:]).to(torch.float64).requires_grad_()
     flat = trainer.d_flat[0].detach().to(torch.float64)
-    (grad_x,) = torch.autograd.grad(textbook_psi(trainer, flat, x_hat).sum(), x_hat)
+    (grad_x,) = torch.autograd.grad(textbook_psi_of_flat(trainer, flat, x_hat).sum(), x_hat)
     expected = 10.0 * float(((grad_x.norm(dim=-1) - 1) ** 2).mean())
     assert penalty_by_trainer == pytest.approx(expected, rel=1e-4)
     # The penalty on the box-unit gradient (h grad_x) would be another number: the test can tell.
@@ -262,8 +253,8 @@ def test_one_sgld_step_is_eq_10():
 
     def loss_and_gradient(params, x_real, x_fake):
         params = params.clone().requires_grad_()
-        loss = (F.softplus(-textbook_psi(twin, params, x_real)).mean()
-                + F.softplus(textbook_psi(twin, params, x_fake)).mean())
+        loss = (F.softplus(-textbook_psi_of_flat(twin, params, x_real)).mean()
+                + F.softplus(textbook_psi_of_flat(twin, params, x_fake)).mean())
         return torch.autograd.grad(loss, params)[0]
 
     grad = loss_and_gradient(theta, real, fake)
@@ -324,7 +315,7 @@ def test_roth_preset_gamma_is_the_posters_in_box_units():
     regularizer = float((loss[0] - (F.softplus(-psi_real).mean() + F.softplus(psi_fake).mean())).detach())
     x = trainer.to_data(points[0, :64]).double().requires_grad_()
     flat = trainer.d_flat[0].detach().double()
-    psi = textbook_psi(trainer, flat, x)
+    psi = textbook_psi_of_flat(trainer, flat, x)
     (grad_x,) = torch.autograd.grad(psi.sum(), x)
     weight = torch.cat([(1 - torch.sigmoid(psi[:32])) ** 2, torch.sigmoid(psi[32:]) ** 2]).detach()
     squared = (grad_x ** 2).sum(-1)

@@ -12,6 +12,7 @@ import torch
 from ganlab_datasets import ParameterError
 from gan_core.config import make_experiment
 from gan_core.trainer import Trainer, UpdateResult
+from textbook import textbook_psi
 
 torch.set_num_threads(1)
 
@@ -406,18 +407,9 @@ def test_cross_testing_counts_acceptance_of_the_other_runs_samples():
 
 
 def textbook_d(trainer, points):
-    """D = sigmoid(psi) of run 0 at data-unit points, by a float64 MLP written out here from the
-    layer parameters (x mapped to the box, then affine maps and the activation)."""
-    low, high = (np.asarray(v, dtype=np.float64) for v in trainer.dataset.box)
-    h = torch.as_tensor((np.asarray(points, dtype=np.float64) - (low + high) / 2) / ((high - low)[0] / 2))
-    layers = [p[0].detach().to(torch.float64) for p in trainer.d_params]
-    activation = {"relu": torch.relu, "tanh": torch.tanh,
-                  "leaky_relu": lambda x: torch.where(x > 0, x, 0.2 * x)}[trainer.d_spec.activation]
-    for i in range(0, len(layers), 2):
-        h = h @ layers[i] + layers[i + 1]
-        if i + 2 < len(layers):
-            h = activation(h)
-    return torch.sigmoid(h[:, 0]).numpy()
+    """D = sigmoid(psi) of run 0 at data-unit points, by the float64 MLP written out in
+    tests/textbook.py."""
+    return torch.sigmoid(textbook_psi(trainer, [p[0].detach() for p in trainer.d_params], np.asarray(points))).numpy()
 
 
 def test_a_healthy_run_with_beta_inf_is_not_flagged_by_its_snapshot():
