@@ -40,6 +40,8 @@ from .stabilizers.weight_clipping import clip_
 
 SCALARS = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm", "beta", "gamma",
            "sigma", "noise_level")
+# The stabilizers whose strength follows a schedule over the steps.
+SCHEDULED_SWITCHES = ("instance_noise", "roth", "beta_annealing")
 N_FIXED = 1000  # the fixed latent batch whose samples the app animates
 N_SCORE = 2500  # samples scored by the metrics, as VEEGAN and PacGAN score their mixtures
 # Grid points x runs D is evaluated on at once for a snapshot: on a GPU, as many as memory allows
@@ -98,6 +100,10 @@ class Trainer:
         self.d_optimizer = BatchedOptimizer(first.d_optimizer, [self.d_flat])
         self.noise_level = langevin.NoiseLevel([self.d_flat])
         self.t = 0
+        # The step at which each annealed stabilizer was last switched on, per run: its schedule
+        # counts from there (0 for a run that starts with it).
+        self.switched_on_at = {name: torch.zeros(self.runs, device=device) for name in SCHEDULED_SWITCHES}
+        self._switched_mid_run: set[str] = set()  # those some run switched on after step 0 (no device sync to know)
         self.alive = torch.ones(self.runs, dtype=torch.bool, device=device)
         self.diverged_at = torch.full((self.runs,), -1, dtype=torch.long, device=device)
         self._rows: list[torch.Tensor] = []
@@ -213,17 +219,26 @@ class Trainer:
         # Only what some run uses is computed: each schedule is a dozen small ops per step.
         sigma, gamma, beta, lr_factor = constant.sigma, constant.gamma, constant.beta, constant.lr_factor
         if uses.instance_noise:
-            sigma = schedules.instance_noise_sigma(t, s.noise_sigma, s.noise_sigma_end, s.noise_anneal,
+            sigma = schedules.instance_noise_sigma(self._since_on("instance_noise", t), s.noise_sigma,
+                                                   s.noise_sigma_end, s.noise_anneal,
                                                    s.noise_anneal_steps) * s.instance_noise
         if uses.roth:
-            gamma = schedules.roth_gamma(t, s.roth_gamma, s.roth_alpha, s.roth_anneal_steps) * s.roth
+            gamma = schedules.roth_gamma(self._since_on("roth", t), s.roth_gamma, s.roth_alpha,
+                                         s.roth_anneal_steps) * s.roth
         if uses.beta_annealing:
-            beta = schedules.beta(t, s.beta_uniform_steps, s.beta_start, s.beta_end, s.beta_levels,
-                                  s.beta_steps_per_level)
+            beta = schedules.beta(self._since_on("beta_annealing", t), s.beta_uniform_steps, s.beta_start,
+                                  s.beta_end, s.beta_levels, s.beta_steps_per_level)
             beta = torch.where(s.beta_annealing > 0, beta, torch.inf)
         if self._lr_decays:
             lr_factor = schedules.learning_rate_factor(t, s.lr_final_fraction, s.lr_decay_start, s.lr_decay_steps)
         return SimpleNamespace(sigma=sigma, gamma=gamma, beta=beta, lr_factor=lr_factor)
+
+    def _since_on(self, switch: str, t: int):
+        """Steps since ``switch`` was switched on, per run: the step its schedule is at. A plain int
+        while every run switched it on at step 0 (the schedule as the run started with it)."""
+        if switch not in self._switched_mid_run:
+            return t
+        return (t - self.switched_on_at[switch]).clamp(min=0)
 
     def planned_schedules(self, run: int = 0, points: int = 300) -> dict[str, np.ndarray]:
         """The whole schedule of one run as the app draws it ahead of time: steps and the beta,
@@ -231,13 +246,14 @@ class Trainer:
         stabilizers are 0). Spans the longest of the schedules in use, at least to now."""
         e = self.experiments[run]
         ends = [self.t, 100]
+        on = {name: int(self.switched_on_at[name][run]) for name in SCHEDULED_SWITCHES}
         if e.beta_annealing:
-            ends.append(int(1.1 * schedules.beta_schedule_length(e.beta_uniform_steps, e.beta_levels,
-                                                                   e.beta_steps_per_level)))
+            ends.append(on["beta_annealing"] + int(1.1 * schedules.beta_schedule_length(
+                e.beta_uniform_steps, e.beta_levels, e.beta_steps_per_level)))
         if e.instance_noise and e.noise_anneal != "none":
-            ends.append(int(1.1 * e.noise_anneal_steps))
+            ends.append(on["instance_noise"] + int(1.1 * e.noise_anneal_steps))
         if e.roth:
-            ends.append(int(1.1 * e.roth_anneal_steps))
+            ends.append(on["roth"] + int(1.1 * e.roth_anneal_steps))
         steps = np.unique(np.linspace(0, max(ends), points).astype(int))
         rows = [self._compute_schedules(int(t)) for t in steps]
         return {"step": steps, **{name: np.array([float(getattr(r, name)[run]) for r in rows])
@@ -570,6 +586,9 @@ class Trainer:
                                   **changes.get("dataset_params", self.shared.dataset_params))
         for k in targets:
             for name, value in changes.items():
+                if name in SCHEDULED_SWITCHES and value and not getattr(self.experiments[k], name):
+                    self.switched_on_at[name][k] = self.t  # its schedule starts now, not at step 0
+                    self._switched_mid_run.add(name)
                 setattr(self.experiments[k], name, value)
         structural = [n for n in changes if n in STRUCTURAL and changes[n] != before[n]]
         new = self.shared

@@ -474,3 +474,35 @@ def test_history_from_a_step_on_is_the_tail_of_the_whole_history():
         assert tail["step"].tolist() == list(range(start + 1, 71))
         for name in ("d_loss", "g_loss", "beta"):
             np.testing.assert_array_equal(tail[name], whole[name][:, start:])
+
+
+def test_a_stabilizer_switched_on_mid_run_starts_its_schedule_there():
+    """Instance noise switched on at step 40 with a 20-step linear anneal: sigma_0 at step 40, half
+    way at 50, sigma_end from 60 on (not the annealed-out 0 of a schedule counted from step 0).
+    Only the run that switched it on is shifted; a reset counts from 0 again."""
+    settings = dict(dataset="ring8", g_width=16, d_width=16, batch_size=32, noise_sigma=0.4, noise_sigma_end=0.1,
+                    noise_anneal="linear", noise_anneal_steps=20, roth_gamma=2.0, roth_alpha=0.01,
+                    roth_anneal_steps=20)
+    trainer = Trainer([make_experiment(seed=s, instance_noise=(s == 1), **settings) for s in range(2)])
+    trainer.train(40)
+    trainer.update({"instance_noise": True}, runs=[0])
+    expected = {40: 0.4, 50: 0.25, 60: 0.1, 90: 0.1}
+    for t, sigma in expected.items():
+        assert float(trainer.schedules(t).sigma[0]) == pytest.approx(sigma)
+        assert float(trainer.schedules(t).sigma[1]) == pytest.approx(0.1)  # on from step 0: annealed out by 20
+    plan = trainer.planned_schedules(run=0)
+    shifted = np.interp(50, plan["step"], plan["sigma"])
+    assert shifted == pytest.approx(0.25, abs=0.02)  # the chart's plan is the shifted schedule too
+    trainer.train(1)
+    # Roth switched on for every run at step 41: gamma_0 at 41, gamma_0 * alpha at 61 and after.
+    trainer.update({"roth": True})
+    assert trainer.schedules(41).gamma.tolist() == pytest.approx([2.0, 2.0])
+    assert trainer.schedules(61).gamma.tolist() == pytest.approx([0.02, 0.02])
+    # Switching off and on again restarts the schedule; a reset counts from step 0.
+    trainer.train(9)
+    trainer.update({"roth": False})
+    trainer.update({"roth": True})
+    assert float(trainer.schedules(50).gamma[0]) == pytest.approx(2.0)
+    trainer.reset()
+    assert float(trainer.schedules(0).sigma[0]) == pytest.approx(0.4)
+    assert float(trainer.schedules(20).sigma[0]) == pytest.approx(0.1)
