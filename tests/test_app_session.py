@@ -79,6 +79,20 @@ def test_update_reaches_trainer(session):
     assert rows[-1]["sigma"][-1] == pytest.approx(0.4)
 
 
+def test_roth_switched_on_late_starts_at_its_gamma_not_where_step_0s_schedule_is(session):
+    """The page's run: 300 steps without Roth, then Roth on with gamma_0 2 annealed a hundredfold
+    over 2,000 steps. Counted from step 0 it would be at 2 * 0.01^(300/2000) = 1.0; it starts at 2."""
+    seen = []
+    session.update({"roth_gamma": 2.0, "roth_alpha": 0.01, "roth_anneal_steps": 2000})
+    for _ in range(300):
+        session.step_full()
+    wait_until(lambda: at_step(latest(session, seen), 300), what="step 300")
+    session.update({"roth": True})
+    session.step_full()
+    wait_until(lambda: at_step(latest(session, seen), 301), what="a step with Roth on")
+    assert seen[-1].runs[0].snapshot.scalars["gamma"][0] == pytest.approx(2.0, rel=1e-3)
+
+
 def test_structural_change_restarts_with_message(session):
     seen = []
     session.step_full()
