@@ -99,13 +99,13 @@ class Experiment(param.Parameterized):
     noise_anneal = param.Selector(default="linear", objects=ANNEALING, label="σ annealing",
                                   doc="How sigma goes to its end value")
     noise_anneal_steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="σ annealing steps",
-                                       doc="Steps of the noise annealing")
+                                       doc="Steps of the noise annealing, from the step instance noise is switched on")
 
     roth = param.Boolean(default=False, doc="Roth et al.'s JS-regularizer (gamma/2) Omega on D's loss")
     roth_gamma = param.Number(default=2.0, bounds=(0.0, 100.0), label="γ₀ (regularizer weight)",
-                              doc="gamma_0: the regularizer's weight at step 0")
+                              doc="gamma_0: the regularizer's weight when it is switched on (step 0 for a run that starts with it)")
     roth_alpha = param.Number(default=0.01, bounds=(1e-6, 1.0), label="γ annealing α",
-                              doc="Annealing: gamma_t = gamma_0 alpha^(t/T); 1 = none")
+                              doc="Annealing: gamma_t = gamma_0 alpha^(t/T), t counted from the switch; 1 = none")
     roth_anneal_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), label="γ annealing steps T",
                                       doc="T of the gamma annealing")
 
