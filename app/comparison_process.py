@@ -103,10 +103,8 @@ class ComparisonLoop:
 
     def finished(self) -> ComparisonFinished:
         c = self.comparison
-        try:
-            crossed, refused = c.cross_test(), None
-        except ParameterError as error:
-            crossed, refused = None, str(error)
+        refused = c.cross_test_refusal()
+        crossed = c.cross_test() if refused is None else None
         report = c.report()
         return ComparisonFinished(tuple(c.verdict_rows(report)), c.verdict_csv(report), report, crossed, refused,
                                   self.seconds)
