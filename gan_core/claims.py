@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ganlab_datasets import ParameterError
 
-from .compare import LABELS, SCALE, Arm, Comparison, plan_arms
+from .compare import LABELS, Arm, Comparison, metric_text, plan_arms
 from .files import atomic_path, save_json
 from .presets import LESSONS, NO_CHECKABLE_CLAIM, Claim, Preset
 
@@ -121,16 +121,12 @@ def write_claims(out: Path, entries: list[dict]) -> dict:
     return report
 
 
-def _number(value, metric: str) -> str:
-    return "undefined" if value is None else f"{value * SCALE.get(metric, 1.0):.3g}"
-
-
 def _mean(entry: dict, metric: str) -> str:
     if entry["mean"] is None:
         return "undefined"
     if entry["ci_low"] is None:
-        return _number(entry["mean"], metric)
-    return f"{_number(entry['mean'], metric)} ± {_number((entry['ci_high'] - entry['ci_low']) / 2, metric)}"
+        return metric_text(entry["mean"], metric)
+    return f"{metric_text(entry['mean'], metric)} ± {metric_text((entry['ci_high'] - entry['ci_low']) / 2, metric)}"
 
 
 def claims_markdown(report: dict) -> str:
@@ -150,12 +146,12 @@ def claims_markdown(report: dict) -> str:
         runs = a["runs"]
         setup = f"{a['settings']['dataset']}, {len(runs)} seeds from {runs[0]['seed']}, {runs[0]['steps']} steps"
         interval = ("" if pair["ci_low"] is None
-                    else f" [{_number(pair['ci_low'], metric)}, {_number(pair['ci_high'], metric)}]")
+                    else f" [{metric_text(pair['ci_low'], metric)}, {metric_text(pair['ci_high'], metric)}]")
         p = "undefined" if pair["p_value"] is None else f"{pair['p_value']:.3g}"
         lines.append(f"| {entry['lesson']} | {claim['sentence']} | {setup} | {LABELS[metric]} "
                      f"({claim['direction']} expected) | {claim['arms']['a']}: {_mean(a['summary'][metric], metric)} | "
                      f"{claim['arms']['b']}: {_mean(b['summary'][metric], metric)} | "
-                     f"{_number(pair['difference'], metric)}{interval} | {p} | {entry['verdict']} |")
+                     f"{metric_text(pair['difference'], metric)}{interval} | {p} | {entry['verdict']} |")
     if report["no_checkable_claim"]:
         lines += ["", "No checkable claim:", ""]
         lines += [f"- {item['lesson']}: {item['why']}" for item in report["no_checkable_claim"]]

@@ -269,20 +269,21 @@ class Comparison:
         data units, from latents of their own (training's random streams are left as they were)."""
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 100_000:
             raise ParameterError("n", "a whole number in [1, 100000]", n)
-        drawn = {}
-        for index, batch in enumerate(self._batches):
-            key = (index, n)
-            cached = self._samples.get(key)
-            if cached is None or cached["t"] != batch.trainer.t:
-                cached = self._samples[key] = {"t": batch.trainer.t,
-                                               "x": batch.trainer.sample(n).astype(np.float32, copy=False)}
-            drawn[index] = cached["x"]
         result = {}
         for arm in self.arms:
             batch, runs = self._runs_of(arm.name)
-            x = drawn[self._batches.index(batch)]
+            x = self._batch_samples(batch, n)
             result[arm.name] = [x[k] for k in runs]
         return result
+
+    def _batch_samples(self, batch: _Batch, n: int) -> np.ndarray:
+        """(K, n, d) float32 samples of every run of ``batch`` now, drawn once per step reached."""
+        key = (self._batches.index(batch), n)
+        cached = self._samples.get(key)
+        if cached is None or cached["t"] != batch.trainer.t:
+            cached = self._samples[key] = {"t": batch.trainer.t,
+                                           "x": batch.trainer.sample(n).astype(np.float32, copy=False)}
+        return cached["x"]
 
     # ------------------------------------------------------------------------------------------
     # the report
@@ -376,7 +377,6 @@ class Comparison:
         names = [arm.name for arm in self.arms]
         seeds = self.seeds()
         per_seed = [[[None] * len(names) for _ in names] for _ in seeds]
-        drawn = {id(batch): batch.trainer.sample(n) for batch in self._batches}  # every run's samples, once
         for s in range(len(seeds)):
             for i, j in combinations(range(len(names)), 2):
                 (batch_i, runs_i), (batch_j, runs_j) = self._runs_of(names[i]), self._runs_of(names[j])
@@ -384,7 +384,8 @@ class Comparison:
                 if not (bool(batch_i.trainer.alive[run_i]) and bool(batch_j.trainer.alive[run_j])):
                     continue
                 fractions = analysis.cross_test(batch_i.trainer, batch_j.trainer, run_i, run_j, n=n,
-                                                samples_a=drawn[id(batch_i)], samples_b=drawn[id(batch_j)])
+                                                samples_a=self._batch_samples(batch_i, n),
+                                                samples_b=self._batch_samples(batch_j, n))
                 table = per_seed[s]
                 table[i][j], table[j][i] = fractions["a_accepts_b"], fractions["b_accepts_a"]
                 table[i][i], table[j][j] = fractions["a_accepts_a"], fractions["b_accepts_b"]
@@ -472,16 +473,17 @@ def all_modes(runs: list[dict]) -> dict | None:
     return {"seeds": hits, "of": len(runs)}
 
 
-def _number(value, metric: str, digits: int = 3) -> str:
+def metric_text(value, metric: str, digits: int = 3) -> str:
+    """A metric's value as the tables print it (HQ in %), 'undefined' for None."""
     return "undefined" if value is None else f"{value * SCALE.get(metric, 1.0):.{digits}g}"
 
 
 def _mean_cell(entry: dict, metric: str, runs: int) -> str:
     if entry["mean"] is None:
         return "undefined"
-    text = _number(entry["mean"], metric)
+    text = metric_text(entry["mean"], metric)
     if entry["ci_low"] is not None:
-        text += f" ± {_number((entry['ci_high'] - entry['ci_low']) / 2, metric, 2)}"
+        text += f" ± {metric_text((entry['ci_high'] - entry['ci_low']) / 2, metric, 2)}"
     return text + (f" (n={entry['n']})" if entry["n"] < runs else "")
 
 
@@ -520,9 +522,9 @@ def comparison_markdown(report: dict) -> str:
     for pair in report["pairs"]:
         metric = pair["metric"]
         interval = ("undefined" if pair["ci_low"] is None
-                    else f"[{_number(pair['ci_low'], metric)}, {_number(pair['ci_high'], metric)}]")
+                    else f"[{metric_text(pair['ci_low'], metric)}, {metric_text(pair['ci_high'], metric)}]")
         p = "undefined" if pair["p_value"] is None else f"{pair['p_value']:.3g}"
-        lines.append(f"| {pair['a']} | {pair['b']} | {LABELS[metric]} | {_number(pair['difference'], metric)} | "
+        lines.append(f"| {pair['a']} | {pair['b']} | {LABELS[metric]} | {metric_text(pair['difference'], metric)} | "
                      f"{interval} | {p} | {pair['n']} | {verdict(pair)} |")
     if report.get("note"):
         lines += ["", f"Batches: {report['note']}."]
