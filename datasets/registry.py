@@ -3,7 +3,9 @@
 A benchmark name means one distribution, the one docs/benchmarks.md defines (the published
 mode-collapse benchmarks' ring and grid, beta-GAN's 3D mixtures and cube frames, Roth et al.'s
 tilted ring), with no parameters; a family takes keyword parameters (the UI's sliders), each
-checked with a clear error.
+checked with a clear error. Two families hold the user's own points: ``csv`` reads a file on the
+command line's machine, ``points`` takes them inline (what the app sends: a browser never names a
+file on the server).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .base import Dataset
 from .cubes import CubeFrames
 from .mixtures import at_centres, grid, ring, tilted_ring_3d
 from .shapes import Spiral, SwissRoll, TwoMoons
-from .user_data import from_csv
+from .user_data import from_csv, from_points
 from .validation import ParameterError
 
 BENCHMARKS: dict[str, Callable[[], Dataset]] = {
@@ -42,6 +44,7 @@ FAMILIES: dict[str, Callable[..., Dataset]] = {
     "swiss_roll": SwissRoll,
     "spiral": Spiral,
     "csv": from_csv,
+    "points": from_points,
 }
 
 DATASET_NAMES = tuple(BENCHMARKS) + tuple(FAMILIES)

@@ -217,13 +217,13 @@ def test_noisy_shape_spread_matches_noise():
 
 
 def test_user_points_from_array_and_csv(tmp_path):
-    points = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [-1.0, 0.5, 0.25]])
+    points = np.random.default_rng(3).normal(size=(D.MIN_POINTS, 3)).round(3)
     dataset = D.from_array(points)
-    x = sample(dataset, n=3000)
+    x = sample(dataset, n=20_000)
     assert dataset.dim == 3
-    rows = [tuple(r) for r in x]
-    assert set(rows) == {tuple(r) for r in points}
-    assert all(abs(rows.count(tuple(r)) - 1000) < 150 for r in points)
+    rows = [tuple(r) for r in x.astype(np.float32)]
+    assert set(rows) == {tuple(r) for r in points.astype(np.float32)}
+    assert all(abs(rows.count(tuple(r)) - 1000) < 150 for r in points.astype(np.float32))
 
     path = tmp_path / "points.csv"
     path.write_text("x,y,z\n" + "\n".join(",".join(map(str, r)) for r in points) + "\n\n")
