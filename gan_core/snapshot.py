@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .manifold import GRID_SIZE as MANIFOLD_GRID, axes_for, generator_manifold
 from .networks import unflatten
 from .objectives import PROBABILISTIC
 
@@ -46,6 +47,14 @@ class Snapshot:
     slices: np.ndarray | None = None  # (K, 3, G, G): slice a is normal to axis a, indexed [second, first]
     volume: np.ndarray | None = None  # (K, V, V, V) coarse D volume indexed [x, y, z]
     gp_points: np.ndarray | None = None  # (K, m, d) gradient-penalty interpolates
+    latent_dim: int = 0  # G's latent dimension: the axes a manifold view may choose from
+    # G on a latent grid (gan_core/manifold.py), on request: the latent axes it spans, their
+    # coordinates, the vertices (K, n, n, d), or (K, n, d) for a 1D latent space, and log10 of
+    # each cell's area ratio (K, n - 1, n - 1), None for a 1D latent space
+    manifold_axes: tuple[int, ...] | None = None
+    manifold_coordinates: np.ndarray | None = None
+    manifold_vertices: np.ndarray | None = None
+    manifold_log_stretch: np.ndarray | None = None
     metrics: list[dict] | None = None  # latest metrics per run
     metrics_step: int | None = None
 
@@ -53,9 +62,13 @@ class Snapshot:
 def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, grid: bool = True,
                   grad_grid: bool = False, grid_size: int = GRID_2D, slice_point=None,
                   slice_size: int = GRID_SLICE, volume: bool = False, gp_points: bool = False,
+                  manifold=None, manifold_size: int = MANIFOLD_GRID,
                   defer_views: bool = False) -> Snapshot | tuple[Snapshot, Callable[[], dict]]:
     """Snapshot of all runs. 3D data get slices through ``slice_point`` (default: the box centre)
     instead of a 2D grid; G's arrows are taken at every ``arrow_every``-th fixed sample.
+    ``manifold``: None, or the latent axes (i, j) of G's manifold on a ``manifold_size`` grid
+    (2D and 3D data; a 1D or 2D latent space is shown whole, and axes this latent space lacks
+    give way to (0, 1): ``manifold_axes`` says which were used).
 
     ``defer_views``: return (the snapshot without what is computed from the networks, a function
     that computes that from copies of G and D taken now) instead. The app runs that function on
@@ -66,7 +79,8 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, grid: b
     scalars = {name: value.detach().cpu().numpy().copy() for name, value in trainer.latest_scalars.items()}
     snap = Snapshot(step=trainer.t, dim=trainer.dataset.dim, box_low=low, box_high=high, objective=objective,
                     d_is_probability=objective in PROBABILISTIC, real=trainer.real_display, fixed_samples=None,
-                    scalars=scalars, alive=trainer.alive.cpu().numpy(), diverged_at=trainer.diverged_at.cpu().numpy())
+                    scalars=scalars, alive=trainer.alive.cpu().numpy(), diverged_at=trainer.diverged_at.cpu().numpy(),
+                    latent_dim=trainer.shared.latent_dim)
     if trainer.metrics_log:
         snap.metrics_step, snap.metrics = trainer.metrics_log[-1]
     # The networks as they are now (copies only when the views are computed later).
@@ -76,6 +90,7 @@ def take_snapshot(trainer, *, arrows: bool = True, arrow_every: int = 1, grid: b
     def views() -> dict:
         return {**_g_views(trainer, g_flat, d_flat, arrows=arrows, arrow_every=arrow_every, gp_points=gp_points,
                            gp_seed=snap.step),
+                **_manifold_views(trainer, g_flat, manifold, manifold_size),
                 **_d_views(trainer, d_flat, grid=grid, grad_grid=grad_grid, grid_size=grid_size,
                            slice_point=slice_point, slice_size=slice_size, volume=volume)}
 
@@ -120,6 +135,16 @@ def _g_views(trainer, g_flat, d_flat, *, arrows: bool, arrow_every: int, gp_poin
     return views
 
 
+def _manifold_views(trainer, g_flat, axes, size: int) -> dict:
+    """G's manifold along ``axes`` (None: none), for 2D and 3D data: the Snapshot fields by name."""
+    if axes is None or trainer.dataset.dim not in (2, 3):
+        return {}
+    g_params = None if g_flat is None else unflatten(trainer.g_spec, g_flat)
+    found = generator_manifold(trainer, axes_for(trainer.shared.latent_dim, axes), size, g_params=g_params)
+    return {"manifold_axes": found.axes, "manifold_coordinates": found.coordinates,
+            "manifold_vertices": found.vertices, "manifold_log_stretch": found.log_stretch}
+
+
 def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, slice_point, slice_size: int,
              volume: bool) -> dict:
     """D on the 1D/2D grid (and |grad D| there), or on the 3D slices and coarse volume: the
@@ -157,7 +182,8 @@ def _d_views(trainer, d_flat, *, grid: bool, grad_grid: bool, grid_size: int, sl
     return views
 
 
-ARRAY_FIELDS = ("fixed_samples", "arrows", "d_grid", "d_grad_grid", "slices", "volume", "gp_points")
+ARRAY_FIELDS = ("fixed_samples", "arrows", "d_grid", "d_grad_grid", "slices", "volume", "gp_points",
+                "manifold_vertices", "manifold_log_stretch")
 
 
 def _flag_non_finite(trainer, snap: Snapshot) -> None:
