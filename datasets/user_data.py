@@ -77,7 +77,7 @@ def _check_points(points, dim: int | None, parameter: str, allowed: str | None =
         row = int(np.argwhere(bad)[0][0])
         raise ParameterError(parameter, allowed, f"a NaN or infinite value in row {row + 1}")
     if array.shape[0] < MIN_POINTS:
-        raise ParameterError(parameter, allowed, f"{array.shape[0]} points")
+        raise ParameterError(parameter, allowed, f"{array.shape[0]} point{'s' * (array.shape[0] != 1)}")
     return array
 
 
@@ -163,10 +163,12 @@ def from_array(points, *, name: str = "user", dim: int | None = None) -> Empiric
     return EmpiricalData(points, name=name, dim=dim)
 
 
-def from_csv(path: str | os.PathLike, *, name: str | None = None, dim: int | None = None) -> EmpiricalData:
+def from_csv(path: str | os.PathLike, *, name: str | None = None, dim: int | None = None, centres=None,
+             sigma=None) -> EmpiricalData:
+    """The points of a CSV file, with optional mode centres as :func:`from_points` takes them."""
     points = read_points_csv(path, dim)
     return EmpiricalData(points, name=name or os.path.basename(os.fspath(path)), dim=dim,
-                         source=os.path.basename(os.fspath(path)))
+                         source=os.path.basename(os.fspath(path)), centres=centres, sigma=sigma)
 
 
 def from_points(points, centres=None, sigma=None, source: str = "drawing") -> EmpiricalData:

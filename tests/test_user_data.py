@@ -172,3 +172,12 @@ def test_the_csv_family_and_the_points_family_hold_the_same_data(tmp_path):
     inline = D.get_dataset("points", points=D.parse_points_csv(path.read_bytes()).tolist(), source="mine.csv")
     assert np.array_equal(from_file.points, inline.points) and from_file.name == inline.name
     assert torch.equal(from_file.sample(100, seed=4), inline.sample(100, seed=4))
+
+
+def test_the_command_lines_csv_takes_centres_as_a_drawing_does(tmp_path):
+    path = tmp_path / "blobs.csv"
+    path.write_text(rows(DRAWN))
+    from_file = D.get_dataset("csv", path=str(path), centres=BLOBS.tolist())
+    drawn = D.get_dataset("points", points=DRAWN.tolist(), centres=BLOBS.tolist())
+    assert np.array_equal(from_file.structure.sigmas, drawn.structure.sigmas)
+    assert np.array_equal(from_file.structure.fair_share, drawn.structure.fair_share)
