@@ -2,28 +2,40 @@
 
 Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
 and nothing is written.
+
+``train`` starts from a preset (``--preset``) or an experiment file (``--config``, which holds
+every setting), then ``--data``, ``--set``, ``--seed`` and ``--steps`` change what they name; or it
+continues a checkpoint (``--resume``) to its total number of steps. ``--checkpoint`` saves the
+runs' state at the end and ``--gif`` records the data view (docs/files.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
+from . import animation
+from .checkpoint import check_architecture, load_checkpoint, save_checkpoint
 from .claims import DEFAULT_SEEDS, check_claim, claim_comparison, select_lessons, write_claims
 from .compare import MAX_SEEDS, Comparison
-from .config import SETTINGS, allowed_text, coerce
-from .device import configure_threads
+from .config import SETTINGS, allowed_text, coerce, settings_of
+from .device import configure_threads, pick_device
+from .experiment_file import load_experiment
 from .files import save_npy
 from .metrics import score
-from .presets import PRESETS, get_preset
-from .runner import build_trainers, prepare_output, train_batch, write_results
+from .presets import PRESETS, Preset, get_preset
+from .runner import BatchResult, build_trainers, prepare_output, write_results
+from .trainer import N_SCORE, Trainer
 
 EXIT_BAD_INPUT = 2
 
@@ -92,20 +104,143 @@ def command_presets(args) -> int:
 
 
 def command_train(args) -> int:
-    preset = get_preset(args.preset)
     # Each value checked by its Experiment parameter before anything starts; the rules between
     # settings are checked as each variant's Experiment is built.
     overrides = {name: coerce(name, value) for name, value in parse_assignments(args.set, "--set").items()}
+    checkpoint_out = output_path(args.checkpoint, "--checkpoint") if args.checkpoint else None
+    gif_out = gif_path(args.gif) if args.gif else None
     configure_threads()
+    if args.resume:
+        preset, trainers = resumed_trainers(args, overrides)
+    else:
+        preset = starting_preset(args)
+        seed = args.seed if args.seed is not None else preset.settings.get("seed", 0)
+        runs = args.runs if args.runs is not None else 1
+        trainers = build_trainers(preset, args.data, overrides, seed, runs, args.steps)
     out = prepare_output(args.out)
-    trainers = build_trainers(preset, args.data, overrides, args.seed, args.runs, args.steps)
+    recorder = GifRecorder(preset.name, trainers, args.gif_every) if gif_out else None
     progress = sys.stderr.isatty()
-    results = [train_batch(variant, trainer, progress) for variant, trainer in trainers]
+    results = [train_to_total(variant, trainer, progress, recorder) for variant, trainer in trainers]
     summaries = write_results(out, preset, results)
     for summary in summaries:
         label = f"{preset.name}{' / ' + summary['variant'] if summary['variant'] else ''} on {summary['dataset']}"
         print(f"{label}: {_brief(summary)}", file=sys.stderr)
+    if checkpoint_out is not None:
+        size = save_checkpoint(checkpoint_out, {variant or "": trainer for variant, trainer in trainers}, preset.name)
+        print(f"wrote {checkpoint_out} ({animation.size_text(size)}, step {trainers[0][1].t})", file=sys.stderr)
+    if recorder is not None:
+        recorder.write(gif_out)
     return 0
+
+
+def starting_preset(args) -> Preset:
+    """The preset named, or one made of an experiment file's settings (``--config``)."""
+    if args.config is None:
+        if args.preset is None:
+            raise ParameterError("--preset", "given (or --config FILE, or --resume CHECKPOINT)", "neither")
+        return get_preset(args.preset)
+    if args.preset is not None:
+        raise ParameterError("--preset", "left out with --config (the file holds every setting)", args.preset)
+    settings, name = load_experiment(args.config)
+    return Preset(name or Path(args.config).stem, "", "", "", settings["dataset"], settings)
+
+
+def resumed_trainers(args, overrides: dict) -> tuple[Preset, list[tuple[str | None, Trainer]]]:
+    """The checkpoint's runs, with ``--set`` applied as a live change; ParameterError for options
+    that would make another run (another preset, file, seed or number of runs) or another
+    architecture."""
+    for option, value in (("--preset", args.preset), ("--config", args.config), ("--seed", args.seed),
+                          ("--runs", args.runs)):
+        if value is not None:
+            raise ParameterError(option, "left out with --resume (the checkpoint holds the runs; change "
+                                         "settings with --set)", value)
+    saved = load_checkpoint(args.resume, device=pick_device())
+    if args.data is not None:
+        overrides = {**overrides, "dataset": coerce("dataset", args.data)}
+    if args.steps is not None:
+        overrides = {**overrides, "steps": coerce("steps", args.steps)}
+    if "seed" in overrides:
+        raise ParameterError("seed", "left as the checkpoint's (a new seed is a new run)", overrides["seed"])
+    trainers = []
+    for name, trainer in saved.runs.items():
+        check_architecture(settings_of(trainer.shared), overrides)
+        if overrides:
+            trainer.update(overrides)
+        if trainer.t >= trainer.shared.steps:
+            raise ParameterError("--steps", f"more than the checkpoint's step {trainer.t} (steps count from the "
+                                            "run's start)", trainer.shared.steps)
+        trainers.append((name or None, trainer))
+    first = trainers[0][1].shared
+    name = saved.preset or Path(args.resume).stem
+    return Preset(name, "", "", "", first.dataset, settings_of(first)), trainers
+
+
+def train_to_total(variant: str | None, trainer: Trainer, progress: bool = False,
+                   recorder: GifRecorder | None = None) -> BatchResult:
+    """Train from the trainer's step to its ``steps`` (from 0, or on from a checkpoint), as
+    ``runner.train_batch`` does, recording every ``recorder.every``-th step if asked."""
+    steps = trainer.shared.steps - trainer.t
+    bar = tqdm(total=steps, desc=variant or trainer.shared.dataset, unit="step", leave=False) if progress else None
+    if recorder is not None:
+        recorder.start(variant)
+        recorder.record(variant, trainer)
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.step()
+        if recorder is not None and trainer.t % recorder.every == 0:
+            recorder.record(variant, trainer)
+        if bar is not None:
+            bar.update()
+    trainer.history()  # flush the step log before stopping the clock: it is part of training
+    wall = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    if not trainer.metrics_log or trainer.metrics_log[-1][0] != trainer.t:
+        trainer.evaluate()
+    return BatchResult(variant, trainer, trainer.metrics_log[-1][1], trainer.sample(N_SCORE), wall)
+
+
+def gif_path(path: str) -> Path:
+    out = output_path(path, "--gif")
+    if out.suffix.lower().lstrip(".") not in animation.FORMATS:
+        raise ParameterError("--gif", "a .gif or .mp4 file", path)
+    return out
+
+
+class GifRecorder:
+    """The data view of each variant's first run every ``every`` steps; a lesson's variants side by
+    side in one picture."""
+
+    def __init__(self, preset: str, trainers: list[tuple[str | None, Trainer]], every: int | None):
+        remaining = max(trainer.shared.steps - trainer.t for _, trainer in trainers)
+        least = math.ceil(remaining / (animation.MAX_FRAMES - 1))
+        if every is None:
+            every = max(1, math.ceil(remaining / 200))
+        elif not least <= every <= 10 ** 7:
+            raise ParameterError("--gif-every", f"an integer of at least {max(least, 1)} (at most "
+                                                f"{animation.MAX_FRAMES} frames)", every)
+        self.preset, self.every = preset, every
+        self.frames: dict[str | None, list[np.ndarray]] = {}
+
+    def start(self, variant: str | None) -> None:
+        self.frames[variant] = []
+
+    def record(self, variant: str | None, trainer: Trainer) -> None:
+        snapshot = trainer.snapshot(arrows=False, grid_size=64)
+        centres = getattr(trainer.dataset.structure, "centres", None)
+        caption = animation.caption_text(self.preset, trainer.experiments[0].seed, trainer.t, variant or "")
+        self.frames[variant].append(animation.render_frame(snapshot, caption=caption, centres=centres))
+
+    def write(self, path: Path) -> None:
+        """Encode (in memory), say the size, then write the file atomically."""
+        runs = list(self.frames.values())
+        count = min(len(frames) for frames in runs)
+        frames = [np.concatenate([frames[i] for frames in runs], 1) for i in range(count)]
+        data = animation.encode(frames, path.suffix.lower().lstrip("."))
+        height, width = frames[0].shape[:2]
+        print(f"writing {path}: {count} frames, {width} x {height}, {animation.size_text(len(data))}",
+              file=sys.stderr)
+        animation.write_file(path, data)
 
 
 def parse_arm(text: str) -> tuple[str, dict]:
@@ -193,14 +328,24 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="settings for --set:\n" + "\n".join(f"  {name}: {allowed_text(name)}"
                                                                          for name in SETTINGS))
-    train.add_argument("--preset", required=True, help="see `python -m gan_core presets`")
+    train.add_argument("--preset", help="see `python -m gan_core presets` (or --config, or --resume)")
+    train.add_argument("--config", metavar="FILE", help="an experiment file (.toml or .json) with every setting, "
+                                                         "instead of --preset; --data, --set, --seed, --steps change it")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue a checkpoint's runs to their total --steps (counted from step 0); "
+                            "--set changes settings that leave the networks as they are")
     train.add_argument("--data", help="dataset name (default: the preset's)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a setting, e.g. --set lr_d=2e-4 --set roth=true")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--steps", type=int, help="generator steps (default: the preset's budget)")
-    train.add_argument("--runs", type=int, default=1, help="train seeds S..S+K-1 as one batch")
+    train.add_argument("--seed", type=int, help="first seed (default: the file's with --config, else 0)")
+    train.add_argument("--steps", type=int, help="generator steps in all (default: the preset's budget)")
+    train.add_argument("--runs", type=int, help="train seeds S..S+K-1 as one batch (default 1)")
     train.add_argument("--out", required=True, help="output directory")
+    train.add_argument("--checkpoint", metavar="FILE", help="save the runs' whole state here at the end (for --resume)")
+    train.add_argument("--gif", metavar="FILE", help="record the data view as a .gif or .mp4 (each variant's "
+                                                       "first run; variants side by side)")
+    train.add_argument("--gif-every", type=int, metavar="N",
+                       help=f"a frame every N steps (default: about 200 frames; at most {animation.MAX_FRAMES})")
     train.set_defaults(run=command_train)
 
     compare = commands.add_parser(
