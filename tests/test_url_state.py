@@ -8,12 +8,13 @@ import urllib.parse
 import param
 import pytest
 
+from ganlab_app.controls import SECTIONS as CONTROL_SECTIONS
 from ganlab_app.session import preset_runs, preset_settings
 from ganlab_app.url_state import DEFAULT_LAYERS, parse_query, query_of, runs_with
 from gan_core.config import SETTINGS, Experiment, check_rules, coerce
 from gan_core.presets import PRESETS
 
-SECTIONS = ("presets", "data", "stabilizers", "optimizers", "networks")
+SECTIONS = tuple(CONTROL_SECTIONS)
 
 
 def notice_for(link, parameter):

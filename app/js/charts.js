@@ -7,8 +7,9 @@
 // at most once an animation frame; the guide and read-out are page elements over it, so hovering
 // draws nothing. Each draw is a User Timing measure named "lab-charts-draw".
 
-const PAD = {left: 46, right: 10, top: 22, bottom: 30};  // top: the title's band, above the legend
-const LEGEND = {row: 14, swatch: 16, gap: 10};
+const PAD = {left: 54, right: 10, top: 24, bottom: 36};  // top: the title's band, above the legend
+const LEGEND = {row: 17, swatch: 16, gap: 12};
+const FONT = "13px sans-serif";  // ticks, legends and read-outs: readable from the back of a lecture hall
 const DASHES = {solid: [], dashed: [6, 4], dotted: [2, 3]};
 const ZOOM_PER_WHEEL_PIXEL = 0.002;  // a wheel notch (100 px) zooms by 1.22
 const MIN_STEPS_SHOWN = 4;
@@ -75,7 +76,7 @@ export function render({ model, el }) {
   const ctx = canvas.getContext("2d");
   const guide = overlay(el, "lab-charts-guide", "width:1px; background:rgba(0, 0, 0, 0.55);");
   const readout = overlay(el, "lab-charts-readout",
-    "font:11px sans-serif; background:rgba(255, 255, 255, 0.94); border:1px solid #bbb; border-radius:3px;" +
+    "font:13px sans-serif; background:rgba(255, 255, 255, 0.94); border:1px solid #bbb; border-radius:3px;" +
     "padding:3px 6px; white-space:nowrap; box-shadow:0 1px 3px rgba(0, 0, 0, 0.15); z-index:2;");
 
   const hidden = {};  // chart name -> Set of the legend labels the user has hidden
@@ -102,7 +103,7 @@ export function render({ model, el }) {
 
   // The legend's entries laid out in rows from (x, y) within `width`; returns the rows used.
   function layoutLegend(entries, x, y, width) {
-    ctx.font = "10px sans-serif";
+    ctx.font = FONT;
     let cx = x, row = 0;
     for (const e of entries) {
       const w = LEGEND.swatch + 4 + ctx.measureText(e.label).width;
@@ -114,7 +115,7 @@ export function render({ model, el }) {
   }
 
   function drawLegend(spec, entries) {
-    ctx.font = "10px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+    ctx.font = FONT; ctx.textAlign = "left"; ctx.textBaseline = "middle";
     for (const e of entries) {
       const off = isHidden(spec, e.label), y = Math.round(e.y + e.h / 2);  // a two-pixel swatch on whole pixels
       ctx.lineWidth = 2;
@@ -135,8 +136,9 @@ export function render({ model, el }) {
 
   function drawChart(spec, x0, y0, W, H) {
     const sc = model.scalars, log = !!spec.log;
-    ctx.fillStyle = "#222"; ctx.font = "bold 12px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
-    ctx.fillText(spec.bars && sc.histogram_title ? sc.histogram_title : spec.title, x0 + 6, y0 + 14);
+    ctx.fillStyle = "#222"; ctx.font = "bold 14px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
+    const underButton = y0 === 0 && x0 + W >= canvas.clientWidth - 1;  // the top right chart: the PNG button is there
+    ctx.fillText(spec.bars && sc.histogram_title ? sc.histogram_title : spec.title, x0 + 6, y0 + 16, W - (underButton ? 56 : 12));
     const legend = (spec.lines || []).filter(l => l.label && !l.planned).map(l => ({label: l.label, color: l.color, dash: l.dash}))
       .concat((spec.bars || []).filter(b => b.label).map(b => ({label: b.label, color: b.color, bar: true})));
     const rows = layoutLegend(legend, x0 + PAD.left, y0 + PAD.top, W - PAD.left - PAD.right);
@@ -166,7 +168,7 @@ export function render({ model, el }) {
     const sy = y => top + ph - ((log ? Math.log10(y) : y) - yr[0]) / (yr[1] - yr[0]) * ph;
 
     // Grid, ticks and their values (lines on pixel centres: crisp one-pixel lines).
-    ctx.lineWidth = 1; ctx.font = "10px sans-serif"; ctx.fillStyle = "#555"; ctx.strokeStyle = "#eee";
+    ctx.lineWidth = 1; ctx.font = FONT; ctx.fillStyle = "#555"; ctx.strokeStyle = "#eee";
     ctx.textAlign = "right"; ctx.textBaseline = "middle";
     let yt = log ? niceTicks(Math.ceil(yr[0]), Math.floor(yr[1]), 4).filter(Number.isInteger).map(e => Math.pow(10, e))
                  : niceTicks(yr[0], yr[1], 4);
@@ -177,7 +179,7 @@ export function render({ model, el }) {
     const xt = spec.bars ? [] : niceTicks(xr[0], xr[1], 4).filter(Number.isInteger);  // steps
     for (const t of xt) { const x = Math.round(sx(t)) + 0.5; ctx.beginPath(); ctx.moveTo(x, top + 1); ctx.lineTo(x, top + ph - 1);
                           ctx.stroke(); ctx.fillText(tickLabel(t), x, top + ph + 4); }
-    if (!spec.bars) ctx.fillText("step", left + pw / 2, top + ph + 16);
+    if (!spec.bars) ctx.fillText("step", left + pw / 2, top + ph + 19);
 
     ctx.save(); ctx.beginPath(); ctx.rect(left + 1, top + 1, pw - 2, ph - 2); ctx.clip();
     for (const bar of bars) {
