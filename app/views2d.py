@@ -1,6 +1,7 @@
-"""The 2D data plane: D's heatmap, its D = 1/2 contour, real and generated samples, the
-generator's update arrows, the mode centres, the gradient penalty's interpolates and the
-|grad_x D| map, each layer toggleable, drawn by a canvas (app/plane2d.py). Reads snapshots only."""
+"""The 2D data plane: D's heatmap, its D = 1/2 contour, G's manifold (a latent grid pushed
+through G, gan_core/manifold.py), real and generated samples, the generator's update arrows, the
+mode centres, the gradient penalty's interpolates and the |grad_x D| map, each layer toggleable,
+drawn by a canvas (app/plane2d.py). Reads snapshots only."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import contourpy
 import numpy as np
 import panel as pn
 
-from .colours import CENTRES, GENERATED, GP_POINTS, REAL
+from .colours import CENTRES, GENERATED, GP_POINTS, REAL, shades
+from .manifold_axes import ManifoldAxes
 from .pacing import FramePacer
 from .panel_internals import without_delay
 from .plane2d import PlaneCanvas, image_layer, lines_layer, points_layer, segments_layer
 
 LAYERS = {"D heatmap": "d_image", "|∇x D| map": "grad_image", "D = ½ contour": "d_contour",
-          "Real samples": "real_samples", "Generated samples": "fake_samples", "G update arrows": "g_arrows",
+          "G manifold": "g_manifold", "Real samples": "real_samples", "Generated samples": "fake_samples",
+          "G update arrows": "g_arrows",
           "Mode centres": "mode_centres", "GP points": "gp_points"}
-OFF_AT_START = ("|∇x D| map",)  # costs a backward pass over the grid each frame: on request
+# Each costs a pass over a grid each frame (a backward pass through D; G on a latent grid): on request.
+OFF_AT_START = ("|∇x D| map", "G manifold")
 LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
           {"name": "generated", "color": GENERATED, "symbol": "square"},
           {"name": "mode centres", "color": CENTRES, "symbol": "circle"},
@@ -24,6 +28,7 @@ LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
 # The images, drawn first: (layer, palette, colour bar's title, log scale, opacity).
 IMAGES = (("d_image", "d", "D", False, 1.0), ("grad_image", "grad", "|∇x D|", True, 0.85))
 NO_POINTS = np.empty((0, 2), np.float32)
+MESH_LINES, MESH_OPACITY, MESH_LINE_OPACITY = "#3a3a3a", 0.45, 0.6  # cells half seen through: D shows beneath
 
 
 class PlaneView(pn.viewable.Viewer):
@@ -37,7 +42,7 @@ class PlaneView(pn.viewable.Viewer):
         super().__init__()
         self.data: dict = {"d_image": None, "grad_image": None, "d_contour": [], "real_samples": NO_POINTS,
                            "fake_samples": NO_POINTS, "g_arrows": np.empty((0, 2, 2), np.float32),
-                           "mode_centres": NO_POINTS, "gp_points": NO_POINTS}
+                           "mode_centres": NO_POINTS, "gp_points": NO_POINTS, "g_manifold": None}
         self.canvas = PlaneCanvas(width=size, height=size - 40,  # a square plot area
                                   name="plane" + suffix, legend=LEGEND,
                                   title=title or "Data plane: D (blue = real, red = fake), samples, G's updates")
@@ -47,9 +52,10 @@ class PlaneView(pn.viewable.Viewer):
         self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
                                                              stylesheets=[".bk-input-group { flex-wrap: wrap; }"]))
         self.layers.param.watch(self._show_layers, "value")
+        self.manifold_axes = ManifoldAxes(self._send_options)
         self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
-        self._layout = pn.Column(self.layers, self.canvas, self.note)
+        self._layout = pn.Column(self.layers, self.manifold_axes, self.canvas, self.note)
         self._width = None  # the data box's width, which scales the arrows
         self._static: dict[str, dict] = {}  # the real samples' and mode centres' layers, built by set_dataset
 
@@ -57,17 +63,29 @@ class PlaneView(pn.viewable.Viewer):
         return self._layout
 
     def on_options(self, callback) -> None:
-        """``callback(grad_grid=bool)`` tells the session whether snapshots need the |grad D| map."""
+        """``callback(grad_grid=bool, manifold=(i, j) or None)`` tells the session whether
+        snapshots need the |grad D| map, and G's manifold along which latent axes."""
         self._on_options = callback
-        callback(grad_grid="grad_image" in self.shown())
+        self._send_options()
+
+    def options(self) -> dict:
+        """What the session must compute for this view: the |grad D| map, and G's manifold (along
+        the chosen latent axes) only while their layers are shown."""
+        shown = self.shown()
+        return {"grad_grid": "grad_image" in shown,
+                "manifold": self.manifold_axes.axes if "g_manifold" in shown else None}
+
+    def _send_options(self) -> None:
+        if self._on_options is not None:
+            self._on_options(**self.options())
 
     def shown(self) -> set:
         """The layers switched on (names as in LAYERS' values)."""
         return {LAYERS[label] for label in self.layers.value}
 
     def _show_layers(self, event) -> None:
-        if self._on_options is not None:
-            self._on_options(grad_grid="grad_image" in self.shown())
+        self._send_options()
+        self.manifold_axes.show("g_manifold" in self.shown())
         self._send()  # at once, even when the run is paused
 
     def set_dataset(self, info: dict, snapshot) -> None:
@@ -82,6 +100,7 @@ class PlaneView(pn.viewable.Viewer):
         low, high = info["box_low"], info["box_high"]
         self._width = float(high[0] - low[0])
         self.canvas.show_box(low, high)
+        self._send_options()  # this view's choices, over those of a 3D view shown before
 
     def flush(self) -> bool:
         """Draw the latest skipped snapshot, if any and if the pacer allows now."""
@@ -99,6 +118,10 @@ class PlaneView(pn.viewable.Viewer):
         """The snapshot's arrays into ``data``."""
         fake = snapshot.fixed_samples[0]
         self.data["fake_samples"] = fake
+        self.manifold_axes.set_latent_dim(snapshot.latent_dim)
+        self.data["g_manifold"] = None if snapshot.manifold_vertices is None else {
+            "vertices": snapshot.manifold_vertices[0],
+            "log_stretch": None if snapshot.manifold_log_stretch is None else snapshot.manifold_log_stretch[0]}
         if snapshot.d_grid is not None:
             grid = snapshot.d_grid[0]
             xs, ys = snapshot.grid_axes
@@ -113,6 +136,8 @@ class PlaneView(pn.viewable.Viewer):
             self.data["d_image"] = {"image": grid, "xs": xs, "ys": ys, "low": low, "high": high}
             note = (f"Colour: D in [0, 1]. Dashed: {label}." if snapshot.d_is_probability else
                     f"Colour: critic value, auto-scaled [{low:.3g}, {high:.3g}]. Dashed: {label}.")
+            if self.data["g_manifold"] is not None and "g_manifold" in self.shown():
+                note += " " + manifold_note(snapshot.latent_dim, snapshot.manifold_axes)
             if note != self.note.object:  # a text change re-lays out the page: only when it differs
                 self.note.object = note
             self.data["d_contour"] = contour_lines(xs, ys, grid, level)
@@ -136,6 +161,8 @@ class PlaneView(pn.viewable.Viewer):
                                           image["high"], title, log=log, opacity=opacity))
         if "d_contour" in shown:
             layers.append(lines_layer("d_contour", d["d_contour"], "#000000", width=1.5, dash=True))
+        if "g_manifold" in shown and d["g_manifold"] is not None:
+            layers.append(manifold_layer(d["g_manifold"]))
         if "real_samples" in shown and "real_samples" in self._static:
             layers.append(self._static["real_samples"])
         if "fake_samples" in shown:
@@ -150,6 +177,42 @@ class PlaneView(pn.viewable.Viewer):
 
     def _send(self) -> None:
         self.canvas.show(self.canvas_layers())
+
+
+def quads_layer(name: str, vertices: np.ndarray, values: np.ndarray, palette: str, low: float, high: float,
+                title: str, color: str, log: bool = False, width: float = 1.0, opacity: float = 1.0,
+                line_opacity: float = 1.0) -> dict:
+    """A warped grid (app/js/mesh.js): ``vertices`` (nu, nv, 2) in data units, each cell
+    [a, b]..[a + 1, b + 1] filled in the colour of ``values[a, b]`` ((nu - 1, nv - 1)) over
+    [low, high] (on a log scale if ``log``) in ``PALETTES[palette]``, a colour bar titled
+    ``title``; the grid lines in ``color``."""
+    vertices = np.asarray(vertices, dtype=np.float32)
+    return {"name": name, "kind": "quads", "xy": vertices.reshape(-1), "shades": shades(values, low, high, log).ravel(),
+            "nu": int(vertices.shape[0]), "nv": int(vertices.shape[1]), "palette": palette, "low": float(low),
+            "high": float(high), "log": bool(log), "title": title, "color": color, "size": float(width),
+            "opacity": float(opacity), "line_opacity": float(line_opacity)}
+
+
+def manifold_layer(manifold: dict) -> dict:
+    """G's manifold: a 1D latent space's line, else the warped grid, its cells shaded by G's
+    stretch (area ratio) on a log scale symmetric about 1 (area kept), in whole decades (steady
+    between frames)."""
+    vertices = manifold["vertices"]
+    if vertices.ndim == 2:
+        return lines_layer("g_manifold", [vertices], MESH_LINES, width=1.5)
+    decades = max(1.0, float(np.ceil(np.abs(manifold["log_stretch"]).max())))
+    return quads_layer("g_manifold", vertices, 10.0 ** manifold["log_stretch"].astype(np.float64), "stretch",
+                       10.0 ** -decades, 10.0 ** decades, "stretch", MESH_LINES, log=True, width=0.8,
+                       opacity=MESH_OPACITY, line_opacity=MESH_LINE_OPACITY)
+
+
+def manifold_note(latent_dim: int, axes) -> str:
+    """How to read the manifold, for the note under the plane."""
+    where = (f"the slice along latent axes {axes[0]} and {axes[1]}, the others 0" if latent_dim > 2 else
+             "the latent line" if latent_dim == 1 else "the latent grid")
+    shading = "" if latent_dim == 1 else (" Cell colour: its stretch, its area over its area in latent space "
+                                          "(brown: squeezed, G's samples crowd there; teal: stretched, they thin out).")
+    return f"Mesh: G on {where}.{shading}"
 
 
 def arrow_segments(starts: np.ndarray, arrows: np.ndarray, width: float | None) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""The 3D view: real and generated points, D on three slice planes, D's decision surface and the
-cube frames' edges, as layers of a canvas scene (app/scene3d.py) whose camera and hidden layers
+"""The 3D view: real and generated points, D on three slice planes, D's decision surface, G's
+manifold as a wireframe (a latent grid pushed through G, gan_core/manifold.py) and the cube
+frames' edges, as layers of a canvas scene (app/scene3d.py) whose camera and hidden layers
 the user keeps. Updated in place from snapshots. Its own controls choose the slices' point and whether the
-session computes D's coarse volume (``on_options``)."""
+session computes D's coarse volume and G's manifold (``on_options``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import numpy as np
 import panel as pn
 
 from .colours import CENTRES, GENERATED, REAL
+from .manifold_axes import ManifoldAxes
 from .pacing import FramePacer
 from .scene3d import PointScene, points_layer, segments_layer, shaded_points_layer
 from .widgets import make
 
 SLICE_POINTS = 16  # per side of each slice drawn
 SURFACE_OPACITY = 0.5
+WIREFRAME, WIREFRAME_OPACITY = "#3a3a3a", 0.45
 
 
 def slice_points(axes, point, slices) -> tuple[np.ndarray, np.ndarray]:
@@ -84,6 +87,22 @@ def surface_layer(snapshot) -> dict:
     return points_layer(f"D isosurface ({label})", xyz, "#555555", 3, opacity=SURFACE_OPACITY)
 
 
+def grid_segments(vertices: np.ndarray) -> np.ndarray:
+    """The lines of a warped grid (n, n, 3) as segments (M, 2, 3) between neighbours along each of
+    its two axes; of a line (n, 3), between consecutive points."""
+    if vertices.ndim == 2:
+        return np.stack([vertices[:-1], vertices[1:]], 1)
+    along_second = np.stack([vertices[:, :-1], vertices[:, 1:]], 2).reshape(-1, 2, 3)
+    along_first = np.stack([vertices[:-1], vertices[1:]], 2).reshape(-1, 2, 3)
+    return np.concatenate([along_second, along_first])
+
+
+def manifold_layer(snapshot) -> dict:
+    """G's manifold: the grid lines through G's images of the latent grid's points."""
+    return segments_layer("G manifold", grid_segments(snapshot.manifold_vertices[0]), WIREFRAME, width=1,
+                          opacity=WIREFRAME_OPACITY)
+
+
 def link_controls(views) -> None:
     """Runs side by side share one set of snapshot options in the session: each view's switches
     and sliders move the others', so every view shows what the session computes."""
@@ -108,12 +127,17 @@ class VolumeView(pn.viewable.Viewer):
         self.sliders = [make(pn.widgets.FloatSlider, name=f"Slice {a}", start=-1.0, end=1.0, value=0.0,
                              step=0.02, width=140, description=f"The {a} of the point the three slices pass through")
                         for a in "xyz"]
-        for switch in (self.show_slices, self.show_isosurface):
+        self.show_manifold = make(pn.widgets.Checkbox, name="G manifold", value=False, width=100,
+                                  description="G on a grid of latent points, drawn as its grid lines: the "
+                                              "surface G's samples come from")
+        self.manifold_axes = ManifoldAxes(self._send_options, width=140)
+        for switch in (self.show_slices, self.show_isosurface, self.show_manifold):
             switch.param.watch(self._switched, "value")
         for slider in self.sliders:  # one change per drag: each asks the session for new slices
             slider.param.watch(lambda event: self._send_options(), "value_throttled")
         # Wraps in a narrow view (runs side by side).
-        self.controls = pn.FlexBox(*self.widgets(), sizing_mode="stretch_width")
+        self.controls = pn.FlexBox(self.show_slices, self.show_isosurface, self.show_manifold, *self.sliders,
+                                   self.manifold_axes, sizing_mode="stretch_width")
         self._layout = pn.Column(self.controls, self.scene, width=size)
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._static: dict[str, dict] = {}  # the cube edges', real samples' and mode centres' layers, by set_dataset
@@ -125,19 +149,23 @@ class VolumeView(pn.viewable.Viewer):
         return self._layout
 
     def widgets(self) -> list:
-        return [self.show_slices, self.show_isosurface, *self.sliders]
+        return [self.show_slices, self.show_isosurface, self.show_manifold, *self.sliders,
+                *self.manifold_axes.selects]
 
     def on_options(self, callback) -> None:
-        """``callback(slice_point=(x, y, z), volume=bool)`` is what the session must compute for this
-        view; called now, at each new dataset and whenever the user changes the view's controls."""
+        """``callback(slice_point=(x, y, z), volume=bool, manifold=(i, j) or None)`` is what the
+        session must compute for this view; called now, at each new dataset and whenever the user
+        changes the view's controls."""
         self._on_options = callback
         self._send_options()
 
     def options(self) -> dict:
         """The current choice: the slices' point in data units (None, the box centre, until a
-        dataset sets the sliders' ranges); D's volume only while the isosurface is shown."""
+        dataset sets the sliders' ranges); D's volume only while the isosurface is shown, G's
+        manifold (along the chosen latent axes) only while it is."""
         point = None if self._box is None else tuple(float(s.value) for s in self.sliders)
-        return {"slice_point": point, "volume": bool(self.show_isosurface.value)}
+        return {"slice_point": point, "volume": bool(self.show_isosurface.value),
+                "manifold": self.manifold_axes.axes if self.show_manifold.value else None}
 
     def _send_options(self) -> None:
         if self._on_options is not None:
@@ -145,6 +173,7 @@ class VolumeView(pn.viewable.Viewer):
 
     def _switched(self, event) -> None:
         self._send_options()
+        self.manifold_axes.show(bool(self.show_manifold.value))
         if self._snapshot is not None:  # a layer goes at once, even when the run is paused
             self.update(self._snapshot, force=True)
 
@@ -182,6 +211,7 @@ class VolumeView(pn.viewable.Viewer):
         if not self.pacer.admit(snapshot, force):
             return False  # kept as the pacer's pending frame, for flush()
         self._snapshot = snapshot
+        self.manifold_axes.set_latent_dim(snapshot.latent_dim)
         self.scene.show(self._layers(snapshot))
         return True
 
@@ -192,6 +222,8 @@ class VolumeView(pn.viewable.Viewer):
             layers.append(slices_layer(snapshot))
         if snapshot.volume is not None and self.show_isosurface.value:
             layers.append(surface_layer(snapshot))
+        if snapshot.manifold_vertices is not None and self.show_manifold.value:
+            layers.append(manifold_layer(snapshot))
         layers += [static[name] for name in ("cube edges", "real") if name in static]
         layers.append(points_layer("generated", snapshot.fixed_samples[0], GENERATED, 2, opacity=0.8))
         if "mode centres" in static:

@@ -2,7 +2,8 @@
 G written out by hand on a hand-built latent grid, the stretch against the closed form of a
 linear G (|det A| in the plane, sqrt(det(A^T A)) on a 3D surface) and against the shoelace
 formula walked around each cell, the slice's other coordinates at 0, a 1D latent space's line,
-and the messages for bad axes, sizes and labels."""
+and the messages for bad axes, sizes and labels; in the app (in-process), the plane's and the 3D
+view's checkboxes bring it from the training process to the canvases."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import numpy as np
 import pytest
 import torch
 
+from ganlab_app.lab import Lab
+from ganlab_app.session import preset_settings
 from ganlab_datasets import ParameterError
 from gan_core.config import make_experiment
 from gan_core.manifold import EXTENT, generator_manifold, latent_grid, log_stretch
 from gan_core.networks import unflatten
 from gan_core.trainer import Trainer
+from waiting import wait_until
 
 torch.set_num_threads(1)
 
@@ -211,3 +215,45 @@ def test_a_deferred_snapshot_shows_g_as_it_was_when_taken():
     computed = views()
     np.testing.assert_array_equal(computed["manifold_vertices"], before)
     assert not np.array_equal(generator_manifold(trainer, size=5).vertices, before)
+
+
+@pytest.fixture
+def lab():
+    lab = Lab(play=False)
+    lab.session.load_runs({"": {**preset_settings("nonsaturating"), "batch_size": 64, "g_width": 32, "d_width": 32}})
+    yield lab
+    lab.stop()
+
+
+def ticked(lab, condition):
+    """``condition`` as the page sees it, after the lab has taken what the training process sent."""
+    def check():
+        lab.tick()
+        return condition()
+    return check
+
+
+def test_in_the_app_the_plane_checkbox_brings_the_mesh(lab):
+    lab.session.step_full()
+    wait_until(ticked(lab, lambda: len(lab.plane.data["fake_samples"]) == 1000), what="a first frame")
+    assert lab.plane.data["g_manifold"] is None  # off at start: not computed
+    lab.plane.layers.value = [*lab.plane.layers.value, "G manifold"]  # what the checkbox does
+    lab.session.step_full()
+    wait_until(ticked(lab, lambda: lab.plane.data["g_manifold"] is not None), what="the mesh")
+    vertices = lab.plane.data["g_manifold"]["vertices"]
+    assert vertices.shape == (24, 24, 2) and np.isfinite(vertices).all()
+    mesh = {layer["name"]: layer for layer in lab.plane.canvas.shown_layers()}["g_manifold"]
+    np.testing.assert_array_equal(np.asarray(mesh["xy"]).reshape(24, 24, 2), vertices)
+
+
+def test_in_the_app_the_3d_checkbox_adds_a_wireframe(lab):
+    lab.controls.dataset.value = "gauss3d5"
+    lab.session.step_full()
+    drawn = lambda: {layer["name"]: layer for layer in lab.volume.scene.shown_layers()}  # noqa: E731
+    wait_until(ticked(lab, lambda: "D on slices" in drawn()), timeout=30, what="the 3D view")
+    assert "G manifold" not in drawn()
+    lab.volume.show_manifold.value = True  # what the checkbox does
+    lab.session.step_full()
+    wait_until(ticked(lab, lambda: "G manifold" in drawn()), timeout=30, what="the wireframe")
+    segments = np.asarray(drawn()["G manifold"]["xyz"]).reshape(-1, 2, 3)
+    assert len(segments) == 2 * 24 * 23 and np.isfinite(segments).all()

@@ -173,3 +173,74 @@ def test_a_frame_travels_as_one_buffer_the_browser_reads_back(ring):
     # What the plane sends is that packing.
     assert view.canvas.layers == packed
     np.testing.assert_array_equal(view.canvas.arrays["data"], data)
+
+
+def planes_options(view) -> list[dict]:
+    """The options the view sends the session, in order."""
+    sent: list[dict] = []
+    view.on_options(lambda **options: sent.append(options))
+    return sent
+
+
+def test_the_manifold_layer_asks_for_the_mesh_and_draws_its_cells_under_the_samples(ring):
+    view = PlaneView()
+    sent = planes_options(view)
+    assert sent[-1]["manifold"] is None  # off at start: G on a grid costs a pass
+    view.layers.value = [*view.layers.value, "G manifold"]  # what the checkbox does
+    assert sent[-1] == {"grad_grid": False, "manifold": (0, 1)}
+    snap = ring.snapshot(**sent[-1], manifold_size=8)
+    view.set_dataset(info_of(ring), snap)
+    view.update(snap, force=True)
+    layers = view.canvas.shown_layers()
+    names = [layer["name"] for layer in layers]
+    assert names.index("d_image") < names.index("g_manifold") < names.index("fake_samples")
+    mesh = layers[names.index("g_manifold")]
+    assert mesh["kind"] == "quads" and (mesh["nu"], mesh["nv"]) == (8, 8)
+    np.testing.assert_array_equal(np.asarray(mesh["xy"]).reshape(8, 8, 2), snap.manifold_vertices[0])
+    stretch = snap.manifold_log_stretch[0].ravel()  # log10 of each cell's area ratio
+    # A log scale symmetric about a kept area (1), in whole decades, wide enough for every cell.
+    assert mesh["log"] and mesh["low"] * mesh["high"] == pytest.approx(1.0)
+    assert np.log10(mesh["high"]) == int(np.log10(mesh["high"])) >= np.abs(stretch).max()
+    expected = np.rint((stretch / np.log10(mesh["high"]) + 1) / 2 * 255)  # the shades of the log scale
+    assert np.abs(np.asarray(mesh["shades"]).astype(int) - expected).max() <= 1
+    assert "Mesh: G on the latent grid" in view.note.object
+    view.layers.value = [label for label in view.layers.value if label != "G manifold"]
+    assert sent[-1]["manifold"] is None and "g_manifold" not in [layer["name"] for layer in view.canvas.shown_layers()]
+
+
+def test_a_1d_latent_space_is_drawn_as_a_line():
+    trainer = Trainer(make_experiment(dataset="ring8", batch_size=16, g_width=8, d_width=8, latent_dim=1), device="cpu")
+    view = PlaneView()
+    view.layers.value = [*view.layers.value, "G manifold"]
+    snap = trainer.snapshot(manifold=(0, 1), manifold_size=9)
+    view.set_dataset(info_of(trainer), snap)
+    view.update(snap, force=True)
+    line = {layer["name"]: layer for layer in view.canvas.shown_layers()}["g_manifold"]
+    assert line["kind"] == "lines"
+    xy = np.asarray(line["xy"]).reshape(-1, 2)
+    np.testing.assert_array_equal(xy[:9], snap.manifold_vertices[0])
+    assert len(xy) == 10 and np.isnan(xy[9]).all()  # one line: its points, then the NaN that ends it
+    assert not view.manifold_axes.__panel__().visible  # one latent axis: nothing to choose
+
+
+def test_latent_axes_are_chosen_for_a_slice_and_reset_by_a_smaller_latent_space():
+    view = PlaneView()
+    sent = planes_options(view)
+    view.layers.value = [*view.layers.value, "G manifold"]
+    four = Trainer(make_experiment(dataset="ring8", batch_size=16, g_width=8, d_width=8, latent_dim=4), device="cpu")
+    snap = four.snapshot(**sent[-1], manifold_size=5)
+    view.set_dataset(info_of(four), snap)
+    view.update(snap, force=True)
+    first, second = view.manifold_axes.selects
+    assert view.manifold_axes.__panel__().visible and first.options == [0, 1, 2, 3]
+    second.value = 3  # what the select does
+    assert sent[-1]["manifold"] == (0, 3)
+    first.value = 3  # the same axis twice: the other select makes way
+    assert sent[-1]["manifold"] == (3, 0) and second.value == 0
+    snap = four.snapshot(**sent[-1], manifold_size=5)
+    view.update(snap, force=True)
+    assert "slice along latent axes 3 and 0" in view.note.object
+    two = Trainer(make_experiment(dataset="ring8", batch_size=16, g_width=8, d_width=8, latent_dim=2), device="cpu")
+    view.set_dataset(info_of(two), two.snapshot())
+    view.update(two.snapshot(), force=True)  # latent dimension 2 lacks axis 3
+    assert sent[-1]["manifold"] == (0, 1) and not view.manifold_axes.__panel__().visible

@@ -167,7 +167,7 @@ def test_controls_send_options_and_slices_follow_the_point(gauss):
     view = VolumeView()
     calls = []
     view.on_options(lambda **options: calls.append(options))
-    assert calls == [{"slice_point": None, "volume": False}]  # no dataset yet: the box centre
+    assert calls == [{"slice_point": None, "volume": False, "manifold": None}]  # no dataset yet: the box centre
     info = info_of(gauss)
     view.set_dataset(info, gauss.snapshot())
     centre = tuple((info["box_low"] + info["box_high"]) / 2)
@@ -181,7 +181,7 @@ def test_controls_send_options_and_slices_follow_the_point(gauss):
     point = calls[-1]["slice_point"]
     np.testing.assert_allclose(point, (centre[0], 0.3, centre[2]))
     view.show_isosurface.value = True
-    assert calls[-1] == {"slice_point": point, "volume": True}
+    assert calls[-1] == {"slice_point": point, "volume": True, "manifold": None}
 
     view.update(gauss.snapshot(slice_point=point), force=True)
     xyz = points_of(layers(view)["D on slices"])
@@ -308,3 +308,32 @@ def test_wire_format_carries_the_points_colours_and_segments(cubes):
     frame = view.scene.frame
     view.update(cubes.snapshot(), force=True)
     assert view.scene.frame == frame + 1
+
+
+def test_manifold_wireframe_joins_g_at_neighbouring_latent_grid_points(gauss):
+    """The checkbox asks the session for G's manifold; its wireframe's segments join G's images
+    of latent grid points one grid step apart, each grid line's neighbours (computed here from
+    the latent points, through G)."""
+    view = VolumeView()
+    calls = []
+    view.on_options(lambda **options: calls.append(options))
+    view.set_dataset(info_of(gauss), gauss.snapshot())
+    assert calls[-1]["manifold"] is None and "G manifold" not in layers(view)
+    view.show_manifold.value = True  # what the checkbox does
+    assert calls[-1]["manifold"] == (0, 1)
+    view.update(gauss.snapshot(manifold=calls[-1]["manifold"], manifold_size=4), force=True)
+    segments = points_of(layers(view)["G manifold"]).reshape(-1, 2, 3)
+    c = np.linspace(-3, 3, 4)  # latent_dim 3: the slice z2 = 0 along axes 0 and 1
+    z = torch.tensor([[[c[a], c[b], 0.0] for a in range(4) for b in range(4)]], dtype=torch.float32)
+    with torch.no_grad():
+        g = gauss.to_data(gauss.generate(z, None))[0].numpy().astype(float).reshape(4, 4, 3)
+    expected = {tuple(np.round(np.concatenate(sorted([tuple(g[p]), tuple(g[q])])), 4))
+                for a in range(4) for b in range(4)
+                for p, q in (((a, b), (a + 1, b)), ((a, b), (a, b + 1))) if max(q) < 4}
+    drawn = {tuple(np.round(np.concatenate(sorted([tuple(s) for s in pair.astype(float)])), 4)) for pair in segments}
+    assert len(segments) == 2 * 4 * 3 and drawn == expected
+    assert view.manifold_axes.__panel__().visible  # latent dimension 3: a slice, its axes chosen
+    view.manifold_axes.selects[1].value = 2
+    assert calls[-1]["manifold"] == (0, 2)
+    view.show_manifold.value = False
+    assert calls[-1]["manifold"] is None and "G manifold" not in layers(view)
