@@ -1,8 +1,9 @@
 """What the lab's canvases (the plane, the 3D scene, the charts) share: their ES modules, joined
-from app/js/ (the canvas itself and its "PNG" button, which saves the figure as the page shows it;
-packed arrays; axis ticks), and their base classes: ``Canvas`` spares the server two kinds of
-Panel bookkeeping per frame; ``LayerCanvas`` sends frames of layers whose arrays travel in one
-buffer (app/packed.py) and are echoed when drawn."""
+from app/js/ (the canvas itself, its "PNG" button, which saves the figure as the page shows it, and
+its "Handout" menu, which saves it redrawn at 1x-3x with a caption; packed arrays; axis ticks),
+and their base classes: ``Canvas`` spares the server two kinds of Panel bookkeeping per frame;
+``LayerCanvas`` sends frames of layers whose arrays travel in one buffer (app/packed.py) and are
+echoed when drawn."""
 
 from pathlib import Path
 
@@ -21,7 +22,13 @@ def js(*names: str) -> str:
 
 class Canvas(QuietComponent):
     """A canvas component that the server updates often (the plane and the 3D scene ~11 times a
-    second, the charts once)."""
+    second, the charts once). Its "Handout" export (app/js/canvas.js) writes ``caption`` under the
+    figure and names the file after ``export_name``; the Lab keeps both current (at most once a
+    second: a caption is read when a PNG is saved, not drawn every frame)."""
+
+    caption = param.String(default="", doc="The handout PNG's caption: preset or lesson, seed and step")
+    export_name = param.String(default="", doc="The handout PNG's file name before its kind and scale, "
+                                               "e.g. roth_seed5_step1200")
 
 
 class LayerCanvas(Canvas):

@@ -12,6 +12,8 @@ step they were saved, paused. Every refusal is shown here, in words.
 from __future__ import annotations
 
 import io
+import re
+import time
 from collections.abc import Callable
 
 import panel as pn
@@ -28,6 +30,7 @@ from .widgets import make, set_label
 
 SETTINGS_FORMATS = {"TOML": "toml", "JSON": "json"}
 RECORDING_FORMATS = {"GIF": "gif", "MP4": "mp4"}
+LABEL_PERIOD_S = 1.0  # the handout PNGs' captions follow the step this often
 HELP = ("**Settings**: every setting of the run the sidebar edits, as a file to keep or share. "
         "**Checkpoint**: the runs' whole state (networks, optimizers, step, random streams, charts), "
         "to resume exactly where they were; `python -m gan_core train --resume FILE` continues one too.")
@@ -64,6 +67,7 @@ class FilesPanel(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("", styles={"font-size": "0.9em"}, sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.recording: Recording | None = None
+        self._labelled_at = float("-inf")
 
         self.settings_format.param.watch(lambda event: self._name_settings_file(), "value")
         self.load_settings.param.watch(lambda event: self.use_settings_file(), "value")
@@ -188,6 +192,28 @@ class FilesPanel(pn.viewable.Viewer):
         self.recording_status.object = (("Stopped at the limit of the frames kept. " if full else "")
                                         + f"Recorded {self.recording.describe()}.")
         return self.recording
+
+    # ---------------------------------------------------------------------------------------
+    # handout PNGs
+    def label_exports(self, figures: list[tuple[object, int | None]], step: int, playing: bool,
+                      now: float | None = None) -> None:
+        """Keep the canvases' handout captions and file names current: ``figures`` are (canvas,
+        the run it shows, or None for all). While playing, at most once every LABEL_PERIOD_S, so a
+        run costs a message a second, not one a frame; paused, at once (the step a PNG names)."""
+        now = time.monotonic() if now is None else now
+        if playing and now < self._labelled_at + LABEL_PERIOD_S:
+            return
+        self._labelled_at = now
+        preset, names = self._preset(), self.session.names
+        seeds = [settings.get("seed", 0) for settings in self.session.settings] or [self._settings().get("seed", 0)]
+        for canvas, run in figures:
+            index = 0 if run is None else min(run, len(seeds) - 1)
+            name = names[run] if run is not None and run < len(names) and len(names) > 1 else ""
+            caption = caption_text(preset, seeds[index], step, name)
+            stem = "_".join(part for part in (preset or "experiment", name, f"seed{seeds[index]}", f"step{step}") if part)
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)
+            if canvas.caption != caption or canvas.export_name != stem:
+                canvas.param.update(caption=caption, export_name=stem)
 
     # ---------------------------------------------------------------------------------------
     def _tell(self, text: str) -> None:

@@ -148,3 +148,19 @@ def test_record_five_frames_download_a_gif_of_five(labs):
 
 def label(button) -> str:
     return getattr(button, "label", button.name)
+
+
+def test_handout_captions_and_names_follow_the_preset_seed_and_step(labs):
+    lab = labs({"seed": 3})
+    for _ in range(3):
+        lab.session.step_full()
+    tick_until(lab, lambda: lab.plane.canvas.caption == "nonsaturating · seed 3 · step 3",
+               what="the plane's handout caption")
+    assert lab.plane.canvas.export_name == lab.charts.canvas.export_name == "nonsaturating_seed3_step3"
+    assert lab.charts.canvas.caption == "nonsaturating · seed 3 · step 3"
+    # Playing, the labels follow the step at most once a second (a message a second, not a frame).
+    lab.files.label_exports([(lab.plane.canvas, 0)], 10, playing=True, now=1e9)
+    lab.files.label_exports([(lab.plane.canvas, 0)], 11, playing=True, now=1e9 + 0.5)
+    assert lab.plane.canvas.export_name == "nonsaturating_seed3_step10"
+    lab.files.label_exports([(lab.plane.canvas, 0)], 12, playing=True, now=1e9 + 1.0)
+    assert lab.plane.canvas.export_name == "nonsaturating_seed3_step12"
