@@ -70,6 +70,7 @@ class SlowMotion:
     steps: tuple[SubStep, ...]
     grid_axes: tuple[np.ndarray, ...]  # the grids' x and y coordinates (2D data), else ()
     d_is_probability: bool
+    box_width: float  # the data box's width in data units: the view scales arrows to it
 
 
 class Recording:
@@ -169,7 +170,8 @@ class _Story:
             steps += [SubStep(s.name + suffix, s.explanation, s.highlights, s.grids, s.numbers)
                       for s in self.d_sub_steps(record)]
         steps += self.g_sub_steps(self.g_step, self.d_steps[-1]["d_params_after"])
-        return SlowMotion(self.run, self.t, tuple(steps), self.grid_axes, self.objective in PROBABILISTIC)
+        return SlowMotion(self.run, self.t, tuple(steps), self.grid_axes, self.objective in PROBABILISTIC,
+                          2 * self.h)
 
     def d_sub_steps(self, r: dict) -> list[SubStep]:
         e, b, k = self.experiment, self.batch, self.run

@@ -169,7 +169,7 @@ def test_roths_term_is_gamma_half_omega_from_ds_input_gradients():
         u = t.to_box(torch.as_tensor(highlight(both, label).xy)).requires_grad_()
         psi = mlp_forward(t.d_spec, unflatten(t.d_spec, before), u[None])[0, :, 0]
         (grad,) = torch.autograd.grad(psi.sum(), u)  # box units, as Roth's Omega is computed
-        omega += float((weight(torch.sigmoid(psi)) * (grad ** 2).sum(1)).mean())
+        omega += float((weight(torch.sigmoid(psi)) * (grad ** 2).sum(1)).mean().detach())
     numbers = sub_step(motion, "Roth's term").numbers
     assert numbers["omega"] == pytest.approx(omega, rel=1e-3)
     assert numbers["term"] == pytest.approx(gamma / 2 * omega, rel=1e-3)
