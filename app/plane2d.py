@@ -12,6 +12,14 @@ each snapshot's arrays); the page draws them with app/js/plane2d.js. The user's 
 across frames and synced with the server; each frame drawn is echoed (``drawn``), so the server
 sends no new frame while the browser is behind, and timed in the page's User Timing as
 "lab-plane-draw" (its ``detail``: the frame and the canvas's name).
+
+The plane is also where the user draws data (app/drawing.py drives it): in ``mode`` "draw" a
+press and drag paints points with a brush (``brush``: its radius in data units; ``density``:
+points per brush step, a step being a move of one radius), "erase" removes the drawing's points
+under the brush, "centres" drops a mode centre at a click (or takes away the one clicked). The
+page keeps a stroke's points and draws them as it paints; on release it sends the whole stroke
+as ``stroke``, one update a stroke. The drawing (``drawing``, ``drawing_centres``) is drawn on
+top, as its own layer, while a drawing mode is on.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from .canvas_js import LayerCanvas, js
 from .colours import PALETTES, shades
 
 ARRAYS = {"xy": np.float32, "shades": np.uint8}  # what a layer carries as an array, and its type
+MODES = ("pan", "draw", "erase", "centres")  # what a press and drag on the plane does
 
 
 def image_layer(name: str, grid: np.ndarray, xs: np.ndarray, ys: np.ndarray, palette: str,
@@ -74,11 +83,27 @@ class PlaneCanvas(LayerCanvas):
     title = param.String(default="")
     legend = param.List(default=[], doc="Entries below the plot: {name, color, symbol}")
     palettes = param.Dict(default=PALETTES, constant=True, doc="Colour lists by name, sent once")
+    mode = param.Selector(default="pan", objects=list(MODES), doc="What a press and drag does: see the module")
+    brush = param.Number(default=0.1, bounds=(1e-6, None), doc="The brush's radius in data units")
+    density = param.Integer(default=4, bounds=(1, 100), doc="Points painted per brush step")
+    drawing = param.List(default=[], doc="The drawing's points, [[x, y], ...], shown in a drawing mode")
+    drawing_centres = param.List(default=[], doc="The mode centres placed on the drawing, [[x, y], ...]")
+    stroke = param.Dict(default={}, doc="The page's last stroke, sent on release: {serial, mode, xy (flat "
+                                        "[x, y, x, y, ...]: painted points, the eraser's path or the "
+                                        "clicked point), brush}")
 
     _esm = js("canvas.js", "packed.js", "ticks.js", "plane2d.js")
 
     def show_box(self, low, high) -> None:
-        """A new data box; the view goes back to it where it changes (new data), not on a reset."""
+        """A new data box; the view goes back to it where it changes (new data), not on a reset,
+        and not while the user draws (each stroke is new data: the view stays where they draw)."""
         box = [[float(low[0]), float(low[1])], [float(high[0]), float(high[1])]]
         if box != self.box:
-            self.param.update(box=box, view=[])
+            self.param.update(box=box, **({"view": []} if self.mode == "pan" else {}))
+
+    @param.depends("mode", watch=True)
+    def _hold_view(self) -> None:
+        """A drawing mode holds the view shown (the data's box, unless the user has moved it)."""
+        if self.mode != "pan" and not self.view:
+            (x0, y0), (x1, y1) = self.box
+            self.view = [x0, x1, y0, y1]
