@@ -25,8 +25,9 @@ from .views2d import arrow_segments, contour_lines
 from .widgets import make
 
 # The highlight's colour by its role; points larger than the plane's samples, so they stand out.
-COLOURS = {"real": REAL, "fake": GENERATED, "noise": "#777777", "interpolates": GP_POINTS, "gradient": "#1f5fbf",
-           "arrows": "#000000", "moved": "#d95f02"}
+# Arrows in colours of their own: the plane's own G update arrows are black.
+COLOURS = {"real": REAL, "fake": GENERATED, "noise": "#777777", "interpolates": GP_POINTS, "gradient": "#01665e",
+           "arrows": "#d95f02", "moved": "#e7298a"}
 POINT_SIZE = 7
 # D = 1/2 (or the critic's median) at the moments a sub-step compares, first to last.
 GRID_LINES = {"before": ("#777777", True), "after": ("#000000", False)}
@@ -48,7 +49,7 @@ def overlay_layers(motion: SlowMotion, step: SubStep) -> list[dict]:
         if highlight.kind == "points":
             points.append(points_layer(name, highlight.xy, colour, POINT_SIZE))
         else:
-            segments.append(segments_layer(name, shown_segments(highlight, motion.box_width), colour, width=1.5))
+            segments.append(segments_layer(name, shown_segments(highlight, motion.box_width), colour, width=2))
     return lines + segments + points
 
 
