@@ -245,8 +245,9 @@ class _Story:
                 * (gradients[k, :2 * b] ** 2).sum(-1)
             starts = self.data(torch.cat([seen_real, seen_fake]))
             steps.append(SubStep(
-                "Roth's term", f"Roth's term γ/2·Ω = {_n(gamma / 2)}·{_n(omega)} = {_n(gamma / 2 * omega)}: Ω weighs "
-                               f"|∇ψ|² (arrows) by (1 − D)² on real, D² on fake; D's total loss {_n(total)}.",
+                "Roth's term", f"Roth's term γ/2·Ω = {_n(gamma / 2)}·{_n(omega)} = {_n(gamma / 2 * omega)}: "
+                               f"Ω weighs |∇ψ|² (arrows) by (1 − D)² on real, D² on fake; "
+                               f"D's total loss {_n(total)}.",
                 (Highlight("∇ψ", "arrows", np.stack([starts, starts + grad.cpu().numpy()], 1), "gradient",
                            weights.cpu().numpy()),),
                 numbers={"gamma": gamma, "omega": omega, "term": gamma / 2 * omega, "total": total}))
@@ -256,8 +257,8 @@ class _Story:
             starts = self.data(points[k, 2 * b:])
             steps.append(SubStep(
                 "Gradient penalty", f"Penalty λ·mean(|∇D| − 1)² = {_n(strength)}·{_n(penalty)} = "
-                                    f"{_n(strength * penalty)} at the interpolates (arrows: ∇D, data units; mean |∇D| "
-                                    f"{_n(grad.norm(dim=-1).mean())}); D's total loss {_n(total)}.",
+                                    f"{_n(strength * penalty)} at the interpolates (arrows: ∇D, data units; "
+                                    f"mean |∇D| {_n(grad.norm(dim=-1).mean())}); D's total loss {_n(total)}.",
                 (Highlight("∇D", "arrows", np.stack([starts, starts + grad.cpu().numpy()], 1), "gradient",
                            grad.norm(dim=-1).cpu().numpy()),),
                 numbers={"lambda": strength, "penalty": penalty, "term": strength * penalty, "total": total}))
@@ -304,7 +305,8 @@ class _Story:
             "G's update arrows", f"Each arrow: the way that lowers G's loss fastest for its point, −∂loss/∂x "
                                  f"(mean length {_n(direction.norm(dim=-1).mean())}, drawn scaled); G's gradient "
                                  f"pulls its outputs along them.",
-            (Highlight("−∂loss/∂x", "arrows", np.stack([starts, starts + direction.cpu().numpy()], 1), "arrows"),),
+            (Highlight("−∂loss/∂x", "arrows", np.stack([starts, starts + direction.cpu().numpy()], 1),
+                       "arrows"),),
             numbers={"mean_arrow": float(direction.norm(dim=-1).mean())}))
         with torch.no_grad():
             z = r["g_latents"]
