@@ -154,6 +154,11 @@ def _csv_allowed(dim: int | None) -> str:
             f"of {dims_text} finite numbers")
 
 
+def check_csv_size(size: int, dim: int | None = None) -> None:
+    """The size check of :func:`parse_points_csv`, for a file of ``size`` bytes not yet read."""
+    _check_size(size, _csv_allowed(dim))
+
+
 def _check_size(size: int, allowed: str) -> None:
     if size > MAX_CSV_BYTES:
         raise ParameterError("csv", allowed, f"{size} bytes")

@@ -1,5 +1,6 @@
 """The user's own data in headless Chromium: points drawn on the plane with the mouse become the
-run's data, which it trains on; an uploaded CSV file does too."""
+run's data, which it trains on; an uploaded CSV file does too, and a file over the limit is
+refused without costing the page its connection."""
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_an_uploaded_csv_is_what_the_run_trains_on(lab, tmp_path):
     points = np.random.default_rng(5).normal(size=(60, 2)).round(4)
     path = tmp_path / "my points.csv"
     path.write_text("x,y\n" + "".join(f"{x},{y}\n" for x, y in points))
-    lab.locator("input[type=file]").first.set_input_files(str(path))
+    lab.locator("input.lab-upload").first.set_input_files(str(path))
     wait_until(lambda: all_among(real_points(lab), points), what="the real samples are the file's points")
     lab.get_by_text("60 points in 2D").first.wait_for()
     step = column(lab, "h0:step")[-1] if column(lab, "h0:step") else 0
@@ -80,7 +81,20 @@ def test_an_uploaded_csv_is_what_the_run_trains_on(lab, tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n" + "".join(f"{x},{y}\n" for x, y in points) + "1,nan\n")
-    lab.locator("input[type=file]").first.set_input_files(str(bad))
+    lab.locator("input.lab-upload").first.set_input_files(str(bad))
     message = lab.get_by_text("bad.csv: parameter 'csv' must be a CSV file of at most 20 MiB").first
     message.wait_for()
     assert "(got a NaN or infinite value in row 61)" in message.inner_text()
+
+
+def test_a_file_over_the_limit_is_refused_in_the_page_and_the_page_lives_on(lab, tmp_path):
+    """21 MiB would be over the server's message limit in one piece: the page sends its size only."""
+    open_own_data(lab)
+    huge = tmp_path / "huge.csv"
+    with open(huge, "wb") as handle:
+        handle.truncate(21 * 2 ** 20)
+    lab.locator("input.lab-upload").first.set_input_files(str(huge))
+    lab.get_by_text("huge.csv: parameter 'csv' must be a CSV file of at most 20 MiB").first.wait_for()
+    lab.get_by_text(f"(got {21 * 2 ** 20} bytes)", exact=False).first.wait_for()
+    step = column(lab, "h0:step")[-1] if column(lab, "h0:step") else 0
+    wait_until(lambda: trains_past(lab, step + 50), timeout=60, what="the page still connected and training")

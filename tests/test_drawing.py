@@ -1,6 +1,8 @@
 """The user's own data in the app, in-process: strokes on the plane's canvas (set as the page
-sets them) and the drawing panel's buttons, and uploaded bytes in the FileInput (as the browser
-sends them), reach the trainer as the run's data; what cannot be used is said, and not sent."""
+sets them) and the drawing panel's buttons, and an uploaded file (its messages as the page sends
+them), reach the trainer as the run's data; what cannot be used is said, and not sent."""
+
+import base64
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import ganlab_datasets as D
 from ganlab_app.controls import Controls
 from ganlab_app.lab import Lab
 from ganlab_app.upload import shown_name
+from ganlab_datasets.user_data import MAX_CSV_BYTES
 from ganlab_app.session import preset_settings
 from test_app_views import SMALL, tick_until
 
@@ -128,15 +131,66 @@ def test_the_uploaded_name_is_a_label_only():
     assert len(shown_name("x" * 500)) == 80
 
 
+def upload(panel, name: str, data: bytes, size: int | None = None, chunk: int = 1000) -> None:
+    """A file chosen in the page's file input, sent as app/js/upload.js sends it: announced, then
+    (within the limit) in chunks of ``chunk`` bytes."""
+    file = panel.file
+    serial = (file.upload or (0,))[0] + 1
+    size = len(data) if size is None else size
+    file._handle_msg({"kind": "start", "serial": serial, "name": name, "size": size})
+    if size > file.max_bytes:
+        return
+    parts = [data[at:at + chunk] for at in range(0, len(data), chunk)]
+    for index, part in enumerate(parts):
+        file._handle_msg({"kind": "chunk", "serial": serial, "index": index, "data": base64.b64encode(part).decode()})
+    file._handle_msg({"kind": "end", "serial": serial, "chunks": len(parts)})
+
+
+def test_an_upload_arrives_whole_from_its_chunks(controls):
+    data = "".join(f"{x},{y}\n" for x, y in blob(300, [0, 0])).encode()
+    upload(controls.upload, "mine.csv", data, chunk=997)
+    assert controls.upload.file.upload[1:] == ("mine.csv", len(data), data)
+    [sent] = controls.session.sent
+    assert np.array_equal(sent["dataset_params"]["points"], D.parse_points_csv(data))
+    assert sent["dataset_params"]["source"] == "mine.csv" and not controls.upload.error.visible
+
+
+START = {"kind": "start", "serial": 9, "name": "a.csv", "size": 3}
+END = {"kind": "end", "serial": 9, "chunks": 1}
+
+
+@pytest.mark.parametrize("messages", [
+    [{"kind": "chunk", "serial": 9, "index": 0, "data": "MSwy"}, END],  # not announced
+    [START, {"kind": "chunk", "serial": 9, "index": 1, "data": "MSwy"}, END],  # a chunk missing
+    [START, {"kind": "chunk", "serial": 9, "index": 0, "data": "@@"}, END],  # not base64
+    [{**START, "size": -1}],
+    ["/etc/passwd"],
+])
+def test_messages_the_page_does_not_send_are_ignored(controls, messages):
+    for message in messages:
+        controls.upload.file._handle_msg(message)
+    assert controls.upload.file.upload is None and controls.session.sent == []
+
+
 def test_a_bad_upload_shows_the_command_lines_message_and_sends_nothing(controls, tmp_path):
     text = "".join(f"{x},{y}\n" for x, y in blob(30, [0, 0])) + "1,nan\n"
     path = tmp_path / "mine.csv"
     path.write_text(text)
     with pytest.raises(D.ParameterError) as cli:
         D.from_csv(path)
-    controls.upload.file.filename = "mine.csv"  # as the browser sends them: the name, the bytes
-    controls.upload.file.value = text.encode()
+    upload(controls.upload, "mine.csv", text.encode())
     assert controls.upload.error.visible and controls.upload.error.object == f"mine.csv: {cli.value}"
+    assert controls.session.sent == []
+
+
+def test_a_file_over_the_limit_is_refused_by_its_size_unsent(controls, tmp_path):
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as handle:
+        handle.truncate(MAX_CSV_BYTES + 1)  # sparse: the size without the bytes
+    with pytest.raises(D.ParameterError) as cli:
+        D.from_csv(path)
+    upload(controls.upload, "huge.csv", b"", size=MAX_CSV_BYTES + 1)  # announced; the page sends no bytes
+    assert controls.upload.error.object == f"huge.csv: {cli.value}" and "(got 20971521 bytes)" in str(cli.value)
     assert controls.session.sent == []
 
 
@@ -179,16 +233,14 @@ def test_a_drawing_becomes_the_runs_data_and_the_run_trains_on(lab):
 
 def test_an_upload_becomes_the_runs_data_2d_or_3d(lab):
     points = RNG.standard_normal((50, 2)).round(4)
-    lab.controls.upload.file.filename = "blobs.csv"
-    lab.controls.upload.file.value = ("x,y\n" + "".join(f"{x},{y}\n" for x, y in points)).encode()
+    upload(lab.controls.upload, "blobs.csv", ("x,y\n" + "".join(f"{x},{y}\n" for x, y in points)).encode())
     assert not lab.controls.upload.error.visible and "blobs.csv" in lab.controls.upload.status.object
     lab.session.step_full()
     tick_until(lab, lambda: real_points_are(lab, points))
     assert np.array_equal(lab.session.settings[-1]["dataset_params"]["points"], points)
 
     cloud = RNG.standard_normal((30, 3)).round(4)
-    lab.controls.upload.file.filename = "cloud.csv"
-    lab.controls.upload.file.value = "".join(f"{x},{y},{z}\n" for x, y, z in cloud).encode()
+    upload(lab.controls.upload, "cloud.csv", "".join(f"{x},{y},{z}\n" for x, y, z in cloud).encode())
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__())
     assert "restarted" in lab.messages.alert.object  # a new dimension: new networks, and the page says so

@@ -91,12 +91,14 @@ export function render({ model, el }) {
     for (const [x, y] of model.drawing) if (!erased(x, y)) ctx.fillRect(sx(x) - 2, sy(y) - 2, 4, 4);
     for (const painted of [stroke, sent]) {
       if (!painted || painted.mode !== "draw") continue;
-      for (let j = 0; j < painted.xy.length; j += 2) ctx.fillRect(sx(painted.xy[j]) - 2, sy(painted.xy[j + 1]) - 2, 4, 4);
+      const xy = painted.xy;
+      for (let j = 0; j < xy.length; j += 2) ctx.fillRect(sx(xy[j]) - 2, sy(xy[j + 1]) - 2, 4, 4);
     }
     ctx.globalAlpha = 1; ctx.strokeStyle = PLACED; ctx.lineWidth = 2.5;
-    for (const [x, y] of model.drawing_centres) {
-      ctx.beginPath(); ctx.arc(sx(x), sy(y), 8, 0, 2 * Math.PI);
-      ctx.moveTo(sx(x) - 4, sy(y)); ctx.lineTo(sx(x) + 4, sy(y)); ctx.moveTo(sx(x), sy(y) - 4); ctx.lineTo(sx(x), sy(y) + 4);
+    for (const [x, y] of model.drawing_centres) {  // a circled cross
+      const cx = sx(x), cy = sy(y);
+      ctx.beginPath(); ctx.arc(cx, cy, 8, 0, 2 * Math.PI);
+      ctx.moveTo(cx - 4, cy); ctx.lineTo(cx + 4, cy); ctx.moveTo(cx, cy - 4); ctx.lineTo(cx, cy + 4);
       ctx.stroke();
     }
     if (pointer && model.mode !== "centres") {
