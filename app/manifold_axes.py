@@ -18,7 +18,7 @@ class ManifoldAxes(pn.viewable.Viewer):
 
     def __init__(self, on_change: Callable[[], None], width: int = 150):
         super().__init__()
-        self.selects = [make(pn.widgets.Select, name=f"Manifold: latent axis {'ij'[k]}", options=[0, 1], value=k,
+        self.selects = [make(pn.widgets.Select, name=f"Manifold axis {'ij'[k]}", options=[0, 1], value=k,
                              width=width, description="G's manifold is a slice through the latent origin along "
                                                       "two latent axes, the other coordinates 0")
                         for k in (0, 1)]

@@ -29,6 +29,7 @@ LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
 IMAGES = (("d_image", "d", "D", False, 1.0), ("grad_image", "grad", "|∇x D|", True, 0.85))
 NO_POINTS = np.empty((0, 2), np.float32)
 MESH_LINES, MESH_OPACITY, MESH_LINE_OPACITY = "#3a3a3a", 0.45, 0.6  # cells half seen through: D shows beneath
+STRETCH_RANGE = (0.01, 100.0)  # the stretch's colour scale: cells squeezed or stretched more take its ends
 
 
 class PlaneView(pn.viewable.Viewer):
@@ -195,15 +196,15 @@ def quads_layer(name: str, vertices: np.ndarray, values: np.ndarray, palette: st
 
 def manifold_layer(manifold: dict) -> dict:
     """G's manifold: a 1D latent space's line, else the warped grid, its cells shaded by G's
-    stretch (area ratio) on a log scale symmetric about 1 (area kept), in whole decades (steady
-    between frames)."""
+    stretch (area ratio) on a fixed log scale (STRETCH_RANGE, 1 in the middle: area kept), so
+    that a colour means the same stretch in every frame and every run."""
     vertices = manifold["vertices"]
     if vertices.ndim == 2:
         return lines_layer("g_manifold", [vertices], MESH_LINES, width=1.5)
-    decades = max(1.0, float(np.ceil(np.abs(manifold["log_stretch"]).max())))
+    low, high = STRETCH_RANGE
     return quads_layer("g_manifold", vertices, 10.0 ** manifold["log_stretch"].astype(np.float64), "stretch",
-                       10.0 ** -decades, 10.0 ** decades, "stretch", MESH_LINES, log=True, width=0.8,
-                       opacity=MESH_OPACITY, line_opacity=MESH_LINE_OPACITY)
+                       low, high, "stretch", MESH_LINES, log=True, width=0.8, opacity=MESH_OPACITY,
+                       line_opacity=MESH_LINE_OPACITY)
 
 
 def manifold_note(latent_dim: int, axes) -> str:

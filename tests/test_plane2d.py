@@ -198,10 +198,9 @@ def test_the_manifold_layer_asks_for_the_mesh_and_draws_its_cells_under_the_samp
     assert mesh["kind"] == "quads" and (mesh["nu"], mesh["nv"]) == (8, 8)
     np.testing.assert_array_equal(np.asarray(mesh["xy"]).reshape(8, 8, 2), snap.manifold_vertices[0])
     stretch = snap.manifold_log_stretch[0].ravel()  # log10 of each cell's area ratio
-    # A log scale symmetric about a kept area (1), in whole decades, wide enough for every cell.
-    assert mesh["log"] and mesh["low"] * mesh["high"] == pytest.approx(1.0)
-    assert np.log10(mesh["high"]) == int(np.log10(mesh["high"])) >= np.abs(stretch).max()
-    expected = np.rint((stretch / np.log10(mesh["high"]) + 1) / 2 * 255)  # the shades of the log scale
+    # A fixed log scale from 1/100 to 100: a kept area (1) in the middle, the rest clipped to the ends.
+    assert mesh["log"] and (mesh["low"], mesh["high"]) == (0.01, 100.0)
+    expected = np.rint((np.clip(stretch, -2, 2) / 2 + 1) / 2 * 255)
     assert np.abs(np.asarray(mesh["shades"]).astype(int) - expected).max() <= 1
     assert "Mesh: G on the latent grid" in view.note.object
     view.layers.value = [label for label in view.layers.value if label != "G manifold"]
