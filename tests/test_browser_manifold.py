@@ -1,6 +1,7 @@
-"""G's manifold on the plane in headless Chromium: app/js/mesh.js fills each cell of a known warped
+"""G's manifold in headless Chromium: app/js/mesh.js fills each cell of a known warped
 grid in its shade and draws the grid lines over them; in the served lab, the "G manifold"
-checkbox brings the mesh to the page, where the canvas draws it with its colour bar."""
+checkbox brings the mesh to the plane, where the canvas draws it with its colour bar, and on 3D
+data the 3D view's checkbox brings the wireframe."""
 
 from pathlib import Path
 
@@ -61,3 +62,13 @@ def test_the_checkbox_brings_the_mesh_and_its_colour_bar(lab):
     frame = wait_until(lambda: read(lab, PLANE, "m => m.layers.some(l => l.name === 'g_manifold') && "
                                                 "m.drawn === m.frame && m.frame"), timeout=30, what="a frame drawn")
     assert frame > 0
+
+
+def test_the_3d_checkbox_adds_the_wireframe(lab):
+    lab.locator("select:has(option[value='gauss3d5'])").first.select_option("gauss3d5")
+    lab.locator("canvas.lab-scene").first.wait_for(state="visible", timeout=30_000)
+    wait_until(lambda: layer(lab, "volume", "generated"), timeout=60, what="the 3D view's first frame")
+    assert layer(lab, "volume", "G manifold") is None  # off at start
+    lab.locator("div.bk-Checkbox:has(div.bk-label:text-is('G manifold')) input").last.click()
+    wire = wait_until(lambda: layer(lab, "volume", "G manifold"), timeout=30, what="the wireframe reaches the page")
+    assert wire["kind"] == "segments" and len(wire["xyz"]) == 2 * 24 * 23 * 2 * 3  # each grid line's 23 segments
