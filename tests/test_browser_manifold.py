@@ -29,7 +29,8 @@ DRAW = """() => {
   drawQuads(ctx, layer, x => x, y => y, ['#ff0000', '#00ff00', '#0000ff', '#ffff00']);
   const at = (x, y) => Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3));
   const centre = (a, b) => {
-    const corners = [[a, b], [a + 1, b], [a + 1, b + 1], [a, b + 1]].map(([i, j]) => [xy[2 * (i * 3 + j)], xy[2 * (i * 3 + j) + 1]]);
+    const corners = [[a, b], [a + 1, b], [a + 1, b + 1], [a, b + 1]]
+      .map(([i, j]) => [xy[2 * (i * 3 + j)], xy[2 * (i * 3 + j) + 1]]);
     return at(corners.reduce((s, p) => s + p[0], 0) / 4, corners.reduce((s, p) => s + p[1], 0) / 4);
   };
   return {cells: [centre(0, 0), centre(0, 1), centre(1, 0), centre(1, 1)], line: at(20, 60), outside: at(10, 10)};
