@@ -10,6 +10,7 @@ import panel as pn
 from gan_core.trainer import SCALARS
 
 from .chart_canvas import ChartCanvas
+from .glossary import METRICS, unit_words
 
 ROLLOVER = 3_000  # points per series kept (one per chart update: 50 minutes at one a second)
 CELL = (390, 215)  # one chart of one run, CSS pixels
@@ -29,15 +30,29 @@ CHARTS = [
      ["σ (instance noise)", "γ (Roth)"], False),
     ("β-annealing: β so far, dotted: planned (∞ = the data)", "chart_beta", "history", ["beta"], ["β"], True),
     ("Langevin noise level I_t", "chart_noise", "history", ["noise_level"], ["I_t"], False),
-    ("Modes captured / covered", "chart_modes", "metrics", ["modes_captured", "modes_covered"],
+    ("{Units} captured / covered", "chart_modes", "metrics", ["modes_captured", "modes_covered"],
      ["captured (≥1 HQ)", "covered (≥10 % share)"], False),
-    ("High-quality samples (%) and ceiling", "chart_hq", "metrics", ["hq_percent", "hq_ceiling_percent"],
-     ["HQ %", "ceiling"], False),
-    ("Reverse KL (modes)", "chart_kl", "metrics", ["reverse_kl"], ["reverse KL"], False),
+    ("High-quality samples (%) and a perfect sampler's", "chart_hq", "metrics", ["hq_percent", "hq_ceiling_percent"],
+     ["HQ %", "ceiling: a perfect sampler's HQ %"], False),
+    ("Reverse KL ({units})", "chart_kl", "metrics", ["reverse_kl"], ["reverse KL"], False),
     ("Sample distance (sliced W2) and its floor", "chart_distance", "metrics",
      ["sample_distance", "sample_distance_floor"], ["distance", "floor (data vs data)"], False),
 ]
 WITH_PLAN = ("chart_beta", "chart_sigma")  # the schedule ahead (dotted) and a dashed "now" line
+# The metric charts' key, under the charts: what each metric means, in the Now table's words.
+KEY = [("Captured / covered", ("captured", "covered")), ("HQ and its ceiling", ("hq", "ceiling")),
+       ("Reverse KL", ("reverse_kl",)), ("Sample distance and its floor", ("sample_distance", "floor"))]
+
+
+def chart_title(title: str, unit: str) -> str:
+    """A chart's title with the data's unit of structure: modes, or a cube frame's edges."""
+    return title.format(unit=unit, units=unit + "s", Units=unit.capitalize() + "s")
+
+
+def key_text(unit: str) -> str:
+    """The metric charts' key (Markdown)."""
+    return "\n".join(f"- **{name}**: " + " ".join(unit_words(METRICS[m], unit) for m in metrics)
+                     for name, metrics in KEY)
 
 
 
@@ -94,7 +109,8 @@ class Charts(pn.viewable.Viewer):
                     if name in WITH_PLAN:  # dotted; its legend entry is its series'
                         lines.append({"x": f"{self.plans[run].key}:step", "y": f"{self.plans[run].key}:{column}",
                                       "color": colour, "dash": "dotted", "label": label, "planned": True})
-            specs.append({"name": name, "title": title, "log": log, "lines": lines, "now": name in WITH_PLAN})
+            specs.append({"name": name, "title": chart_title(title, self.histogram_unit), "log": log, "lines": lines,
+                          "now": name in WITH_PLAN})
         width = 0.8 / len(self.runs)
         specs.append({"name": "chart_histogram", "title": self.histogram_title, "log": False, "lines": [],
                       "hline": "fair", "now": False,
@@ -105,10 +121,14 @@ class Charts(pn.viewable.Viewer):
         cell = [CELL[0], CELL[1] + LEGEND_ROWS_PER_RUN * (len(self.runs) - 1)]
         self.canvas = ChartCanvas(specs=specs, cell=cell, name="charts", sizing_mode="stretch_width",
                                   height=cell[1] * ((len(specs) + 1) // 2))
+        self.key = pn.pane.Markdown(key_text(self.histogram_unit), sizing_mode="stretch_width",
+                                    styles={"font-size": "13px"})
+        self._layout = pn.Column(self.canvas, pn.Card(self.key, title="What the metrics mean", collapsed=True,
+                                                      sizing_mode="stretch_width"), sizing_mode="stretch_width")
         self._changed = True
 
     def __panel__(self):
-        return self.canvas
+        return self._layout
 
     def clear(self) -> None:
         """Empty every chart for runs that start afresh; the charts follow the new runs."""
@@ -184,9 +204,19 @@ class Charts(pn.viewable.Viewer):
             counts = np.asarray(counts, dtype=float)
             self.histograms[run_index].replace({"unit": np.arange(len(counts)), "count": counts})
             self.fair_share = float(counts.sum() / len(counts))
-            self.histogram_unit = entries[-1][1].get("mode_unit", "mode")
+            self._set_unit(entries[-1][1].get("mode_unit", "mode"))
             self.histogram_title = f"HQ samples per {self.histogram_unit} (dashed: fair share)"
         self._changed = True
+
+    def _set_unit(self, unit: str) -> None:
+        """Name the data's unit of structure (mode, or a cube frame's edge) in the titles and the key."""
+        if unit == self.histogram_unit:
+            return
+        self.histogram_unit = unit
+        titles = {name: title for title, name, *_ in CHARTS}
+        self.canvas.specs = [{**spec, "title": chart_title(titles[spec["name"]], unit)} if spec["name"] in titles
+                             else spec for spec in self.canvas.specs]
+        self.key.object = key_text(unit)
 
 
 def _number(value) -> float:

@@ -1,5 +1,9 @@
 """What the page tells the user above the data view: the training process's messages (a restart,
-a bad setting), a run that diverged (with a button to reset), a training process that died."""
+a bad setting), a run that diverged (with a button to reset), a training process that died.
+
+Each holds while what it says does: ``clear()`` takes them all away when the user starts afresh
+(Reset, a preset loaded, other data, a new seed: the sidebar's ``context_changed``), and a
+divergence also goes when the runs restart (``new_generation()``)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ class Messages(pn.viewable.Viewer):
         self.alert = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
         self.divergence_text = pn.pane.Alert("", alert_type="danger", sizing_mode="stretch_width")
         reset_button = make(pn.widgets.Button, name="Reset the run", button_type="danger", width=160)
-        reset_button.on_click(lambda event: reset())
+        reset_button.on_click(lambda event: (reset(), self.clear()))
         self.divergence = pn.Column(self.divergence_text, reset_button, visible=False, sizing_mode="stretch_width")
         self._layout = pn.Column(self.alert, self.divergence, sizing_mode="stretch_width")
 
@@ -31,6 +35,17 @@ class Messages(pn.viewable.Viewer):
     def new_generation(self) -> None:
         """The runs restarted: a divergence is over."""
         self.divergence.visible = False
+
+    def clear(self) -> None:
+        """The user started afresh: nothing said so far holds any longer."""
+        self.alert.visible = False
+        self.divergence.visible = False
+
+    @property
+    def shown(self) -> list[str]:
+        """The texts on the page now."""
+        return [pane.object for pane, holder in ((self.alert, self.alert), (self.divergence_text, self.divergence))
+                if holder.visible]
 
     @functools.singledispatchmethod
     def show(self, notice) -> None:

@@ -3,12 +3,17 @@ experiment the papers show. Each is a set of Experiment settings with a default 
 step budget, a one-line summary, an explanation and its paper reference.
 
 A lesson with ``variants`` trains several runs side by side (A/B from the same seed); each
-variant is its own set of overrides on top of the preset's settings.
+variant is its own set of overrides on top of the preset's settings. A lesson also has a shape:
+its phases (e.g. uniform box -> cooling -> the data) and the moments to watch for, computed from
+the settings of the run the app's sidebar edits (the last variant), so that a phase moves when the
+schedule's setting that makes it does, and the budget (``steps``) it stops at.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ganlab_datasets import ParameterError, get_dataset
 
@@ -83,6 +88,30 @@ class Claim:
     data: str | None = None
 
 
+class Phase(NamedTuple):
+    """A stretch of a lesson, from step ``start`` until the next phase starts (or the budget)."""
+    start: int
+    name: str
+
+
+class Moment(NamedTuple):
+    """What to watch for at a step of a lesson; ``around``: the step varies a little from seed to
+    seed or with the settings, so the moment is near it rather than at it."""
+    step: int
+    what: str
+    around: bool = False
+
+    def when(self) -> str:
+        return f"{'around ' if self.around else ''}step {self.step:,}"
+
+
+@dataclass(frozen=True)
+class LessonShape:
+    """How a lesson unfolds, each part computed from a run's settings (a dict of every setting)."""
+    phases: Callable[[dict], list[Phase]]
+    watch_for: Callable[[dict], list[Moment]]
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -94,6 +123,36 @@ class Preset:
     variants: dict = field(default_factory=dict)
     kind: str = "method"  # "method" (a paper's method), "tuned" (for one benchmark), "benchmark", "lesson"
     claim: Claim | None = None  # a lesson's checkable claim (``python -m gan_core claims``)
+    shape: LessonShape | None = None  # a lesson's phases and moments to watch for
+
+    def lesson_settings(self) -> dict:
+        """Every setting of the run the shape is read from: the last variant (the one the app's
+        sidebar edits), else the preset's own run."""
+        return settings_of(self.experiment(variant=list(self.variants)[-1] if self.variants else None))
+
+    def budget(self, settings: dict | None = None) -> int:
+        """The steps the lesson trains for (its ``steps``)."""
+        return int((settings or self.lesson_settings())["steps"])
+
+    def phases(self, settings: dict | None = None) -> tuple[Phase, ...]:
+        """The lesson's phases for ``settings`` (default: its own), in step order, those that
+        start before the budget; phases that start at the same step are one. Empty without a shape."""
+        if self.shape is None:
+            return ()
+        settings = settings or self.lesson_settings()
+        merged: dict[int, list[str]] = {}
+        for phase in sorted(self.shape.phases(settings), key=lambda phase: phase.start):
+            if phase.start < self.budget(settings):
+                merged.setdefault(int(phase.start), []).append(phase.name)
+        return tuple(Phase(start, "; ".join(names)) for start, names in merged.items())
+
+    def watch_for(self, settings: dict | None = None) -> tuple[Moment, ...]:
+        """The moments to watch for, in step order, those within the budget."""
+        if self.shape is None:
+            return ()
+        settings = settings or self.lesson_settings()
+        return tuple(sorted((m for m in self.shape.watch_for(settings) if 0 <= m.step <= self.budget(settings)),
+                            key=lambda m: m.step))
 
     def experiment(self, data: str | None = None, overrides: dict | None = None, variant: str | None = None,
                    seed: int | None = None) -> Experiment:
@@ -191,6 +250,125 @@ COLLAPSE_SETTINGS = dict(dataset_params=dict(count=8, radius=1.0, sigma=0.05), o
                          roth_gamma=2.0, roth_alpha=0.05, roth_anneal_steps=COLLAPSE_STEPS, steps=COLLAPSE_STEPS,
                          metrics_every=200)
 
+# ---------------------------------------------------------------------------------------------
+# Lessons' shapes. Each step stated for a moment was checked on seed 0 with the lesson's own
+# settings (`python -m gan_core train --preset NAME --out DIR`); "around" where seeds differ.
+
+def percent(fraction: float) -> str:
+    return f"{100 * fraction:.0f} %"
+
+
+def beta_on_data_from(s: dict) -> int:
+    """The first step beta-GAN trains on the data itself."""
+    return beta_schedule_length(s["beta_uniform_steps"], s["beta_levels"], s["beta_steps_per_level"])
+
+
+def decay_phases(s: dict) -> list[Phase]:
+    """The learning rates' final decay, when they decay."""
+    if s["lr_final_fraction"] >= 1:
+        return []
+    return [Phase(s["lr_decay_start"], f"learning rates decay to {percent(s['lr_final_fraction'])}")]
+
+
+def beta_phases(s: dict) -> list[Phase]:
+    """beta-GAN's: the uniform box, the cooling through the heated data, the data itself."""
+    if not s["beta_annealing"]:
+        return [Phase(0, "the data (no β-annealing)"), *decay_phases(s)]
+    return [Phase(0, "uniform box (β = 0)"),
+            Phase(s["beta_uniform_steps"], f"cooling: β from {s['beta_start']:g} to {s['beta_end']:g} in "
+                                           f"{s['beta_levels'] + 1} levels of {s['beta_steps_per_level']:,} steps"),
+            Phase(beta_on_data_from(s), "the data (β = ∞)"), *decay_phases(s)]
+
+
+def roth_phases(s: dict) -> list[Phase]:
+    """Roth et al.'s gamma annealed over its T steps, then held."""
+    if not s["roth"]:
+        return [Phase(0, "no regularizer")]
+    start, end = s["roth_gamma"], s["roth_gamma"] * s["roth_alpha"]
+    return [Phase(0, f"γ anneals from {start:.3g} to {end:.3g}"), Phase(s["roth_anneal_steps"], f"γ held at {end:.3g}")]
+
+
+def freeze_phases(s: dict) -> list[Phase]:
+    """G trains until ``freeze_g_after``, then only D does."""
+    if not s["freeze_g_after"]:
+        return [Phase(0, "G and D train together")]
+    return [Phase(0, "warm-up: G and D train together"), Phase(s["freeze_g_after"], "G frozen: D trains on alone")]
+
+
+def one_phase(name: str) -> Callable[[dict], list[Phase]]:
+    """A lesson with no schedule: one game from the first step to the budget."""
+    return lambda s: [Phase(0, name)]
+
+
+def at_budget(what: str) -> Callable[[dict], Moment]:
+    return lambda s: Moment(s["steps"], what)
+
+
+class Moments:
+    """A lesson's moments to watch for, each made from the run's settings; ``makers`` lets another
+    lesson's list reuse them."""
+
+    def __init__(self, *makers: Callable[[dict], Moment]):
+        self.makers = makers
+
+    def __call__(self, s: dict) -> list[Moment]:
+        return [make(s) for make in self.makers]
+
+
+BETA_MOMENTS = Moments(
+    lambda s: Moment(s["beta_uniform_steps"], "the uniform box is learnt: beta-GAN's samples spread over the whole "
+                                              "box, and D's outputs on real and fake are near 1/2"),
+    lambda s: Moment(beta_on_data_from(s), "beta-GAN now trains on the data itself (β chart: the line ends); "
+                                           "until here few of its samples are HQ (a few %)"))
+BETA_VS_VANILLA_MOMENTS = Moments(
+    lambda s: Moment(500, "on seed 0 the vanilla GAN (A) already holds all five modes: the paper's vanilla mostly "
+                          "did not (the card's check says how it goes over seeds)", around=True),
+    *BETA_MOMENTS.makers,
+    lambda s: Moment(beta_on_data_from(s) + 500, "beta-GAN (B) on all five modes, most of its samples HQ",
+                     around=True),
+    at_budget("the verdict: modes captured by the vanilla GAN (A) and by beta-GAN (B), in the Now table"))
+CUBES_MOMENTS = Moments(
+    *BETA_MOMENTS.makers,
+    lambda s: Moment(beta_on_data_from(s) + 1000, "all 24 edges captured, the outer frame's and the inner's",
+                     around=True),
+    at_budget("HQ samples per edge: each frame holds about half of them (0.48 outer, 0.52 inner on seed 0)"))
+DREAL_DFAKE_MOMENTS = Moments(
+    lambda s: Moment(2000, "the D(real) and D(fake) chart: the vanilla GAN's (A) have drifted apart (about 0.63 "
+                           "and 0.37 on seed 0)", around=True),
+    *BETA_MOMENTS.makers,
+    at_budget("A's D(real) and D(fake) about 0.65 and 0.35 on seed 0; beta-GAN's (B) stayed within 0.05 of 1/2 "
+              "on both"))
+LANGEVIN_MOMENTS = Moments(
+    lambda s: Moment(500, "all eight modes captured", around=True),
+    at_budget("the noise level I_t (its chart): on seed 0 it rises through the run, from about 0.0003 to 0.003, "
+              "where the paper's falls as training settles"))
+WGAN_LANGEVIN_MOMENTS = Moments(
+    lambda s: Moment(1100, "WGAN (A) holds all eight modes; the Langevin critic's run (B) has fewer than five on "
+                           "seed 0", around=True),
+    at_budget("modes captured, A against B (the card's check: how it goes over seeds)"))
+ROTH_MOMENTS = Moments(
+    lambda s: Moment(3500, "the Gradient norms chart: the unregularized G's gradient has grown above 10, the "
+                           "regularized one's stays near 1 or below", around=True),
+    at_budget("modes captured, A against B; then the Compare tab's cross-test: each D judges the other run's "
+              "samples"))
+VANISHING_MOMENTS = Moments(
+    lambda s: Moment(s["freeze_g_after"], "G freezes: from here only D trains, and D(real) climbs towards 1 "
+                                          "(with noise it stops near 2/3)"),
+    lambda s: Moment(s["freeze_g_after"] + 500, "the Gradient norms chart: the -log D run's G gradient has grown "
+                                               "tenfold, the minimax one's is falling", around=True),
+    at_budget("on seed 0: minimax about 0.02 (vanished), -log D about 35 (exploded), with noise about 1.6 "
+              "(finite)"))
+CLIP_VS_GP_MOMENTS = Moments(
+    lambda s: Moment(1100, "the gradient-penalty run (B) holds all eight modes; the clipped critic gives its G a "
+                           "gradient of about 0.0003 (Gradient norms chart)", around=True),
+    at_budget("sample distance: on seed 0 clipping about 0.15, gradient penalty about 0.12 (floor 0.065)"))
+COLLAPSE_MOMENTS = Moments(
+    lambda s: Moment(400, "with the regularizer (B) all eight modes are captured; the plain GAN (A) holds two or "
+                          "three", around=True),
+    at_budget("the plain GAN's samples have hopped between a few modes all along (its histogram), Roth's hold all "
+              "eight"))
+
+
 LESSONS: list[Preset] = [
     Preset("lesson-beta-vs-vanilla", "Vanilla GAN vs beta-GAN on five 3D Gaussians (beta-GAN Fig. 2)",
            "Same networks, same seed, same step budget. The vanilla GAN is the paper's: G minimises "
@@ -199,18 +377,21 @@ LESSONS: list[Preset] = [
            "none; beta-GAN first fills the box uniformly, then cools onto all five modes.", BETA_GAN_PAPER,
            "gauss3d5", {**PRESETS["beta-gan"].settings},
            variants={"vanilla": BETA_GAN_VANILLA, "beta-gan": {}}, kind="lesson",
+           shape=LessonShape(beta_phases, BETA_VS_VANILLA_MOMENTS),
            claim=Claim("vanilla", "beta-gan", "modes_captured", "higher",
                        "beta-GAN captures more of gauss3d5's five modes than the vanilla GAN (non-saturating, "
                        "as in the paper) with the same networks and step budget")),
     Preset("lesson-beta-cubes", "beta-GAN on two nested cube frames (beta-GAN Fig. 2, bottom row)",
            "Data on disjoint 1D manifolds in 3D: edges of an outer and an inner cube. beta-GAN shapes the "
-           "uniform box onto both frames.", BETA_GAN_PAPER, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson"),
+           "uniform box onto both frames.", BETA_GAN_PAPER, "cubes", {**PRESETS["beta-gan"].settings}, kind="lesson",
+           shape=LessonShape(beta_phases, CUBES_MOMENTS)),
     Preset("lesson-dreal-dfake", "D(real) and D(fake) curves, vanilla vs beta-GAN, 10 modes (beta-GAN Fig. 3)",
            "Watch the mean D on real and fake samples: for beta-GAN they stay together near 1/2 while "
            "the vanilla GAN's gap grows as the data gets more complex. The vanilla GAN trains G with "
            "-log D(G(z)) as the paper's does; beta-GAN keeps the minimax loss.", BETA_GAN_PAPER, "gauss3d10",
            {**PRESETS["beta-gan"].settings},
-           variants={"vanilla": BETA_GAN_VANILLA, "beta-gan": {}}, kind="lesson"),
+           variants={"vanilla": BETA_GAN_VANILLA, "beta-gan": {}}, kind="lesson",
+           shape=LessonShape(beta_phases, DREAL_DFAKE_MOMENTS)),
     Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
            "Ramakers et al.'s Fig. 1: samples with D's contour lines, the mode histogram, and the "
            "covariance-controlled noise level dropping as training settles. D's update is Adam's step plus "
@@ -218,7 +399,8 @@ LESSONS: list[Preset] = [
            "not train at this budget in the lab, with step sizes eps from 0.02 to 3 reaching 1-6 of the 8 modes "
            "with at most 1.2 % of samples near a mode (2-3 seeds each), where Adam plus noise reached 7-8 modes "
            "with 27-47 %.", LANGEVIN_PAPER, "ring8",
-           {**PRESETS["langevin"].settings}, kind="lesson"),
+           {**PRESETS["langevin"].settings}, kind="lesson",
+           shape=LessonShape(one_phase("one game: D's noise follows the spread of its gradients"), LANGEVIN_MOMENTS)),
     Preset("lesson-wgan-langevin", "WGAN with and without a Langevin critic (Ramakers et al.'s claim)",
            "\"WGAN + Langevin reaches all modes faster than WGAN\": compare modes captured over time. The "
            "Langevin critic's update is Adam's step plus eq. 10's prior and noise (adam+noise): with eq. 10's "
@@ -226,6 +408,7 @@ LESSONS: list[Preset] = [
            "0.1, 2 seeds each).",
            LANGEVIN_PAPER, "ring8", {**PRESETS["wgan-gp"].settings},
            variants={"wgan": {}, "wgan+langevin": {"langevin": True}}, kind="lesson",
+           shape=LessonShape(one_phase("one game: both critics train 5 steps per G step"), WGAN_LANGEVIN_MOMENTS),
            # "Faster" is about curves over time; its closest final-score form is more modes at the budget's end.
            claim=Claim("wgan", "wgan+langevin", "modes_captured", "higher",
                        "At the end of the same step budget, WGAN with a Langevin critic has captured more of "
@@ -238,6 +421,7 @@ LESSONS: list[Preset] = [
            "ring7_3d",
            {**PRESETS["roth"].settings},
            variants={"unregularized": {"roth": False}, "regularized": {}}, kind="lesson",
+           shape=LessonShape(roth_phases, ROTH_MOMENTS),
            claim=Claim("unregularized", "regularized", "modes_captured", "higher",
                        "Roth et al.'s regularizer lets G capture more of the 3D ring's seven modes than the "
                        "unregularized GAN")),
@@ -250,7 +434,8 @@ LESSONS: list[Preset] = [
            PRINCIPLED_PAPER, "ring8", {**TOY_NETS, "latent_dim": 1, "freeze_g_after": 500, "steps": 4000},
            variants={"minimax": {"objective": "minimax"}, "nonsaturating": {"objective": "nonsaturating"},
                      "minimax+noise": {"objective": "minimax", "instance_noise": True, "noise_sigma": 0.3,
-                                       "noise_anneal": "none"}}, kind="lesson"),
+                                       "noise_anneal": "none"}}, kind="lesson",
+           shape=LessonShape(freeze_phases, VANISHING_MOMENTS)),
     Preset("lesson-clip-vs-gp", "WGAN with weight clipping vs gradient penalty on the same data",
            "Aly and El Sheikh's comparison: the clipped critic saturates its weights at +-c and learns slowly; "
            "the penalised critic (the paper's lambda = 10) keeps its capacity.", STABLE_TRAINING_REPORT, "ring8", {**PRESETS["wgan-gp"].settings},
@@ -258,6 +443,7 @@ LESSONS: list[Preset] = [
                                   "g_optimizer": "rmsprop", "d_optimizer": "rmsprop", "lr_g": 5e-5,
                                   "lr_d": 5e-5},
                      "gradient penalty": {}}, kind="lesson",
+           shape=LessonShape(one_phase("one game: both critics train 5 steps per G step"), CLIP_VS_GP_MOMENTS),
            claim=Claim("clipping", "gradient penalty", "sample_distance", "lower",
                        "In the same steps the gradient-penalty WGAN's samples come closer to ring8 than the "
                        "weight-clipped WGAN's (lower sample distance)")),
@@ -273,6 +459,7 @@ LESSONS: list[Preset] = [
            "poster's gamma_0 = 2 in the data's units annealed a hundredfold cured none of 10 seeds here.",
            ROTH_PAPER, "ring", dict(COLLAPSE_SETTINGS),
            variants={"plain": {"roth": False}, "roth": {"roth": True}}, kind="lesson",
+           shape=LessonShape(roth_phases, COLLAPSE_MOMENTS),
            claim=Claim("plain", "roth", "modes_captured", "higher",
                        "Roth et al.'s regularizer lets G capture more of the ring's eight modes than the same "
                        "GAN without it, which collapses onto a few")),

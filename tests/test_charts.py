@@ -3,12 +3,16 @@ trainer's rows, metrics and plans arrive, and what the canvas is sent. Each expe
 computed here afresh, point by point."""
 
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from gan_core.trainer import SCALARS
 from ganlab_app.charts import CHARTS, ROLLOVER, WITH_PLAN, Charts, Series
+from ganlab_app.glossary import METRICS, QUANTITIES, unit_words
+from ganlab_app.numbers import Numbers, explained as explain_label, run_column
 
 
 def rows_of(steps, rng, **overrides):
@@ -151,3 +155,60 @@ def test_runs_side_by_side_each_have_a_colour_and_legend_entries_of_their_own():
     assert all(bar["width"] == pytest.approx(0.4) for bar in bars)
     alone = {spec["name"]: spec for spec in Charts().canvas.specs}
     assert [line["label"] for line in alone["chart_losses"]["lines"]] == ["D loss", "G loss"]
+
+
+def metrics_of(unit: str, units: int) -> dict:
+    """One metrics entry as the trainer logs it, for data whose structure has ``units`` of ``unit``."""
+    return {"modes_captured": units - 1, "modes_covered": units - 2, "n_modes": units, "mode_unit": unit,
+            "hq_fraction": 0.5, "hq_ceiling": 0.989, "reverse_kl": 0.1, "mode_counts": [10] * units,
+            "sample_distance": 0.2, "sample_distance_floor": 0.05}
+
+
+def snapshot_with(metrics: dict, step: int = 50):
+    scalars = {name: np.array([0.5]) for name in SCALARS}
+    return SimpleNamespace(step=step, scalars=scalars, objective="nonsaturating", metrics=[metrics],
+                           metrics_step=step)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_every_row_of_the_now_table_has_its_explanation_and_the_docs_say_the_same():
+    column = run_column(snapshot_with(metrics_of("mode", 8)))
+    labels = [label for label, _ in column]
+    assert labels == ["Objective", "D loss / G loss", "D(real) / D(fake)", "σ / γ", "β", "Modes captured / covered",
+                      "HQ samples (ceiling)", "Reverse KL", "Sample distance (floor)", "Metrics at step"]
+    for (label, explanation) in column:
+        assert explanation or label == "Objective", f"{label} has no explanation"
+    hq = next(e for l, e in column if l == "HQ samples (ceiling)")
+    assert "a perfect sampler is expected to reach" in hq and "sharper than the data can exceed it" in hq
+    # The page's words are the glossary's, and the glossary page says them too.
+    doc = flat((Path(__file__).resolve().parents[1] / "docs" / "metrics-explained.md").read_text())
+    for sentence in [*(unit_words(text) for text in METRICS.values()), *QUANTITIES.values()]:
+        assert flat(sentence) in doc, sentence
+    # Shown as a hover on each label, marked, and readable as plain text.
+    numbers = Numbers()
+    table = f"| {explain_label('β', QUANTITIES['beta'])} |"
+    assert 'class="why"' in table and 'title="β-GAN&#x27;s inverse temperature' in table
+    numbers.table.object = table
+    assert numbers.text == "| β |"
+
+
+def test_cube_frames_say_edges_in_the_charts_as_in_the_table():
+    charts = Charts()
+    titles = {spec["name"]: spec["title"] for spec in charts.canvas.specs}
+    assert titles["chart_modes"] == "Modes captured / covered" and titles["chart_kl"] == "Reverse KL (modes)"
+    cubes = metrics_of("edge", 24)
+    charts.add_metrics([(100, cubes)])
+    titles = {spec["name"]: spec["title"] for spec in charts.canvas.specs}
+    assert titles["chart_modes"] == "Edges captured / covered" and titles["chart_kl"] == "Reverse KL (edges)"
+    assert charts.histogram_title == "HQ samples per edge (dashed: fair share)"
+    assert "An edge is captured" in charts.key.object and "mode" not in charts.key.object
+    table_labels = [label for label, _ in run_column(snapshot_with(cubes))]
+    assert "Edges captured / covered" in table_labels
+    row = dict(run_column(snapshot_with(cubes)))
+    assert row[next(key for key in row if key[0] == "Edges captured / covered")] == "23 / 22 of 24"
+    # The ceiling is named for what it is, in the chart's legend.
+    hq = next(spec for spec in charts.canvas.specs if spec["name"] == "chart_hq")
+    assert [line["label"] for line in hq["lines"]] == ["HQ %", "ceiling: a perfect sampler's HQ %"]
