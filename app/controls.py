@@ -64,6 +64,21 @@ def widget_spec(p: param.Parameter) -> dict:
     return spec
 
 
+def help_beside(settings: pn.Param, docs: dict[str, str]) -> None:
+    """Panel shows a setting's explanation (``docs``: label -> doc) as the tooltip of most widgets;
+    a slider or a checkbox has none, so its explanation goes in an ⓘ beside it."""
+    layout = settings.layout
+    objects = []
+    for widget in layout.objects:
+        label = getattr(widget, "label", getattr(widget, "name", None))
+        if isinstance(widget, pn.widgets.Widget) and "description" not in widget.param and label in docs:
+            widget.sizing_mode = "stretch_width"
+            widget = pn.Row(widget, make(pn.widgets.TooltipIcon, value=docs[label], margin=(18, 0, 0, 0)),
+                            sizing_mode="stretch_width", margin=0)
+        objects.append(widget)
+    layout.objects = objects
+
+
 # The lab's verdict on a lesson's claim: a small badge of its colour, then the verdict in words.
 VERDICT_BADGE = {"reproduces": ("Reproduces here", "#2e7d32"),
                  "does not reproduce": ("Does not reproduce here", "#c62828"),
@@ -251,6 +266,8 @@ class Controls(pn.viewable.Viewer):
                             sizing_mode="stretch_width", margin=0)
         for widget in settings.select(pn.widgets.Widget):
             without_delay(widget)
+        help_beside(settings, {labels.get(name, Experiment.param[name].label): Experiment.param[name].doc
+                               for name in names})
         error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._errors.update(dict.fromkeys(names, error))
         return pn.Column(settings, error, sizing_mode="stretch_width", margin=0)
@@ -309,12 +326,12 @@ class Controls(pn.viewable.Viewer):
         self.experiment.param.watch(lambda event: setattr(self.dataset, "value", event.new), "dataset")
         self.apply_data.on_click(lambda event: self.apply_dataset())
         self.start_fresh = make(pn.widgets.Button, name="Start fresh on the new data", button_type="warning",
-                                width=200, description="New networks (same seed) trained from step 0 on the chosen data")
+                                width=220, description="New networks (same seed) trained from step 0 on the chosen data")
         self.start_fresh.on_click(lambda event: self.start_fresh_on_data())
         self.data_note = pn.pane.Markdown(DATA_NOTE, styles={"font-size": "0.85em", "color": "#555"},
                                           sizing_mode="stretch_width")
         self._show_data_help(self.experiment.dataset)
-        return [self.dataset, self.dataset_params, pn.Row(self.apply_data, self.start_fresh), self.data_note,
+        return [self.dataset, self.dataset_params, self.apply_data, self.data_note, self.start_fresh,
                 self.data_help, self.data_error]
 
     def _show_data_help(self, name: str) -> None:

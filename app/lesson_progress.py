@@ -31,16 +31,16 @@ class LessonProgress(pn.viewable.Viewer):
         """``pause``: what pausing the runs does (the session's pause)."""
         super().__init__()
         self._pause = pause
-        self.heading = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "15px"})
+        self.heading = pn.pane.Markdown("", margin=(0, 10), width=420, styles={"font-size": "15px"})
         self.bar = make(pn.indicators.Progress, value=0, max=1, bar_color="primary", height=14,
-                        sizing_mode="stretch_width", margin=(0, 10))
+                        sizing_mode="stretch_width", margin=(10, 10, 0, 10))
         self.phase_list = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width", margin=(4, 10),
                                        styles={"font-size": "14px"})
         self.moment_list = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width", margin=(0, 10),
                                         styles={"font-size": "14px"})
         self.budget_note = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
-        self._layout = pn.Column(self.heading, self.bar, self.phase_list, self.moment_list, self.budget_note,
-                                 visible=False, sizing_mode="stretch_width")
+        self._layout = pn.Column(pn.Row(self.heading, self.bar, sizing_mode="stretch_width"), self.phase_list,
+                                 self.moment_list, self.budget_note, visible=False, sizing_mode="stretch_width")
         self.lesson: Preset | None = None
         self.settings: dict | None = None
         self.step = 0

@@ -2,6 +2,7 @@
 release, a checkbox), in-process: what reaches the session, what is refused and explained, and
 one change that goes all the way to the training process."""
 
+import re
 import time
 
 import panel as pn
@@ -288,3 +289,34 @@ def test_an_arm_with_no_value_is_said_so(controls, tmp_path, monkeypatch):
     name = CLAIMED[0]
     use_claims(monkeypatch, write_claims(tmp_path, claim_entry(name, verdict="inconclusive", a=(None, None, None))))
     assert f"{PRESETS[name].claim.a} undefined" in pick(controls, name)
+
+
+BOX_UNITS = "box units: the data's box scaled to run from -1 to 1"
+
+
+@pytest.mark.parametrize("name", [name for name in Experiment.param if name != "name"])
+def test_every_setting_says_what_it_does_in_a_sentence(name):
+    """A setting's help (the sidebar's tooltip) says what it does in words a newcomer follows, not
+    only its symbol: no bare symbol as the whole explanation ("K: cooling steps", "gamma_0"), no
+    code names, and box units explained wherever a setting is in them."""
+    doc = Experiment.param[name].doc
+    words = re.findall(r"[A-Za-z]{3,}", doc)
+    assert len(words) >= 6, f"{name}: {doc!r} is too short to explain anything"
+    assert not re.match(r"^\S{1,3}:", doc), f"{name}: starts with a symbol: {doc!r}"
+    assert not re.search(r"\b[a-z]+_[A-Za-z0-9]+\b", doc), f"{name}: a code name in {doc!r}"
+    assert "^dim" not in doc and "sigma^2" not in doc
+    if "box units" in doc:
+        assert BOX_UNITS in doc, f"{name}: box units unexplained in {doc!r}"
+
+
+def test_the_sidebar_shows_each_settings_explanation_at_hand(controls):
+    """Every setting's explanation is on the sidebar: its widget's tooltip, or an ⓘ beside a slider
+    or checkbox (which have no tooltip of their own)."""
+    icons = {icon.value for icon in controls.__panel__().select(pn.widgets.TooltipIcon)}
+    for name in Experiment.param:
+        if name == "name" or name in NOT_IN_THE_SIDEBAR:
+            continue
+        shown = widget(controls, name)
+        doc = Experiment.param[name].doc
+        assert getattr(shown, "description", None) == doc or doc in icons, f"{name}: its explanation is not shown"
+    assert Experiment.param.noise_sigma.doc in icons  # a slider's
