@@ -5,13 +5,16 @@ an experiment into the shortest query that starts it again."""
 import random
 import urllib.parse
 
+import numpy as np
+import panel as pn
 import param
 import pytest
+from waiting import wait_until
 
 from ganlab_app.controls import SECTIONS as CONTROL_SECTIONS
-from ganlab_app.session import preset_runs, preset_settings
+from ganlab_app.session import LabSession, preset_runs, preset_settings
 from ganlab_app.url_state import DEFAULT_LAYERS, parse_query, query_of, runs_with
-from gan_core.config import SETTINGS, Experiment, check_rules, coerce
+from gan_core.config import SETTINGS, Experiment, check_rules, coerce, settings_of
 from gan_core.presets import PRESETS
 
 SECTIONS = tuple(CONTROL_SECTIONS)
@@ -170,3 +173,39 @@ def test_every_preset_has_a_query_of_its_own():
     for name in PRESETS:
         link = parse_query(query_of(name, preset_settings(name)))
         assert link.notices == [] and link.runs() == preset_runs(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# a Lab started from a link (in-process, as a notebook runs it)
+def first_samples(lab) -> np.ndarray:
+    """The generated samples of the lab's first frame (step 0, not training)."""
+    wait_until(lambda: (lab.tick(), lab.plane.data["fake_samples"].size)[1], timeout=60, what="the first frame")
+    return lab.plane.data["fake_samples"].copy()
+
+
+def test_a_lab_starts_the_linked_experiment_and_its_address_follows_the_sidebar():
+    from ganlab_app.lab import Lab  # a training process each: the Lab tests only
+
+    lab = Lab(query="?preset=roth&data=grid25&roth_gamma=0.3&seed=5&lr_g=-5", play=False)
+    try:
+        assert settings_of(lab.controls.experiment) == {**preset_settings("roth"), "dataset": "grid25",
+                                                        "dataset_params": {}, "roth_gamma": 0.3, "seed": 5}
+        assert lab.link_notices.visible and "lr_g=-5 was ignored" in lab.link_notices.object
+        linked = first_samples(lab)
+        # The sidebar's widget: the address follows it.
+        box = next(w for w in lab.controls.cards[2].select(pn.widgets.FloatInput) if w.name == "D learning rate")
+        box.value = 0.004
+        assert lab.location.search == "?preset=roth&data=grid25&lr_d=0.004&roth_gamma=0.3&seed=5"
+    finally:
+        lab.stop()
+    # The same experiment started by its settings, without a link: the same first samples; another seed: others.
+    for seed, same in ((5, True), (6, False)):
+        session = LabSession(runs={"": {**preset_settings("roth"), "dataset": "grid25", "dataset_params": {},
+                                        "roth_gamma": 0.3, "seed": seed}})
+        session.set_view_options(grad_grid=False)  # a paused run sends a frame when asked for one
+        try:
+            update = wait_until(lambda: (u := session.poll()) and u.runs and u.runs[0].snapshot and u,
+                                timeout=60, what="the session's first frame")
+            assert np.array_equal(update.runs[0].snapshot.fixed_samples[0], linked) == same
+        finally:
+            session.stop()
