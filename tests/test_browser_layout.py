@@ -21,8 +21,10 @@ THREE_RUNS = next(name for name, p in PRESETS.items() if len(p.variants) == 3)
 # charts' canvas and the sidebar; and the main area's scroll and client widths.
 BOXES = """() => {
   const boxes = [];
-  const add = (name, el) => { const r = el.getBoundingClientRect();
-                              if (r.width > 0 && r.height > 0) boxes.push({name, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}); };
+  const add = (name, el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) boxes.push({name, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom});
+  };
   const walk = root => { for (const el of root.querySelectorAll('*')) {
     if (el.shadowRoot) walk(el.shadowRoot);
     if (el.matches('canvas.lab-plane')) add('plane ' + boxes.filter(b => b.name.startsWith('plane')).length, el);
