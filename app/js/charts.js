@@ -137,8 +137,8 @@ export function render({ model, el }) {
   function drawChart(spec, x0, y0, W, H) {
     const sc = model.scalars, log = !!spec.log;
     ctx.fillStyle = "#222"; ctx.font = "bold 14px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
-    const underButton = y0 === 0 && x0 + W >= canvas.clientWidth - 1;  // the top right chart: the PNG button is there
-    ctx.fillText(spec.bars && sc.histogram_title ? sc.histogram_title : spec.title, x0 + 6, y0 + 16, W - (underButton ? 56 : 12));
+    const underButtons = y0 === 0 && x0 + W >= canvas.clientWidth - 1;  // the top right chart: canvas.js's corner buttons
+    ctx.fillText(spec.bars && sc.histogram_title ? sc.histogram_title : spec.title, x0 + 6, y0 + 16, W - (underButtons ? 120 : 12));
     const legend = (spec.lines || []).filter(l => l.label && !l.planned).map(l => ({label: l.label, color: l.color, dash: l.dash}))
       .concat((spec.bars || []).filter(b => b.label).map(b => ({label: b.label, color: b.color, bar: true})));
     const rows = layoutLegend(legend, x0 + PAD.left, y0 + PAD.top, W - PAD.left - PAD.right);
