@@ -132,8 +132,9 @@ def run_column(snapshot, plan: dict | None = None) -> dict[tuple[str, str], str]
             column[(f"{unit.capitalize()}s captured / covered",
                     metric_explanation("captured", unit) + " " + metric_explanation("covered", unit))] = (
                 f"{m['modes_captured']} / {m['modes_covered']} of {m['n_modes']}")
-            column[("HQ samples (ceiling)", metric_explanation("hq", unit) + " " + metric_explanation("ceiling", unit))] = (
-                f"{100 * m['hq_fraction']:.1f} % (ceiling {100 * m['hq_ceiling']:.1f} %)")
+            hq = metric_explanation("hq", unit) + " " + metric_explanation("ceiling", unit)
+            column[("HQ samples (ceiling)", hq)] = (f"{100 * m['hq_fraction']:.1f} % "
+                                                    f"(ceiling {100 * m['hq_ceiling']:.1f} %)")
             if m.get("reverse_kl") is not None:
                 column[("Reverse KL", metric_explanation("reverse_kl", unit))] = f"{m['reverse_kl']:.3f}"
         column[("Sample distance (floor)", metric_explanation("sample_distance", unit) + " "

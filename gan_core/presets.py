@@ -285,7 +285,8 @@ def roth_phases(s: dict) -> list[Phase]:
     if not s["roth"]:
         return [Phase(0, "no regularizer")]
     start, end = s["roth_gamma"], s["roth_gamma"] * s["roth_alpha"]
-    return [Phase(0, f"γ anneals from {start:.3g} to {end:.3g}"), Phase(s["roth_anneal_steps"], f"γ held at {end:.3g}")]
+    return [Phase(0, f"γ anneals from {start:.3g} to {end:.3g}"),
+            Phase(s["roth_anneal_steps"], f"γ held at {end:.3g}")]
 
 
 def freeze_phases(s: dict) -> list[Phase]:
