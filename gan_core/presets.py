@@ -356,7 +356,7 @@ VANISHING_MOMENTS = Moments(
     lambda s: Moment(s["freeze_g_after"], "G freezes: from here only D trains, and D(real) climbs towards 1 "
                                           "(with noise it stops near 2/3)"),
     lambda s: Moment(s["freeze_g_after"] + 500, "the Gradient norms chart: the -log D run's G gradient has grown "
-                                               "tenfold, the minimax one's is falling", around=True),
+                                               "about tenfold, the minimax one's is falling", around=True),
     at_budget("on seed 0: minimax about 0.02 (vanished), -log D about 35 (exploded), with noise about 1.6 "
               "(finite)"))
 CLIP_VS_GP_MOMENTS = Moments(
