@@ -4,13 +4,18 @@ and values as palette indices ("shades": one byte a value on the wire)."""
 from __future__ import annotations
 
 import numpy as np
-from bokeh.palettes import RdBu11, Viridis256, interp_palette
+from bokeh.palettes import BrBG11, Viridis256, interp_palette
 
-REAL, GENERATED, CENTRES, GP_POINTS = "#1b9e77", "#7b3294", "#000000", "#e6ab02"
+# The samples' colours and D's palette are gan_core's, which draws the recorded frames in them too.
+from gan_core.animation import CENTRES, D_PALETTE, GENERATED, GP_POINTS, REAL, SHADES
 
-SHADES = 256
+__all__ = ["CENTRES", "GENERATED", "GP_POINTS", "REAL", "SHADES", "PALETTES", "shades"]
+
 # High D ("looks real") blue, low D red, in the plane and the 3D scene alike; |grad D| in viridis.
-PALETTES = {"d": list(reversed(interp_palette(RdBu11, SHADES))), "grad": list(Viridis256)}
+PALETTES = {"d": list(D_PALETTE), "grad": list(Viridis256)}
+# How much G stretches its latent grid (log of an area ratio): squeezed cells brown, a kept area
+# white, stretched cells teal.
+PALETTES["stretch"] = list(reversed(interp_palette(BrBG11, SHADES)))
 
 
 def shades(values: np.ndarray, low: float, high: float, log: bool = False) -> np.ndarray:

@@ -110,7 +110,8 @@ class ComparisonView(pn.viewable.Viewer):
                           start=1, end=MAX_SEEDS, width=150)
         self.steps = make(pn.widgets.IntInput, name="Steps per run", value=DEFAULT_STEPS, start=1, width=130)
         self.first_seed = make(pn.widgets.IntInput, name="First seed", value=0, start=0, width=110)
-        self.metrics = make(pn.widgets.CheckBoxGroup, name="Metrics to watch", inline=True)
+        self.metrics = make(pn.widgets.CheckBoxGroup, name="Metrics to watch", inline=True,
+                            stylesheets=[".bk-input-group { flex-wrap: wrap; }"])  # wraps in a narrow window
         self.run_button = make(pn.widgets.Button, name="Run comparison", button_type="primary", width=160)
         self.run_button.on_click(lambda event: self.start())
         self.cancel_button = make(pn.widgets.Button, name="Cancel", button_type="warning", width=100, disabled=True)

@@ -25,8 +25,11 @@ from gan_core.lesson_verdicts import MeasuredVerdict, measured_verdict
 from gan_core.presets import NO_CHECKABLE_CLAIM, PRESETS, Preset
 from gan_core.stabilizers import CATALOGUE
 
+from .drawing import DrawingPanel
 from .panel_internals import without_delay
 from .run_names import editing_text
+from .slow_motion import SlowMotionPanel
+from .upload import UploadPanel
 from .widgets import make, set_label
 
 # Example parameters shown for a family when it is picked (valid as they stand; edit and apply).
@@ -43,6 +46,9 @@ FAMILY_EXAMPLES = {
 SLIDER_SPAN = {param.Integer: 100, param.Number: 2.5}
 SLIDER_STEPS = 200
 NUMBER_FORMAT = "0.[00000]"  # as many decimals as the value needs (Adam's 0.999 is not "1")
+# The sidebar's sections as a link names them (``hide=``), and their cards' titles.
+SECTIONS = {"presets": "Presets & lessons", "data": "Data", "stabilizers": "Stabilizers",
+            "optimizers": "Objective & optimizers", "networks": "Networks"}
 
 
 def widget_spec(p: param.Parameter) -> dict:
@@ -196,6 +202,7 @@ class Controls(pn.viewable.Viewer):
         self.step_g_button.on_click(lambda e: self._single_step("G", session.step_g))
         step = make(pn.widgets.Button, name="Step (D+G)", width=100)
         step.on_click(lambda e: session.step_full())
+        self.slow_motion = SlowMotionPanel(session)  # the Lab hands it the planes to highlight on
         self.reset_button = make(pn.widgets.Button, name="Reset", button_type="warning", width=100)
         self.reset_button.on_click(lambda e: self.reset())
         self.speed = make(pn.widgets.IntSlider, name="Steps per frame (at most)", start=1, end=100,
@@ -219,17 +226,25 @@ class Controls(pn.viewable.Viewer):
                     self._settings(NETWORKS), title="Networks", sizing_mode="stretch_width", collapsed=True),
         ]
         self._later = pn.Column(*([] if defer else self.cards[1:]), sizing_mode="stretch_width")
+        preset_card = pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
+                              sizing_mode="stretch_width")
+        titles = {card.title: card for card in [preset_card, *self.cards]}
+        self.sections = {name: titles[title] for name, title in SECTIONS.items()}  # what a link may hide
         self._layout = pn.Column(
             pn.Row(self.play_button, self.reset_button, sizing_mode="stretch_width"),
             pn.Row(self.step_d_button, self.step_g_button, step, sizing_mode="stretch_width"),
+            self.slow_motion,
             self.speed,
             self.editing,
-            pn.Card(self.preset, self.load_button, self.preset_text, title="Presets & lessons",
-                    sizing_mode="stretch_width"),
-            self.cards[0], self._later, sizing_mode="stretch_width")
+            preset_card, self.cards[0], self._later, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+    def hide_sections(self, names) -> None:
+        """Leave these sections (names of SECTIONS) out of the sidebar (a lecture's link)."""
+        for name in names:
+            self.sections[name].visible = False
 
     def reset(self) -> None:
         """Every run starts again from its seed."""
@@ -331,8 +346,12 @@ class Controls(pn.viewable.Viewer):
         self.data_note = pn.pane.Markdown(DATA_NOTE, styles={"font-size": "0.85em", "color": "#555"},
                                           sizing_mode="stretch_width")
         self._show_data_help(self.experiment.dataset)
+        self.drawing = DrawingPanel(apply=self.use_data)  # the Lab hands it the planes to draw on
+        self.upload = UploadPanel(apply=self.use_data)
+        own_data = pn.Card(self.drawing, pn.layout.Divider(), self.upload, collapsed=True, sizing_mode="stretch_width",
+                           header=pn.pane.Markdown("**Draw or upload your own data**", margin=(0, 5)))
         return [self.dataset, self.dataset_params, self.apply_data, self.data_note, self.start_fresh,
-                self.data_help, self.data_error]
+                self.data_help, self.data_error, own_data]
 
     def _show_data_help(self, name: str) -> None:
         if name in BENCHMARKS:
@@ -375,6 +394,21 @@ class Controls(pn.viewable.Viewer):
         self.session.update({"dataset": name, "dataset_params": params})
         self.param.trigger("context_changed")
         return True
+
+    def use_data(self, name: str, params: dict) -> str | None:
+        """Send this data (a drawing, an upload) to the trainer if it fits the other settings;
+        else why not, in words."""
+        try:
+            check_rules({**settings_of(self.experiment), "dataset": name, "dataset_params": params})
+        except ParameterError as error:
+            return str(error)
+        self.data_error.visible = False
+        self._show_settings({"dataset": name, "dataset_params": params})
+        self.dataset_params.value = json.dumps(params)
+        self._show_data_help(name)
+        self.session.update({"dataset": name, "dataset_params": params})
+        self.param.trigger("context_changed")  # other data: what the page said of the old no longer holds
+        return None
 
     # ---------------------------------------------------------------------------------------
     # presets and the run

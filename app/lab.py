@@ -5,35 +5,67 @@ One Lab (and one LabSession, i.e. one training process) per browser session. A p
 callback on the server's loop copies what is new from the session into the views inside
 pn.io.hold(); training happens in another process and never touches Bokeh or Panel objects.
 A lesson with variants shows its runs side by side (A/B from one seed): one data view each,
-shared charts. The Compare tab (app/comparison.py) tests a hunch across seeds, starting from the
-lab's current run."""
+shared charts. A lesson shows its progress above the data views and pauses at its budget
+(app/lesson_progress.py). The Compare tab (app/comparison.py) tests a hunch across seeds,
+starting from the lab's current run.
+
+The page's address holds the experiment (app/url_state.py): a served Lab starts the one its link
+names, lists what the link got wrong, and keeps the address in step with the sidebar, so that
+"Copy link" (or the address bar) shares what the page shows. A link's ``lecture=1`` gives larger
+type and a larger data view; ``hide=`` leaves sidebar sections out.
+
+Layout: the data views take the room there is, up to a size that fits the window's height, and
+keep their aspect; the "Now" numbers go beside them while both fit, else below (a narrow window,
+a projector's zoom, three runs side by side); nothing is wider than the main area."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import panel as pn
 import param
+from panel.io.location import Location
 
-from gan_core.config import settings_of
+from gan_core.config import SETTINGS, settings_of
+from gan_core.presets import PRESETS
 
 from .charts import Charts
 from .comparison import ComparisonView
-from .controls import Controls
+from .controls import SECTIONS, Controls
+from .files_panel import FilesPanel
+from .lesson_progress import LessonProgress
 from .messages import Messages
 from .numbers import Numbers
 from .panel_internals import start_background_callback
 from .run_names import model_suffix, run_letter
 from .session import DEFAULT_PRESET, LabSession, Update, preset_runs
-from .views2d import PlaneView
+from .url_state import data_left_out, parse_query, query_of
+from .views2d import LAYERS, PlaneView
 from .views3d import VolumeView, link_controls
+from .widgets import make
 
 TITLE = "GAN Stability Lab"
 PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when one is new
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
+
+
+COPY_LINK_JS = (Path(__file__).parent / "js" / "copy_link.js").read_text()
+# The page's type: Bokeh's widgets and Panel's text read --bokeh-font-size (12 px unless set; the
+# sidebar's small print is 0.85 of it), buttons 0.8 of the root's size: no text under 13 px. The data
+# view's largest size, which the views' own stylesheets read (app/views2d.py): as wide as the window's
+# height lets a view be (its aspect, less the header and the layer switches), at most a size. A
+# lecture's link makes both larger.
+PAGE_CSS = (":root { font-size: 17px; --bokeh-font-size: 16px; "
+            "--lab-view-max: min(760px, calc((100vh - 190px) * 600 / 560)); }")
+LECTURE_CSS = (":root { font-size: 21px; --bokeh-font-size: 20px; "
+               "--lab-view-max: min(1200px, calc((100vh - 150px) * 600 / 560)); }")
+NUMBERS_WIDTH = 320  # the "Now" table's least width, CSS pixels: beside the views only where it has this room
+VIEW_MIN = 280  # a data view's least width beside another, CSS pixels; narrower, they go one under the other
+GAP = 10  # between the views, and between them and the numbers
 
 
 CHART_HINT = ("Hover a chart for its values; wheel or drag over one to zoom or pan the steps (every chart "
@@ -43,34 +75,69 @@ CHART_HINT = ("Hover a chart for its values; wheel or drag over one to zoom or p
 class Lab(pn.viewable.Viewer):
     preset = param.String(default=DEFAULT_PRESET, doc="Preset or lesson loaded at start")
     play = param.Boolean(default=True, doc="Start training at once")
+    query = param.String(default="", doc="A link's query (the page's location.search): the experiment "
+                                         "to start and the page's options (app/url_state.py); its "
+                                         "preset, if it names one, replaces ``preset``")
 
     def __init__(self, **params):
         super().__init__(**params)
-        runs = preset_runs(self.preset)
         served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+        # The query's own preset, if it names one, comes last and wins.
+        self.link = parse_query(f"preset={self.preset}&{self.query.lstrip('?')}", tuple(SECTIONS))
+        self._preset = self.link.preset  # the preset of the runs that train (the menu may show another)
+        runs = self.link.runs()
         # Served, training starts when the page has loaded: a session that no browser opens
         # (a health check's GET) must not train until the server drops it.
         self.session = LabSession(runs=runs, play=self.play and not served)
-        self.controls = Controls(self.session, self.preset, list(runs.values())[-1], defer=served)
+        self.controls = Controls(self.session, self._preset, list(runs.values())[-1], defer=served)
+        self.files = FilesPanel(self.session, settings=lambda: settings_of(self.controls.experiment),
+                                preset=lambda: self._preset,
+                                choose_preset=lambda name: setattr(self.controls.preset, "value", name))
+        self.controls.hide_sections(self.link.hide)
         self.messages = Messages(reset=self.session.reset)
         self.numbers = Numbers()
+        # What the page says holds while it does: a fresh start clears the messages; single D / G
+        # steps are counted beside the step; a lesson shows its progress and pauses at its budget.
+        self.controls.param.watch(lambda event: self.messages.clear(), "context_changed")
+        self.controls.on_single_step(self.numbers.took_single_step)
+        self.lesson = LessonProgress(pause=self.session.pause)
+        self.lesson.follow(PRESETS.get(self._preset))
         self._make_views(list(runs))
-        self.view = pn.Column(self.plane.__panel__())  # the plane(s) or the volume(s)
+        self.view = pn.Column(self.plane.__panel__(), sizing_mode="stretch_width")  # the plane(s) or the volume(s)
+        # Where the page's address is kept: the browser's, served; else one of its own.
+        self.location = pn.state.location if served else Location(search=self.query)
+        self.copy_link = make(pn.widgets.Button, name="Copy link", button_type="light", width=110,
+                              description="Copy this page's address: it starts this experiment (preset, "
+                                          "settings, seed) and keeps the page's options")
+        self.copy_link.js_on_click(code=COPY_LINK_JS)
+        self.link_note = pn.pane.Markdown("", visible=False, styles={"color": "white"}, margin=(0, 10))
+        self.link_notices = pn.pane.Alert(
+            "**This link's values that were ignored:**\n\n" + "\n".join(f"- {n.text}" for n in self.link.notices),
+            alert_type="warning", visible=bool(self.link.notices), sizing_mode="stretch_width")
+        self.dismiss_link_notices = make(pn.widgets.Button, name="Dismiss", button_type="light", width=90,
+                                         visible=bool(self.link.notices), margin=(0, 10, 10, 10))
+        self.dismiss_link_notices.on_click(lambda event: self._dismiss_link_notices())
         # Served, the charts and most of the sidebar join the page once it has loaded: building
         # their models and views delayed the first frame (bench/app_speed.py).
         self.chart_area = pn.Column(sizing_mode="stretch_width")
         if not served:
             self.chart_area.objects = [self.charts.__panel__()]
         # The numbers go beside the data view where there is room, else under it (a narrow window,
-        # a projector's zoom).
-        self.main = pn.Column(self.messages, pn.FlexBox(self.view, self.numbers, flex_wrap="wrap", gap="10px",
-                                                          sizing_mode="stretch_width"),
+        # a projector's zoom): the views' least width (flex-basis) with the numbers' must fit.
+        self.numbers_area = pn.Column(self.numbers, sizing_mode="stretch_width",
+                                      styles={"flex": f"1 0 {NUMBERS_WIDTH}px", "max-width": "100%",
+                                              "overflow-x": "auto"})
+        self.data_area = pn.FlexBox(self.view, self.numbers_area, flex_wrap="wrap", gap=f"{GAP}px",
+                                    align_items="flex-start", sizing_mode="stretch_width")
+        self._size_views(len(runs))
+        self.main = pn.Column(self.link_notices, self.dismiss_link_notices, self.messages, self.lesson, self.data_area,
                               "### Training curves and metrics",
                               pn.pane.Markdown(CHART_HINT, styles={"font-size": "13px", "color": "#444"}, margin=(0, 10)),
                               self.chart_area, sizing_mode="stretch_width")
         # The comparison joins the page once it has loaded, as the charts do (served).
         self.comparison: ComparisonView | None = None
-        self.compare_area = pn.Column(sizing_mode="stretch_width")
+        # What is wider than the window scrolls inside the tab, not the page sideways.
+        self.compare_area = pn.Column(sizing_mode="stretch_width", styles={"overflow-x": "auto"})
         self.tabs = pn.Tabs(("Lab", self.main), ("Compare", self.compare_area), sizing_mode="stretch_width")
         if not served:
             self._add_comparison()
@@ -79,6 +146,7 @@ class Lab(pn.viewable.Viewer):
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
         self._charts_due = 0.0
         self._callback = None
+        self.controls.experiment.param.watch(self._follow_address, list(SETTINGS))
         if served:
             # The first frame goes out with the document itself (it is ready within ~0.3 s): the
             # page shows samples and D as soon as it renders, not a second after it has loaded.
@@ -100,14 +168,21 @@ class Lab(pn.viewable.Viewer):
         """Data views and charts for these runs (one, or a lesson's variants side by side)."""
         self._run_names = names
         several = len(names) > 1
-        size = {1: 600, 2: 430}.get(len(names), 340)
         titles = [f"{run_letter(i)}: {name}" if several else "" for i, name in enumerate(names)]
-        self.planes = [PlaneView(size=size, title=title, suffix=model_suffix(i)) for i, title in enumerate(titles)]
-        self.volumes = [VolumeView(size=size, title=title) for title in titles]
-        link_controls(self.volumes)  # one set of view options per session: the views move together
+        self.planes = [PlaneView(title=title, suffix=model_suffix(i)) for i, title in enumerate(titles)]
+        self.volumes = [VolumeView(title=title) for title in titles]
+        link_controls(self.volumes)  # one slice point per session: the views' sliders move together
+        shown = [label for label, key in LAYERS.items() if key in self.link.layers]  # as the link asks
+        for plane in self.planes:
+            plane.layers.value = shown
+        self.planes[0].layers.param.watch(self._follow_address, "value")  # the address keeps the first's
+        self._wanted_views: dict[int, dict] = {}
         for view in (*self.planes, *self.volumes):
-            view.on_options(lambda **options: self.session.set_view_options(**options))
+            view.on_options(lambda view=view, **options: self._view_options(view, options))
         self.plane, self.volume = self.planes[0], self.volumes[0]
+        self.controls.show_runs(names)
+        self.controls.drawing.attach([plane.canvas for plane in self.planes])  # drawing is done on the planes
+        self.controls.slow_motion.planes = lambda: self.planes  # it highlights a sub-step on its run's plane
         self.charts = Charts(titles if several else None)
         self._drawn_generation = None  # draw the data afresh in the new views
 
@@ -118,8 +193,30 @@ class Lab(pn.viewable.Viewer):
         current = self.view.objects[0] if self.view.objects else None
         if wanted is not None and current is not wanted:
             self.view.objects = [wanted]
-        elif wanted is None and (not isinstance(current, pn.Row) or list(current.objects) != panels):
-            self.view.objects = [pn.Row(*panels)]
+        elif wanted is None and (not isinstance(current, pn.FlexBox) or list(current.objects) != panels):
+            for panel in panels:  # side by side while each has VIEW_MIN pixels, else one under the other
+                panel.styles = {**panel.styles, "flex": f"1 1 {VIEW_MIN}px", "min-width": "0"}
+            self.view.objects = [pn.FlexBox(*panels, gap=f"{GAP}px", sizing_mode="stretch_width")]
+
+    def _size_views(self, runs: int) -> None:
+        """The data views' part of the row they share with the numbers: ``runs`` views at their
+        largest (--lab-view-max); the numbers go beside them only where that leaves them room, else
+        below, and the views shrink to the row's width."""
+        largest = f"calc({runs} * var(--lab-view-max) + {(runs - 1) * GAP}px)"
+        self.view.styles = {"flex": f"0 1 {largest}", "min-width": "0", "max-width": largest}
+
+    def _view_options(self, view, options: dict) -> None:
+        """One view's wishes (a layer, the slices' point): the session computes what any view
+        wants, and each view draws only its own choice of it."""
+        self._wanted_views[id(view)] = options
+        merged: dict = {}
+        for wanted in self._wanted_views.values():
+            for key, value in wanted.items():
+                if isinstance(value, bool):
+                    merged[key] = merged.get(key, False) or value
+                elif value is not None or key not in merged:  # None: this view wants none (G's manifold)
+                    merged[key] = value
+        self.session.set_view_options(**merged)
 
     def _add_comparison(self) -> None:
         if self.comparison is None:
@@ -129,6 +226,7 @@ class Lab(pn.viewable.Viewer):
             self.compare_area.objects = [self.comparison]
 
     def _start(self) -> None:
+        self._follow_address()  # the address as the page starts it (served: once the browser listens)
         self.controls.show_all()
         self._add_comparison()
         if not self.chart_area.objects:
@@ -151,11 +249,36 @@ class Lab(pn.viewable.Viewer):
         # network refuses with a console error).
         # No busy indicator: Panel counts each tick of the periodic callback (16 a second) as busy,
         # so its spinner would flip on and off all the time the lab trains.
-        return pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls], main=[self.tabs],
-                                             sidebar_width=380, header_background="#5b2a86", busy_indicator=None)
+        template = pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.controls, self.files],
+                                                 main=[self.tabs],
+                                                 header=[pn.Row(pn.layout.HSpacer(), self.link_note, self.copy_link)],
+                                                 sidebar_width=380, header_background="#5b2a86",
+                                                 busy_indicator=None)
+        template.config.raw_css.append(LECTURE_CSS if self.link.lecture else PAGE_CSS)
+        return template
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.controls, width=360), self.tabs, sizing_mode="stretch_width")
+        return pn.Row(pn.Column(self.controls, self.files, width=360), self.tabs, sizing_mode="stretch_width")
+
+    def address(self) -> str:
+        """The query that starts what the page shows: the loaded preset, the sidebar's settings
+        that differ from it and the seed, the first plane's layers, and the link's page options."""
+        return query_of(self._preset, settings_of(self.controls.experiment),
+                        layers=[LAYERS[label] for label in self.planes[0].layers.value],
+                        lecture=self.link.lecture, hide=self.link.hide)
+
+    def _dismiss_link_notices(self) -> None:
+        self.link_notices.visible = self.dismiss_link_notices.visible = False
+
+    def _follow_address(self, *events) -> None:
+        """The page's address follows the sidebar (one update per change that alters it)."""
+        if any(value is None for value in settings_of(self.controls.experiment).values()):
+            return  # an emptied box, put back by the sidebar at once
+        left_out = data_left_out(settings_of(self.controls.experiment))
+        self.link_note.param.update(object=left_out or "", visible=left_out is not None)
+        query = self.address()
+        if query != self.location.search:
+            self.location.search = query
 
     # ------------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -173,22 +296,35 @@ class Lab(pn.viewable.Viewer):
             names = [run.name for run in update.runs]
             if names and names != self._run_names:
                 self._make_views(names)
+                self._size_views(len(names))
                 self.chart_area.objects = [self.charts.__panel__()]
             if update.generation != self._generation:
                 self._generation = update.generation
                 self._chart_rows = {}
                 self.charts.clear()
                 self.messages.new_generation()
+                self.lesson.new_generation()
             if update.settings:
+                self._preset = self.controls.preset.value  # what the Load button loaded
                 self.controls.load_settings(update.settings)
+                self._follow_address()
+                self.lesson.follow(PRESETS.get(self._preset))
                 if self.comparison is not None:  # new runs were loaded: the comparison starts from them
                     self.comparison.follow_lab(self._loaded_runs(names, update.settings))
             for notice in update.notices:
                 self.messages.show(notice)
+            self.controls.slow_motion.follow(update)
+            if any(run.plan is not None for run in update.runs):  # new schedules: settings changed
+                for index, run in enumerate(update.runs):
+                    if run.plan is not None:  # the Now numbers read step 0's values from it
+                        self.numbers.set_plan(run.plan, index)
+                if self.session.settings:  # a lesson's phases follow the edited run's settings
+                    self.lesson.set_settings(self.session.settings[-1])
             snapshots = [run.snapshot for run in update.runs]
             if snapshots and all(snapshot is not None for snapshot in snapshots):
                 self._draw(update, snapshots)
                 self.numbers.show(update, snapshots)
+                self.lesson.show_step(snapshots[0].step, update.playing)
             for index, run in enumerate(update.runs):
                 if run.plan is not None:
                     self.charts.set_plan(run.plan, index)
@@ -230,3 +366,6 @@ class Lab(pn.viewable.Viewer):
         if dim in (2, 3):
             for view, snapshot in zip(views, snapshots):
                 view.update(snapshot, force=new_data)  # else paced: app/pacing.py
+            self.files.record(snapshots, update.dataset)  # kept if a recording is on
+            figures = [(view.canvas if dim == 2 else view.scene, index) for index, view in enumerate(views)]
+            self.files.label_exports([*figures, (self.charts.canvas, None)], snapshots[0].step, update.playing)

@@ -31,16 +31,19 @@ class LessonProgress(pn.viewable.Viewer):
         """``pause``: what pausing the runs does (the session's pause)."""
         super().__init__()
         self._pause = pause
-        self.heading = pn.pane.Markdown("", margin=(0, 10), width=420, styles={"font-size": "15px"})
+        self.heading = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "15px", "flex": "0 1 auto"})
         self.bar = make(pn.indicators.Progress, value=0, max=1, bar_color="primary", height=14,
-                        sizing_mode="stretch_width", margin=(10, 10, 0, 10))
-        self.phase_list = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width", margin=(4, 10),
+                        margin=(12, 10, 0, 10), styles={"flex": "1 1 200px"})
+        self.phase_list = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width", margin=(0, 10),
                                        styles={"font-size": "14px"})
         self.moment_list = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width", margin=(0, 10),
                                         styles={"font-size": "14px"})
-        self.budget_note = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
-        self._layout = pn.Column(pn.Row(self.heading, self.bar, sizing_mode="stretch_width"), self.phase_list,
-                                 self.moment_list, self.budget_note, visible=False, sizing_mode="stretch_width")
+        self.budget_note = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
+                                         margin=(4, 10), styles={"padding": "0"})
+        # The bar beside the heading where there is room, else under it (a narrow window).
+        self._layout = pn.Column(pn.FlexBox(self.heading, self.bar, flex_wrap="wrap", sizing_mode="stretch_width"),
+                                 self.phase_list, self.moment_list, self.budget_note, visible=False,
+                                 sizing_mode="stretch_width")
         self.lesson: Preset | None = None
         self.settings: dict | None = None
         self.step = 0
@@ -137,5 +140,12 @@ class LessonProgress(pn.viewable.Viewer):
             else:
                 state, mark = "ahead", "·"
             items.append(f'<li class="moment {state}">{mark} {moment.when()}: {html.escape(moment.what)}</li>')
-        self.moment_list.object = ("Watch for:<ul style='margin:0;padding-left:1.2em;list-style:none'>"
-                                   + "".join(items) + "</ul>") if items else ""
+        if not items:
+            self.moment_list.object = ""
+            return
+        # One line on the page (the next moment) keeps the data view in sight; the whole list unfolds.
+        headline = (f'<b>Watch for, next:</b> {upcoming.when()}: {html.escape(upcoming.what)}' if upcoming
+                    else "<b>Watch for:</b> every moment has passed ✓")
+        self.moment_list.object = (f"<details><summary>{headline}</summary>"
+                                   "<ul style='margin:0;padding-left:1.2em;list-style:none'>"
+                                   + "".join(items) + "</ul></details>")

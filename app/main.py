@@ -1,7 +1,8 @@
 """The lab's page: `panel serve app` (from the repository) or `gan-lab-serve` (from anywhere)
 serves this, one Lab per browser session. The lab's modules are the installed package
 `ganlab_app` (this folder); everything is imported here, at the top, once per server process
-(lazy imports raced between sessions)."""
+(lazy imports raced between sessions). The page's address may name the experiment to start (a
+shared link: app/url_state.py)."""
 
 import panel as pn
 
@@ -9,4 +10,4 @@ from ganlab_app.lab import TITLE, Lab
 
 pn.extension(notifications=False)
 
-Lab().template().servable(title=TITLE)
+Lab(query=pn.state.location.search if pn.state.location is not None else "").template().servable(title=TITLE)

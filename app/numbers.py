@@ -34,7 +34,7 @@ class Numbers(pn.viewable.Viewer):
         super().__init__()
         self.table = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
                                       css_classes=["lab-numbers"], stylesheets=[STYLE])
-        self._layout = pn.Column("### Now", self.table, width=300)
+        self._layout = pn.Column("### Now", self.table, sizing_mode="stretch_width")
         self._due = 0.0
         self._rate_from = (time.monotonic(), 0)  # (when, step) the steps/s are counted from
         self._steps_per_s = 0.0

@@ -92,7 +92,7 @@ class PlaneCanvas(LayerCanvas):
                                         "[x, y, x, y, ...]: painted points, the eraser's path or the "
                                         "clicked point), brush}")
 
-    _esm = js("canvas.js", "packed.js", "ticks.js", "plane2d.js")
+    _esm = js("canvas.js", "packed.js", "ticks.js", "mesh.js", "plane2d.js")
 
     def show_box(self, low, high) -> None:
         """A new data box; the view goes back to it where it changes (new data), not on a reset,

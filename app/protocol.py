@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gan_core.slow_motion import SlowMotion
 from gan_core.snapshot import Snapshot
 
 # The page draws at most a frame per FRAME_INTERVAL_S on average (11 a second; 10 is what reads as
@@ -88,7 +89,30 @@ class Stop:
     """End the training process."""
 
 
-Command = Play | Pause | StepD | StepG | StepFull | Reset | ChangeSettings | Load | ViewOptions | Speed | Stop
+@dataclass(frozen=True, slots=True)
+class SlowStep:
+    """One training step of every run, run ``run``'s told in slow motion (gan_core/slow_motion.py);
+    training pauses."""
+
+    run: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCheckpoint:
+    """Send the runs' whole state as a checkpoint file's bytes (CheckpointSaved)."""
+
+    preset: str | None = None  # the preset or lesson the runs started from, kept in the file
+
+
+@dataclass(frozen=True, slots=True)
+class LoadCheckpoint:
+    """Replace the runs by a checkpoint's (a file's bytes, as SaveCheckpoint sent them)."""
+
+    data: bytes
+
+
+Command = (Play | Pause | StepD | StepG | StepFull | Reset | ChangeSettings | Load | ViewOptions | Speed | Stop | SlowStep
+           | SaveCheckpoint | LoadCheckpoint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,4 +195,20 @@ class ProcessDied:
     exit_code: int | None
 
 
-Event = RunStarted | Plans | Frame | Message | Playing | Diverged | Executed | ProcessDied
+@dataclass(frozen=True, slots=True)
+class SlowMotionSteps:
+    """A step taken in slow motion (SlowStep): run ``run``'s sub-steps; a frame after the step follows."""
+
+    run: int  # its index in RunStarted.names
+    motion: SlowMotion
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSaved:
+    """The answer to SaveCheckpoint: the checkpoint file's bytes, or why there are none."""
+
+    data: bytes
+    error: str = ""
+
+
+Event = RunStarted | Plans | Frame | Message | Playing | Diverged | Executed | ProcessDied | SlowMotionSteps | CheckpointSaved

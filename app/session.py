@@ -32,13 +32,14 @@ from gan_core.presets import PRESETS
 from gan_core.snapshot import Snapshot
 
 from . import training_process
-from .protocol import (ChangeSettings, Command, Diverged, Event, Executed, Frame, Load, Message, Pause, Play,
-                       Playing, Plans, ProcessDied, Reset, RunStarted, Speed, StepD, StepFull, StepG, Stop,
-                       ViewOptions)
+from .protocol import (ChangeSettings, CheckpointSaved, Command, Diverged, Event, Executed, Frame, Load,
+                       LoadCheckpoint, Message, Pause, Play, Playing, Plans, ProcessDied, Reset, RunStarted,
+                       SaveCheckpoint, SlowMotionSteps, SlowStep, Speed, StepD, StepFull, StepG, Stop, ViewOptions)
 
 DEFAULT_PRESET = "nonsaturating"
 STOP_WAIT_S = 5.0  # a stopped training process that has not ended by then is terminated
 EXECUTED_KEPT = 100  # the latest commands' times kept for benchmarks
+CHECKPOINT_WAIT_S = 10.0  # how long "Save checkpoint" waits for the training process's answer
 
 # Torch threads of each live training process of this server, by session: a new page's process
 # gets the command line's thread count only while there are cores for it (gan_core/device.py).
@@ -82,6 +83,7 @@ class Update:
     settings: dict | None  # the (last) run's settings when a load changed them, for the sidebar
     notices: list[Message | Diverged | ProcessDied] = field(default_factory=list)  # in the order they came
     playing: bool = False
+    slow_motion: SlowMotionSteps | None = None  # the latest step taken in slow motion, if new
 
 
 class _RunNews:
@@ -196,6 +198,9 @@ class LabSession:
         self._runs: list[_RunNews] = []
         self._notices: list = []
         self._settings_changed: dict | None = None
+        self._slow_motion: SlowMotionSteps | None = None
+        self._checkpoint_ready = threading.Condition()  # checkpoint() waits on it for the process's answer
+        self._checkpoint_answer: CheckpointSaved | None = None
         self._dataset: dict = {}
         self._trains_on = ""
         self._frames = 0  # frames received from the current training process (what it paces on)
@@ -267,6 +272,10 @@ class LabSession:
     def step_full(self) -> None:
         self.send(StepFull())
 
+    def slow_step(self, run: int) -> None:
+        """One step of every run, run ``run``'s in slow motion (its sub-steps come in a poll's Update)."""
+        self.send(SlowStep(int(run)))
+
     def reset(self) -> None:
         if not self._restart_if_dead(None):
             self.send(Reset())
@@ -281,6 +290,26 @@ class LabSession:
         runs = {name: dict(settings) for name, settings in runs.items()}
         if not self._restart_if_dead(runs):
             self.send(Load(runs))
+
+    def checkpoint(self, timeout: float = CHECKPOINT_WAIT_S, preset: str | None = None) -> bytes:
+        """The runs' whole state as a checkpoint file's bytes (gan_core/checkpoint.py), asked of the
+        training process and waited for (TimeoutError after ``timeout`` s; ValueError with the
+        process's reason if it could not save)."""
+        with self._checkpoint_ready:
+            self._checkpoint_answer = None
+        self.send(SaveCheckpoint(preset))
+        with self._checkpoint_ready:
+            if not self._checkpoint_ready.wait_for(lambda: self._checkpoint_answer is not None, timeout):
+                raise TimeoutError(f"the training process did not answer within {timeout:g} s")
+            answer, self._checkpoint_answer = self._checkpoint_answer, None
+        if answer.error:
+            raise ValueError(answer.error)
+        return answer.data
+
+    def load_checkpoint(self, data: bytes) -> None:
+        """Replace the runs by a checkpoint's; a refused file comes back as an error message."""
+        self._restart_if_dead(None)
+        self.send(LoadCheckpoint(bytes(data)))
 
     def load_preset(self, name: str) -> None:
         self.load_runs(preset_runs(name))
@@ -311,8 +340,8 @@ class LabSession:
             for run in self._runs:
                 run.rows, run.metrics, run.plan = [], [], None
             update = Update(self._generation, runs, self._dataset, self._trains_on, self._settings_changed,
-                            self._notices, self._playing)
-            self._notices, self._settings_changed = [], None
+                            self._notices, self._playing, self._slow_motion)
+            self._notices, self._settings_changed, self._slow_motion = [], None, None
             return update
 
     @property
@@ -408,6 +437,18 @@ class LabSession:
         self._playing = False
         self._notices.append(event)
         return True
+
+    @_keep.register
+    def _slow_motion_steps(self, event: SlowMotionSteps) -> bool:
+        self._slow_motion = event
+        return True
+
+    @_keep.register
+    def _checkpoint_saved(self, event: CheckpointSaved) -> bool:
+        with self._checkpoint_ready:
+            self._checkpoint_answer = event
+            self._checkpoint_ready.notify_all()
+        return False  # the caller of checkpoint() has it
 
     @_keep.register
     def _executed(self, event: Executed) -> bool:

@@ -28,13 +28,16 @@ import numpy as np
 import torch
 
 from ganlab_datasets import Edges, ParameterError
+from gan_core.checkpoint import checkpoint_bytes, read_checkpoint
 from gan_core.config import SHARED, make_experiment, settings_of
 from gan_core.device import describe, pick_device
+from gan_core.slow_motion import slow_step
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
 
-from .protocol import (FRAME_INTERVAL_S, ChangeSettings, Command, Diverged, Executed, Frame, Load, Message, Pause, Play, Playing,
-                       Plans, Reset, RunFrame, RunStarted, Speed, StepD, StepFull, StepG, Stop, ViewOptions)
+from .protocol import (FRAME_INTERVAL_S, ChangeSettings, CheckpointSaved, Command, Diverged, Executed, Frame, Load,
+                       LoadCheckpoint, Message, Pause, Play, Playing, Plans, Reset, RunFrame, RunStarted,
+                       SaveCheckpoint, SlowMotionSteps, SlowStep, Speed, StepD, StepFull, StepG, Stop, ViewOptions)
 
 GRID = 64  # D's heatmap resolution: 100 x 100 cost 15 ms a frame on this CPU, 64 x 64 about 6
 SLICE = 32  # 3D: D on each slice plane, 32 x 32 (the view draws 16 x 16 of them)
@@ -82,7 +85,7 @@ class TrainingLoop:
         self.min_frame_s = min_frame_s
         self.playing = play
         self.stopping = False
-        self.view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False}
+        self.view_options: dict = {"slice_point": None, "volume": False, "grad_grid": False, "manifold": None}
         self.trainers: list[Trainer] = []
         self.names: list[str] = []
         self.frames_sent = 0
@@ -174,7 +177,9 @@ class TrainingLoop:
             self._send_finished_frame(wait=True)  # the frame before the command, then the command
             start = time.time()
             changed = self._execute(command) or changed
-            self._send(Executed(command, start, time.time()))
+            # A checkpoint's bytes are not echoed back: the server keeps the latest commands.
+            echoed = LoadCheckpoint(b"") if isinstance(command, LoadCheckpoint) else command
+            self._send(Executed(echoed, start, time.time()))
             if self.stopping or not self.conn.poll():
                 return changed
 
@@ -253,10 +258,58 @@ class TrainingLoop:
         return self._each_trainer(Trainer.step)
 
     @_execute.register
+    def _slow_step(self, command: SlowStep) -> bool:
+        """Every run takes its step (side by side they step together); run ``command.run``'s is told in
+        slow motion. Training pauses; the frame after the step follows the sub-steps."""
+        if not self.trainers:
+            return False
+        run = int(command.run)
+        if not 0 <= run < len(self.trainers):
+            raise ParameterError("run", f"0 to {len(self.trainers) - 1}", run)  # shown as an error message
+        self.playing = False
+        for index, trainer in enumerate(self.trainers):
+            if index == run:
+                motion = slow_step(trainer)
+            else:
+                trainer.step()
+        self.steps.value = self.trainers[0].t
+        self._send(SlowMotionSteps(run, motion))
+        return True
+
+    @_execute.register
     def _reset(self, command: Reset) -> bool:
         if self._each_trainer(Trainer.reset):
             self._new_run()
         return bool(self.trainers)
+
+    @_execute.register
+    def _save_checkpoint(self, command: SaveCheckpoint) -> bool:
+        """Every run's whole state (gan_core/checkpoint.py), sent as a file's bytes."""
+        if not self.trainers:
+            self._send(CheckpointSaved(b"", "There are no runs to save: load a preset first."))
+            return False
+        try:
+            data = checkpoint_bytes(dict(zip(self.names, self.trainers)), command.preset)
+        except Exception as error:  # noqa: BLE001 - told to the page, which waits for an answer
+            self._send(CheckpointSaved(b"", f"The checkpoint could not be written: {error}"))
+            return False
+        self._send(CheckpointSaved(data))
+        return False
+
+    @_execute.register
+    def _load_checkpoint(self, command: LoadCheckpoint) -> bool:
+        """The runs a checkpoint holds replace these, at the step where they were saved. A file a
+        browser sent: it may not name a file on the server."""
+        try:
+            saved = read_checkpoint(command.data, self.device, "the file", server_files=False)
+        except ParameterError as error:
+            self._send(Message("error", f"Checkpoint not loaded: {error}"))
+            return False
+        self.trainers, self.names = list(saved.runs.values()), list(saved.runs)
+        self.playing = False  # the page shows where the runs were saved; Play goes on from there
+        self._new_run(settings=settings_of(self.trainers[-1].shared))
+        self._send(Message("info", f"Resumed from the checkpoint at step {self.trainers[0].t:,}."))
+        return True
 
     def _each_trainer(self, action) -> bool:
         for trainer in self.trainers:

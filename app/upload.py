@@ -94,7 +94,7 @@ class UploadPanel(pn.viewable.Viewer):
     def __init__(self, apply: Apply):
         super().__init__()
         self._apply = apply
-        self.file = CsvFileInput(sizing_mode="stretch_width", height=34)
+        self.file = CsvFileInput(name="csv_upload", sizing_mode="stretch_width", height=34)
         self.status = pn.pane.Markdown("", styles={"font-size": "0.9em"}, sizing_mode="stretch_width", margin=(0, 10))
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.file.param.watch(lambda event: self.use_upload(), "upload")

@@ -46,6 +46,9 @@ LINKABLE_DATASETS = tuple(name for name in DATASET_NAMES if name != "csv")
 LAYER_KEYS = tuple(LAYERS.values())
 DEFAULT_LAYERS = tuple(key for label, key in LAYERS.items() if label not in OFF_AT_START)
 PAGE_NAMES = ("preset", "layers", "lecture", "hide")
+# A drawing travels in the link up to this many points (about 15 characters each); more (an upload)
+# would make an address that servers refuse, so the link leaves such data out and says so.
+LINK_POINTS_MAX = 500
 TRUE_WORDS = ("1", "true", "on", "yes")
 
 
@@ -242,6 +245,8 @@ def query_of(preset: str, settings: dict, layers=DEFAULT_LAYERS, lecture: bool =
     sidebar edits (a lesson's last), compared with ``preset``'s."""
     base = preset_settings(preset)
     pairs = [("preset", preset)]
+    if data_left_out(settings):  # the link trains on the preset's data
+        settings = {**settings, "dataset": base["dataset"], "dataset_params": base["dataset_params"]}
     if settings["dataset"] != base["dataset"]:
         pairs.append(("data", settings["dataset"]))
     params = settings["dataset_params"]
@@ -263,6 +268,15 @@ def query_of(preset: str, settings: dict, layers=DEFAULT_LAYERS, lecture: bool =
     if hide:
         pairs.append(("hide", ",".join(hide)))
     return "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote, safe=",:[]{}")
+
+
+def data_left_out(settings: dict) -> str | None:
+    """Why a link cannot carry these settings' data (too many points of one's own), else None."""
+    points = settings["dataset_params"].get("points", ()) if settings["dataset"] == "points" else ()
+    if len(points) <= LINK_POINTS_MAX:
+        return None
+    return (f"The link leaves out your {len(points):,} points (it carries at most {LINK_POINTS_MAX}): "
+            f"share them as a settings file (Files) or the CSV itself.")
 
 
 def _setting_text(value) -> str:

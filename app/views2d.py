@@ -28,6 +28,11 @@ LEGEND = [{"name": "real", "color": REAL, "symbol": "square"},
 # The images, drawn first: (layer, palette, colour bar's title, log scale, opacity).
 IMAGES = (("d_image", "d", "D", False, 1.0), ("grad_image", "grad", "|∇x D|", True, 0.85))
 NO_POINTS = np.empty((0, 2), np.float32)
+# A data view (this plane, the 3D scene) is as wide as its column, at most the page's --lab-view-max
+# (app/lab.py: it also keeps the view within the window's height), and keeps its aspect: a square
+# plot area and the legend's band. The canvas fills it: its own pixel size must not size the view.
+VIEW_CSS = (":host { aspect-ratio: 600 / 534; height: auto !important; max-width: var(--lab-view-max, 600px); } "
+            ":host > div { width: 100%; height: 100%; } canvas { position: absolute; left: 0; top: 0; }")
 MESH_LINES, MESH_OPACITY, MESH_LINE_OPACITY = "#3a3a3a", 0.45, 0.6  # cells half seen through: D shows beneath
 STRETCH_RANGE = (0.01, 100.0)  # the stretch's colour scale: cells squeezed or stretched more take its ends
 
@@ -38,27 +43,32 @@ class PlaneView(pn.viewable.Viewer):
     segments (M, 2, 2) in data units as the snapshot has them, the contour's lines (each (N, 2)),
     images as {image, xs, ys, low, high} (None until the session computes one)."""
 
-    def __init__(self, size: int = 600, title: str = "", suffix: str = ""):
+    def __init__(self, title: str = "", suffix: str = ""):
         """``title`` names the run (side by side); ``suffix`` keeps model names unique per page."""
         super().__init__()
         self.data: dict = {"d_image": None, "grad_image": None, "d_contour": [], "real_samples": NO_POINTS,
                            "fake_samples": NO_POINTS, "g_arrows": np.empty((0, 2, 2), np.float32),
                            "mode_centres": NO_POINTS, "gp_points": NO_POINTS, "g_manifold": None}
-        self.canvas = PlaneCanvas(width=size, height=size - 40,  # a square plot area
+        self.canvas = PlaneCanvas(sizing_mode="stretch_width", stylesheets=[VIEW_CSS],
                                   name="plane" + suffix, legend=LEGEND,
                                   title=title or "Data plane: D (blue = real, red = fake), samples, G's updates")
         self.pacer = FramePacer(self.canvas)  # at most ~11 frames a second, none while the browser is behind
         shown = [label for label in LAYERS if label not in OFF_AT_START]
-        # As wide as the plot, wrapping onto a second line rather than over the numbers beside it.
-        self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True, width=size,
+        # As wide as the plot, wrapping onto further lines rather than over the numbers beside it.
+        self.layers = without_delay(pn.widgets.CheckBoxGroup(options=list(LAYERS), value=shown, inline=True,
+                                                             sizing_mode="stretch_width",
                                                              stylesheets=[".bk-input-group { flex-wrap: wrap; }"]))
         self.layers.param.watch(self._show_layers, "value")
         self.manifold_axes = ManifoldAxes(self._send_options)
         self._on_options = None
         self.note = pn.pane.Markdown("", margin=(0, 10))
-        self._layout = pn.Column(self.layers, self.manifold_axes, self.canvas, self.note)
+        # The plot first, its switches under it: the data view is what a page opened at 1280 x 720
+        # must show without scrolling.
+        self._layout = pn.Column(self.canvas, self.layers, self.manifold_axes, self.note,
+                                 sizing_mode="stretch_width")
         self._width = None  # the data box's width, which scales the arrows
         self._static: dict[str, dict] = {}  # the real samples' and mode centres' layers, built by set_dataset
+        self._overlay: list[dict] = []  # drawn on top of the layers: a sub-step of slow motion (app/slow_motion.py)
 
     def __panel__(self):
         return self._layout
@@ -174,7 +184,12 @@ class PlaneView(pn.viewable.Viewer):
             layers.append(self._static["mode_centres"])
         if "gp_points" in shown:
             layers.append(points_layer("gp_points", d["gp_points"], GP_POINTS, 5, symbol="x"))
-        return layers
+        return layers + self._overlay
+
+    def set_overlay(self, layers: list[dict]) -> None:
+        """Draw these layers (the canvas's wire format) on top of the others from now on; [] none."""
+        self._overlay = list(layers)
+        self._send()
 
     def _send(self) -> None:
         self.canvas.show(self.canvas_layers())

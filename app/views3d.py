@@ -13,6 +13,7 @@ from .colours import CENTRES, GENERATED, REAL
 from .manifold_axes import ManifoldAxes
 from .pacing import FramePacer
 from .scene3d import PointScene, points_layer, segments_layer, shaded_points_layer
+from .views2d import VIEW_CSS
 from .widgets import make
 
 SLICE_POINTS = 16  # per side of each slice drawn
@@ -104,10 +105,10 @@ def manifold_layer(snapshot) -> dict:
 
 
 def link_controls(views) -> None:
-    """Runs side by side share one set of snapshot options in the session: each view's switches
-    and sliders move the others', so every view shows what the session computes."""
+    """Runs side by side share one slice point in the session: each view's sliders move the
+    others'. Which layers a view draws (slices, isosurface) is its own choice."""
     for a, b in ((a, b) for a in views for b in views if a is not b):
-        for x, y in zip(a.widgets(), b.widgets()):
+        for x, y in zip(a.sliders, b.sliders):
             x.link(y, value="value")
 
 
@@ -115,10 +116,10 @@ class VolumeView(pn.viewable.Viewer):
     """The 3D view of one run, updated in place from Snapshots (3D datasets): its controls and its
     scene."""
 
-    def __init__(self, size: int = 600, title: str = ""):
-        """``size``: the scene's width in CSS pixels (as the plane's: the numbers fit beside it)."""
+    def __init__(self, title: str = ""):
+        """``title`` names the run (side by side)."""
         super().__init__()
-        self.scene = PointScene(width=size, height=size - 40, name="volume",
+        self.scene = PointScene(sizing_mode="stretch_width", stylesheets=[VIEW_CSS], name="volume",  # as the plane
                                 title=title or "3D: real, generated, D (drag to turn, wheel to zoom)")
         self.show_slices = make(pn.widgets.Checkbox, name="D on slices", value=True, width=100)
         self.show_isosurface = make(pn.widgets.Checkbox, name="D isosurface", value=False, width=100,
@@ -138,7 +139,7 @@ class VolumeView(pn.viewable.Viewer):
         # Wraps in a narrow view (runs side by side).
         self.controls = pn.FlexBox(self.show_slices, self.show_isosurface, self.show_manifold, *self.sliders,
                                    self.manifold_axes, sizing_mode="stretch_width")
-        self._layout = pn.Column(self.controls, self.scene, width=size)
+        self._layout = pn.Column(self.scene, self.controls, sizing_mode="stretch_width")  # the scene first, as the plane
         self.pacer = FramePacer(self.scene)  # at most ~11 frames a second, none while the browser is behind
         self._static: dict[str, dict] = {}  # the cube edges', real samples' and mode centres' layers, by set_dataset
         self._box = None

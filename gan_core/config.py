@@ -40,118 +40,166 @@ class Experiment(param.Parameterized):
 
     # --- data -------------------------------------------------------------------------------
     dataset = param.Selector(default="ring8", objects=list(DATASET_NAMES), label="Dataset",
-                             doc="A benchmark (fixed) or a family of toy distributions (with parameters)")
+                             doc="The data the GAN learns: a fixed benchmark, or a family of toy distributions with "
+                                 "parameters of its own")
     dataset_params = param.Dict(default={}, label="Dataset parameters",
-                                doc="Parameters of a dataset family (ring, grid, csv...)")
+                                doc="The chosen family's parameters, such as the number of modes on a ring (a "
+                                    "benchmark has none)")
 
     # --- networks (structural) --------------------------------------------------------------
     latent_dim = param.Integer(default=2, bounds=(1, 64), label="Latent dimension",
-                               doc="Size of the generator's input z")
+                               doc="How many random numbers the generator turns into one sample (the size of its "
+                                   "input z)")
     latent_prior = param.Selector(default="gaussian", objects=["gaussian", "uniform"], label="Latent prior",
-                                  doc="Prior of z: N(0, I) or uniform on [-1, 1]^dim")
+                                  doc="How the generator's random input is drawn: from a standard normal, or "
+                                      "uniformly in [-1, 1] in each dimension")
     g_width = param.Integer(default=128, bounds=(4, 1024), label="G width",
-                            doc="Hidden units per generator layer")
-    g_depth = param.Integer(default=2, bounds=(1, 6), label="G hidden layers", doc="Hidden layers of the generator")
+                            doc="How many hidden units each of the generator's layers has")
+    g_depth = param.Integer(default=2, bounds=(1, 6), label="G hidden layers",
+                            doc="How many hidden layers the generator has")
     g_activation = param.Selector(default="relu", objects=ACTIVATIONS, label="G activation",
-                                  doc="Generator nonlinearity")
+                                  doc="The nonlinearity between the generator's layers")
     g_batchnorm = param.Boolean(default=False, label="G batch norm",
-                                doc="Batch norm on the generator's hidden layers (DCGAN)")
+                                doc="Normalise the generator's hidden layers over each batch (batch norm, as in "
+                                    "DCGAN)")
     g_output = param.Selector(default="linear", objects=["linear", "tanh"], label="G output",
-                              doc="Generator output layer: linear, or tanh (bounded to the box)")
+                              doc="The generator's last layer: linear (any point), or tanh (points kept inside the "
+                                  "data's box)")
     d_width = param.Integer(default=128, bounds=(4, 1024), label="D width",
-                            doc="Hidden units per discriminator layer")
+                            doc="How many hidden units each of the discriminator's layers has")
     d_depth = param.Integer(default=2, bounds=(1, 6), label="D hidden layers",
-                            doc="Hidden layers of the discriminator")
+                            doc="How many hidden layers the discriminator has")
     d_activation = param.Selector(default="tanh", objects=ACTIVATIONS, label="D activation",
-                                  doc="Discriminator nonlinearity")
+                                  doc="The nonlinearity between the discriminator's layers")
     conditional = param.Boolean(default=False, label="Conditional on the mode",
-                                doc="G(z|c) and D(x|c) with the mixture component as label")
+                                doc="Give both networks the mixture component each sample belongs to, so that G "
+                                    "learns each mode on demand")
 
     # --- objective and optimizers (shared in a batch, live) ---------------------------------
     objective = param.Selector(default="nonsaturating", objects=OBJECTIVES, label="Objective",
-                               doc="The game G and D play")
+                               doc="The game the two networks play: how D's and G's losses are computed from D's "
+                                   "outputs")
     n_critic = param.Integer(default=1, bounds=(1, 20), label="D steps per G step",
-                             doc="Discriminator steps per generator step")
-    batch_size = param.Integer(default=256, bounds=(8, 4096), label="Batch size", doc="Samples per minibatch")
+                             doc="How many discriminator updates come before each generator update")
+    batch_size = param.Integer(default=256, bounds=(8, 4096), label="Batch size",
+                               doc="How many real and as many generated samples each update uses")
     g_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, label="G optimizer",
-                                 doc="Generator optimizer")
+                                 doc="The algorithm that updates the generator's weights from its gradient")
     d_optimizer = param.Selector(default="adam", objects=OPTIMIZERS, label="D optimizer",
-                                 doc="Discriminator optimizer")
+                                 doc="The algorithm that updates the discriminator's weights from its gradient")
 
     # --- per-run settings -------------------------------------------------------------------
-    lr_g = param.Number(default=1e-3, bounds=(0.0, 10.0), label="G learning rate", doc="Generator learning rate")
+    lr_g = param.Number(default=1e-3, bounds=(0.0, 10.0), label="G learning rate",
+                        doc="How far each update moves the generator's weights (its learning rate)")
     lr_d = param.Number(default=1e-3, bounds=(0.0, 10.0), label="D learning rate",
-                        doc="Discriminator learning rate")
-    beta1 = param.Number(default=0.5, bounds=(0.0, 0.999), label="Adam β₁", doc="Adam beta1 (both networks)")
-    beta2 = param.Number(default=0.999, bounds=(0.0, 0.9999), label="Adam β₂", doc="Adam beta2 (both networks)")
+                        doc="How far each update moves the discriminator's weights (its learning rate)")
+    beta1 = param.Number(default=0.5, bounds=(0.0, 0.999), label="Adam β₁",
+                         doc="How much of the previous gradients Adam keeps in its running average, its momentum "
+                             "(both networks)")
+    beta2 = param.Number(default=0.999, bounds=(0.0, 0.9999), label="Adam β₂",
+                         doc="How slowly Adam's estimate of the gradients' size changes; closer to 1 is smoother "
+                             "(both networks)")
     lr_final_fraction = param.Number(default=1.0, bounds=(1e-4, 1.0), label="Learning rates decay to",
-                                     doc="Both learning rates decay linearly to this fraction (1 = constant)")
+                                     doc="Both learning rates shrink linearly to this fraction of their value (1 "
+                                         "keeps them constant)")
     lr_decay_start = param.Integer(default=0, bounds=(0, 10 ** 7), label="Decay starts at step",
-                                   doc="Step at which the learning-rate decay starts")
+                                   doc="The step at which both learning rates start to shrink")
     lr_decay_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), label="Decay steps",
-                                   doc="Steps of the learning-rate decay")
+                                   doc="Over how many steps the learning rates shrink to their final fraction")
 
-    instance_noise = param.Boolean(default=False, doc="Add N(0, sigma^2 I) to D's real and fake inputs")
+    instance_noise = param.Boolean(default=False,
+                                   doc="Add Gaussian noise to every real and generated sample D sees, so that the two "
+                                       "overlap and D cannot be perfect")
     noise_sigma = param.Number(default=0.3, bounds=(0.0, 2.0), label="σ at first",
-                               doc="Instance noise sigma at step 0 (box units)")
+                               doc="How much noise at first: its standard deviation when instance noise is switched "
+                                   "on (box units: the data's box scaled to run from -1 to 1)")
     noise_sigma_end = param.Number(default=0.0, bounds=(0.0, 2.0), label="σ at last",
-                                   doc="Instance noise sigma after annealing (box units)")
+                                   doc="How much noise is left once the annealing is over: its standard deviation "
+                                       "then (box units: the data's box scaled to run from -1 to 1; 0: none)")
     noise_anneal = param.Selector(default="linear", objects=ANNEALING, label="σ annealing",
-                                  doc="How sigma goes to its end value")
+                                  doc="How the noise shrinks from its first to its last level: not at all, linearly "
+                                      "or geometrically")
     noise_anneal_steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="σ annealing steps",
-                                       doc="Steps of the noise annealing, from the step instance noise is switched on")
+                                       doc="Over how many steps the noise shrinks, counted from the step instance "
+                                           "noise is switched on")
 
-    roth = param.Boolean(default=False, doc="Roth et al.'s JS-regularizer (gamma/2) Omega on D's loss")
+    roth = param.Boolean(default=False,
+                         doc="Roth et al.'s regularizer: D's loss gets a penalty on D's gradient, weighted where D is "
+                             "unsure, which keeps D smooth")
     roth_gamma = param.Number(default=2.0, bounds=(0.0, 100.0), label="γ₀ (regularizer weight)",
-                              doc="gamma_0: the regularizer's weight when it is switched on (step 0 for a run that starts with it)")
+                              doc="How strongly the regularizer acts when it is switched on, its weight γ₀ (box "
+                                  "units: the data's box scaled to run from -1 to 1)")
     roth_alpha = param.Number(default=0.01, bounds=(1e-6, 1.0), label="γ annealing α",
-                              doc="Annealing: gamma_t = gamma_0 alpha^(t/T), t counted from the switch; 1 = none")
+                              doc="The fraction of its first weight the regularizer keeps at the end of the annealing "
+                                  "(1: no annealing); the weight is γ₀ α^(t/T), t counted from the switch")
     roth_anneal_steps = param.Integer(default=10000, bounds=(1, 10 ** 7), label="γ annealing steps T",
-                                      doc="T of the gamma annealing")
+                                      doc="Over how many steps the regularizer's weight shrinks to its last value, "
+                                          "counted from the step it is switched on")
 
-    gradient_penalty = param.Boolean(default=False, doc="WGAN-GP: lambda E[(|grad D(x_hat)| - 1)^2]")
+    gradient_penalty = param.Boolean(default=False,
+                                     doc="WGAN-GP: penalise the critic where its gradient's length differs from 1, at "
+                                         "points between real and generated samples")
     gp_lambda = param.Number(default=10.0, bounds=(0.0, 1000.0), label="Penalty weight λ",
-                             doc="Gradient penalty weight lambda, on the critic's gradient norm in data units "
-                                 "(Gulrajani et al. use 10)")
+                             doc="How strongly the gradient penalty acts, its weight λ, on the critic's gradient in "
+                                 "the data's own units (Gulrajani et al. use 10)")
 
-    weight_clipping = param.Boolean(default=False, doc="Clip D's weights to [-c, c] after each D step")
+    weight_clipping = param.Boolean(default=False,
+                                    doc="After each of its updates, clip every weight of D into [-c, c] (the original "
+                                        "WGAN's way to keep the critic smooth)")
     clip_value = param.Number(default=0.01, bounds=(1e-5, 10.0), label="Clipping bound c",
-                              doc="D's weights are clipped to [-c, c]")
+                              doc="The bound c that D's weights are clipped to: each stays within [-c, c]")
 
-    beta_annealing = param.Boolean(default=False, doc="beta-GAN: train on heated data, uniform to data")
+    beta_annealing = param.Boolean(default=False,
+                                   doc="β-GAN: D first compares G's samples with the uniform box, then with the data "
+                                       "heated less and less, then with the data itself")
     beta_uniform_steps = param.Integer(default=2000, bounds=(0, 10 ** 7), label="Steps on the uniform box",
-                                       doc="Steps on the uniform box (beta = 0) before the cooling")
+                                       doc="How many steps G first learns the uniform box (β = 0), before the cooling "
+                                           "starts")
     beta_start = param.Number(default=0.1, bounds=(1e-4, 1e6), label="β₁ (first level)",
-                              doc="beta_1 (box units^-2): the hottest heated data")
+                              doc="The hottest heated data, the first cooling level: a small β is close to the "
+                                  "uniform box (in inverse squared box units; box units: the data's box scaled to run "
+                                  "from -1 to 1)")
     beta_end = param.Number(default=10.0, bounds=(1e-4, 1e6), label="β_K (last level)",
-                            doc="beta_K: the coolest heated data before the data itself")
+                            doc="The coolest heated data, the last level before the data itself: a large β is close to "
+                                "the data (in inverse squared box units; box units: the data's box scaled to run "
+                                "from -1 to 1)")
     beta_levels = param.Integer(default=20, bounds=(0, 1000), label="Cooling steps K",
-                                doc="K: cooling steps (K + 1 beta levels)")
+                                doc="How many cooling steps lead from the first β to the last (one more level than "
+                                    "steps)")
     beta_steps_per_level = param.Integer(default=500, bounds=(1, 10 ** 6), label="Steps per β level",
-                                         doc="Training steps at each beta")
+                                         doc="How many training steps each level of heated data lasts")
 
-    langevin = param.Boolean(default=False, doc="SGLD discriminator with covariance-controlled noise I_t")
+    langevin = param.Boolean(default=False,
+                             doc="Langevin dynamics for D: its weights receive noise scaled to how much its "
+                                 "per-example gradients vary, so that G faces an ensemble of discriminators")
     langevin_update = param.Selector(default="adam+noise", objects=LANGEVIN_UPDATES, label="D's Langevin update",
-                                     doc="sgld: eq. 10 of Ramakers et al., a plain gradient step of size "
-                                         "eps = D's learning rate plus the noise; adam+noise: D's optimizer's "
-                                         "step, then the same prior shrink and noise")
+                                     doc="How D takes its Langevin step: sgld (eq. 10 of Ramakers et al.) is a plain "
+                                         "gradient step of D's learning rate plus the noise; adam+noise is D's "
+                                         "optimizer's step, then the same prior shrink and noise")
     langevin_temperature = param.Number(default=1.0, bounds=(0.0, 100.0), label="Noise temperature",
-                                        doc="Scale of the injected noise variance")
+                                        doc="How much noise D's weights receive: a scale on the noise's variance (0: "
+                                            "none)")
     langevin_prior_std = param.Number(default=10.0, bounds=(1e-3, 1e6), label="Prior std of D's weights",
-                                      doc="Std of the Gaussian prior p(theta)")
+                                      doc="How far D's weights may roam: the standard deviation of the Gaussian prior "
+                                          "that pulls them towards 0")
     coarse_grain = param.Number(default=0.0, bounds=(0.0, 2.0),
-                                doc="Blur lambda of A_lambda (box units): each of D's inputs is smeared by "
-                                    "Gaussian noise of a random width up to lambda; 0 = off")
+                                doc="Blur D's inputs: each sample D sees is moved by Gaussian noise of a random width "
+                                    "up to this (box units: the data's box scaled to run from -1 to 1; 0: off)")
 
     freeze_g_after = param.Integer(default=0, bounds=(0, 10 ** 7), label="Freeze G after step",
-                                   doc="Stop updating G after this step (0 = never)")
+                                   doc="Stop updating the generator after this step, so that only D trains on (0: "
+                                       "never)")
 
     # --- run ----------------------------------------------------------------------------------
     seed = param.Integer(default=0, bounds=(0, 2 ** 31 - 1), label="Seed",
-                         doc="Seed of networks, latents and data; a new seed restarts the run")
-    steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="Steps", doc="Generator steps to train")
+                         doc="The seed of the networks' initial weights, the latents and the data; a new seed "
+                             "restarts the run")
+    steps = param.Integer(default=5000, bounds=(1, 10 ** 7), label="Steps",
+                          doc="How many training steps (one generator update and its discriminator updates each) a "
+                              "run takes")
     metrics_every = param.Integer(default=250, bounds=(1, 10 ** 6), label="Steps between metrics",
-                                  doc="Steps between metric evaluations")
+                                  doc="How many steps pass between two measurements of the metrics (modes, HQ "
+                                      "samples, sample distance)")
 
 
 STRUCTURAL = ("dataset", "dataset_params", "latent_dim", "latent_prior", "g_width", "g_depth",

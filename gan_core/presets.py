@@ -212,7 +212,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
             objective="minimax", **{**BETA_GAN_NETS, **BETA_SCHEDULE, **BETA_FINAL_DECAY}, steps=BETA_STEPS),
     _method("langevin", "Langevin discriminator: SGLD with covariance-controlled noise I_t",
             "D's weights receive noise scaled to the running variance of its per-example gradients, "
-            "so G faces an ensemble of discriminators; the noise level I_t falls as training settles.",
+            "so G faces an ensemble of discriminators; the paper has I_t fall as training settles (here, on seed 0, it rises).",
             LANGEVIN_PAPER, "ring8", objective="nonsaturating", langevin=True, langevin_temperature=1.0,
             langevin_prior_std=10.0, steps=3000),
     _method("roth-tuned-ring8", "Tuned for ring8: Roth gamma_0 0.1 annealed to 0.01 (box units), lr 2e-3 decayed to 5 %",
@@ -395,7 +395,8 @@ LESSONS: list[Preset] = [
            shape=LessonShape(beta_phases, DREAL_DFAKE_MOMENTS)),
     Preset("lesson-langevin", "Langevin discriminator on the 8-mode ring: contours, histogram, noise level",
            "Ramakers et al.'s Fig. 1: samples with D's contour lines, the mode histogram, and the "
-           "covariance-controlled noise level dropping as training settles. D's update is Adam's step plus "
+           "covariance-controlled noise level, which the paper has dropping as training settles (in the lab it rises on seed 0: "
+           "watch its chart). D's update is Adam's step plus "
            "eq. 10's prior and noise (adam+noise): eq. 10's own plain SGLD step (langevin_update = sgld) did "
            "not train at this budget in the lab, with step sizes eps from 0.02 to 3 reaching 1-6 of the 8 modes "
            "with at most 1.2 % of samples near a mode (2-3 seeds each), where Adam plus noise reached 7-8 modes "

@@ -70,6 +70,9 @@ class Trainer:
                 raise ParameterError(name, "the same for all runs of a batch", ", ".join(sorted(values)))
         self.experiments = experiments
         self.device = torch.device(device) if device is not None else pick_device()
+        # Called as recorder(name, tensor) with a step's intermediate values (gan_core/slow_motion.py);
+        # None: nothing is recorded.
+        self.recorder = None
         self._build()
 
     # ------------------------------------------------------------------------------------------
@@ -326,12 +329,19 @@ class Trainer:
             eps = self.streams.rand("noise", batch, 1, runs=self.runs_using["gradient_penalty"])
             parts.append(gradient_penalty.interpolate(parts[0], parts[1], eps))
             labels.append(real_labels)
-        return torch.cat(parts, 1), (torch.cat(labels, 1) if self.n_classes else None)
+        points, labels = torch.cat(parts, 1), (torch.cat(labels, 1) if self.n_classes else None)
+        if self.recorder is not None:
+            for name, value in (("real_batch", real), ("d_latents", z), ("fake_batch", fake), ("d_points", points),
+                                ("d_labels", labels)):
+                self.recorder(name, value)
+        return points, labels
 
     def d_step(self) -> None:
         """One discriminator update of every run."""
         batch, objective, settings = self.shared.batch_size, self.shared.objective, self.run_settings
         now = self.schedules()
+        if self.recorder is not None:
+            self.recorder("d_params_before", self.d_flat)
         points, labels = self.d_batch(now)
         if self.manual_d:
             psi, saved = forward_saving(self.d_spec, self._d_plain, self._with_labels(points, labels))
@@ -341,6 +351,9 @@ class Trainer:
             grads = [backward(self.d_spec, self._d_plain, saved, loss_grad_psi.unsqueeze(-1))[0]]
         else:
             loss, psi_real, psi_fake, grads = self._regularized_d_loss(points, labels, now)
+        if self.recorder is not None:
+            self.recorder("d_psi", torch.cat([psi_real, psi_fake], 1))
+            self.recorder("d_loss", loss)
         self.mark_diverged(self._finite_per_run(loss, grads))
         apply = self.alive
         if self.uses.langevin:
@@ -354,6 +367,8 @@ class Trainer:
             self._langevin_step(grads[0], now.lr_factor)
         if self.uses.weight_clipping:  # last, so that the Langevin noise cannot leave [-c, c] either
             clip_([self.d_flat], torch.where(settings.weight_clipping > 0, settings.clip_value, torch.inf))
+        if self.recorder is not None:
+            self.recorder("d_params_after", self.d_flat)
         with torch.no_grad():
             self.latest_scalars.update(d_loss=loss.detach(), d_real=d_value(objective, psi_real).mean(-1),
                                        d_fake=d_value(objective, psi_fake).mean(-1), beta=now.beta,
@@ -378,10 +393,17 @@ class Trainer:
         if self.uses.roth:
             omega = roth.omega(psi_real, psi_fake, input_grad[:, :batch], input_grad[:, batch:2 * batch])
             loss = loss + 0.5 * now.gamma * omega
+            if self.recorder is not None:
+                self.recorder("roth_omega", omega)
         if self.uses.gradient_penalty:
             strength = self.run_settings.gp_lambda * self.run_settings.gradient_penalty
             # The penalty holds the gradient in data units, grad_x psi = grad_u psi / h, to norm 1.
-            loss = loss + strength * gradient_penalty.penalty(input_grad[:, 2 * batch:] / self.box_half)
+            penalty = gradient_penalty.penalty(input_grad[:, 2 * batch:] / self.box_half)
+            loss = loss + strength * penalty
+            if self.recorder is not None:
+                self.recorder("gp_penalty", penalty)
+        if self.recorder is not None:
+            self.recorder("d_input_gradients", input_grad)
         grads = [_flat(torch.autograd.grad(loss.sum(), params))]
         return loss, psi_real, psi_fake, grads
 
@@ -415,8 +437,12 @@ class Trainer:
         self.d_flat.mul_((1 - eps / settings.langevin_prior_std ** 2).unsqueeze(1))
         stepping = (self.sgld_runs & self.alive).unsqueeze(1)  # a diverged run's gradient may be NaN
         self.d_flat.sub_(torch.where(stepping, eps.unsqueeze(1) * grad, 0.0))
+        if self.recorder is not None:
+            self.recorder("langevin_before_noise", self.d_flat)
         langevin.inject_noise_([self.d_flat], self.noise_level, eps * settings.langevin_temperature,
                                [self.streams.randn("noise", self.d_flat.shape[1], runs=self.runs_using["langevin"])])
+        if self.recorder is not None:
+            self.recorder("langevin_after_noise", self.d_flat)
 
     def generator_force(self, x: torch.Tensor, labels: torch.Tensor | None, d_params=None):
         """For D inputs x (K, B, d): the gradient of G's batch loss w.r.t. each input, D's input
@@ -479,15 +505,23 @@ class Trainer:
             grads = [backward(self.g_spec, self._g_plain, saved, grad_generated)[0]]
         else:
             params = _layer_leaves(self._g_plain)
-            x = self._d_inputs(self.generate(z, labels, params), now.sigma)
+            generated = self.generate(z, labels, params)
+            x = self._d_inputs(generated, now.sigma)
             loss_grad_x, psi_grad, loss = self.generator_force(x, labels)
             grads = [_flat(torch.autograd.grad(x, params, grad_outputs=loss_grad_x))]
+        if self.recorder is not None:
+            for name, value in (("g_params_before", self.g_flat), ("g_latents", z), ("g_labels", labels),
+                                ("g_samples", generated), ("g_inputs", x), ("g_loss", loss),
+                                ("g_force", loss_grad_x)):
+                self.recorder(name, value)
         self.mark_diverged(self._finite_per_run(loss, grads))
         settings, apply = self.run_settings, self.alive
         if self.uses.freeze_g_after:
             frozen = (settings.freeze_g_after > 0) & (self.t >= settings.freeze_g_after)
             apply = apply & ~frozen
         self.g_optimizer.step(grads, settings.lr_g * now.lr_factor, settings.beta1, settings.beta2, apply)
+        if self.recorder is not None:
+            self.recorder("g_params_after", self.g_flat)
         with torch.no_grad():
             self.latest_scalars.update(
                 g_loss=loss, g_grad_norm=torch.sqrt(sum((g ** 2).flatten(1).sum(1) for g in grads)),

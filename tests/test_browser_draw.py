@@ -12,7 +12,7 @@ from conftest import column
 pytestmark = pytest.mark.browser
 
 PLANE = "plane"  # the first run's plane model (app/views2d.py)
-PAD = {"left": 48, "right": 74, "top": 26, "bottom": 56}  # the plot area's margins (app/js/plane2d.js)
+PAD = {"left": 48, "right": 100, "top": 26, "bottom": 56}  # the plot area's margins (app/js/plane2d.js)
 
 
 def open_own_data(lab):
@@ -45,7 +45,7 @@ def test_a_drawing_made_with_the_mouse_is_what_the_run_trains_on(lab):
     wait_until(lambda: read(lab, PLANE, "m => m.mode") == "draw", what="the plane in draw mode")
     plane = lab.locator("canvas.lab-plane").first
     box = plane.bounding_box()
-    width, height = box["width"] - PAD["left"] - PAD["right"], box["height"] - PAD["top"] - PAD["bottom"]
+    width = height = min(box["width"] - PAD["left"] - PAD["right"], box["height"] - PAD["top"] - PAD["bottom"])  # square
     x0, y = box["x"] + PAD["left"] + 0.3 * width, box["y"] + PAD["top"] + 0.5 * height
     lab.mouse.move(x0, y)
     lab.mouse.down()

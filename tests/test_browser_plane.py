@@ -10,7 +10,7 @@ from waiting import wait_until
 pytestmark = pytest.mark.browser
 
 PLANE = "plane"  # the first run's plane model (app/views2d.py)
-PAD = {"left": 48, "right": 74, "top": 26, "bottom": 56}  # the plot area's margins (app/js/plane2d.js)
+PAD = {"left": 48, "right": 100, "top": 26, "bottom": 56}  # the plot area's margins (app/js/plane2d.js)
 
 
 def first_x(lab):
@@ -52,8 +52,8 @@ def test_plane_pans_zooms_and_resets(lab):
     assert read(lab, PLANE, "m => m.view") == []
     home = shown_view(lab)  # [x0, x1, y0, y1]: ring8's box
     box = plane.bounding_box()
-    width = box["width"] - PAD["left"] - PAD["right"]
-    height = box["height"] - PAD["top"] - PAD["bottom"]
+    # The plot is square: the smaller of the two room's sides (app/js/plane2d.js).
+    width = height = min(box["width"] - PAD["left"] - PAD["right"], box["height"] - PAD["top"] - PAD["bottom"])
     x, y = box["x"] + PAD["left"] + width / 2, box["y"] + PAD["top"] + height / 2
     lab.mouse.move(x, y)
     lab.mouse.down()
@@ -82,7 +82,7 @@ HEATMAP_PIXELS = """c => {
   const shades = new Uint8Array(m.arrays.data.buffer, m.arrays.data.byteOffset + img.shades[0], img.shades[1]);
   const ctx = c.getContext('2d'), dpr = window.devicePixelRatio || 1;
   const [x0, x1, y0, y1] = m.view.length ? m.view : [m.box[0][0], m.box[1][0], m.box[0][1], m.box[1][1]];
-  const pw = c.clientWidth - %(left)d - %(right)d, ph = c.clientHeight - %(top)d - %(bottom)d;
+  const pw = Math.min(c.clientWidth - %(left)d - %(right)d, c.clientHeight - %(top)d - %(bottom)d), ph = pw;
   const rgb = s => [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16));
   let tried = 0, matched = 0;
   for (let j = 0; j < img.ny; j += 3) for (let i = 0; i < img.nx; i += 3) {

@@ -54,7 +54,7 @@ def _frames(rng, n):
 # margins: app/js/plane2d.js).
 POINT_PIXELS = """(c, points) => {
   const m = Bokeh.documents[0].get_model_by_name('plane'), ctx = c.getContext('2d'), dpr = window.devicePixelRatio || 1;
-  const [[x0, y0], [x1, y1]] = m.box, pw = c.clientWidth - 48 - 74, ph = c.clientHeight - 26 - 56;
+  const [[x0, y0], [x1, y1]] = m.box, pw = Math.min(c.clientWidth - 48 - 100, c.clientHeight - 26 - 56), ph = pw;
   return points.filter(([x, y]) => x > x0 && x < x1 && y > y0 && y < y1).map(([x, y]) => Array.from(
     ctx.getImageData(Math.floor((48 + (x - x0) / (x1 - x0) * pw) * dpr),
                      Math.floor((26 + ph - (y - y0) / (y1 - y0) * ph) * dpr), 1, 1).data));

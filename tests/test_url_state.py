@@ -13,7 +13,7 @@ from waiting import wait_until
 
 from ganlab_app.controls import SECTIONS as CONTROL_SECTIONS
 from ganlab_app.session import LabSession, preset_runs, preset_settings
-from ganlab_app.url_state import DEFAULT_LAYERS, parse_query, query_of, runs_with
+from ganlab_app.url_state import DEFAULT_LAYERS, LINK_POINTS_MAX, data_left_out, parse_query, query_of, runs_with
 from gan_core.config import SETTINGS, Experiment, check_rules, coerce, settings_of
 from gan_core.presets import PRESETS
 
@@ -128,6 +128,19 @@ def test_the_query_holds_only_what_differs_from_the_preset():
     assert parse_query(query, SECTIONS).settings() == changed
 
 
+def test_a_drawing_travels_in_the_link_and_an_upload_too_large_for_one_is_left_out_with_a_reason():
+    rng = np.random.default_rng(0)
+    drawn = {**preset_settings("roth"), "dataset": "points",
+             "dataset_params": {"points": rng.normal(size=(30, 2)).round(3).tolist()}}
+    assert data_left_out(drawn) is None
+    assert parse_query(query_of("roth", drawn), SECTIONS).settings() == drawn
+    uploaded = {**drawn, "dataset_params": {"points": rng.normal(size=(LINK_POINTS_MAX + 1, 2)).tolist()}}
+    assert str(LINK_POINTS_MAX + 1) in data_left_out(uploaded)
+    query = query_of("roth", uploaded)
+    assert "points" not in query and len(query) < 200
+    assert parse_query(query, SECTIONS).settings()["dataset"] == preset_settings("roth")["dataset"]
+
+
 def random_value(name, rng):
     """A valid value of setting ``name``, drawn from its own bounds or choices."""
     p = Experiment.param[name]
@@ -191,6 +204,8 @@ def test_a_lab_starts_the_linked_experiment_and_its_address_follows_the_sidebar(
         assert settings_of(lab.controls.experiment) == {**preset_settings("roth"), "dataset": "grid25",
                                                         "dataset_params": {}, "roth_gamma": 0.3, "seed": 5}
         assert lab.link_notices.visible and "lr_g=-5 was ignored" in lab.link_notices.object
+        lab.dismiss_link_notices.clicks += 1  # the reader has seen them: they go
+        assert not lab.link_notices.visible and not lab.dismiss_link_notices.visible
         linked = first_samples(lab)
         # The sidebar's widget: the address follows it.
         box = next(w for w in lab.controls.cards[2].select(pn.widgets.FloatInput) if w.name == "D learning rate")

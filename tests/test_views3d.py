@@ -238,9 +238,9 @@ def test_irregular_snapshots_under_the_cap_are_all_drawn(gauss, monkeypatch):
     assert draws_at(view, snap, times, monkeypatch) == len(times)
 
 
-def test_views_side_by_side_share_their_controls(gauss):
-    """One set of options in the session for all runs: moving A's slider moves B's, and a switch
-    in B shows in A, so no view claims a slice point the session does not compute."""
+def test_views_side_by_side_share_their_slice_point_not_their_layers(gauss):
+    """One slice point in the session for all runs: moving A's slider moves B's, so no view claims
+    a slice point the session does not compute; which layers a view draws is its own."""
     views = [VolumeView(title=letter) for letter in "AB"]
     views3d.link_controls(views)
     calls = []
@@ -250,7 +250,7 @@ def test_views_side_by_side_share_their_controls(gauss):
     drag(views[0].sliders[2], -0.4)
     assert views[1].sliders[2].value == -0.4 and calls[-1]["slice_point"][2] == -0.4
     views[1].show_isosurface.value = True
-    assert views[0].show_isosurface.value and calls[-1]["volume"] is True
+    assert not views[0].show_isosurface.value and calls[-1]["volume"] is True
     assert all(options["slice_point"][2] == -0.4 for options in calls[-2:])
 
 

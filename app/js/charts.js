@@ -69,7 +69,7 @@ function overlay(el, className, css) {
 }
 
 export function render({ model, el }) {
-  const canvas = addCanvas(el, "lab-charts", "gan-lab-charts.png", false);  // sized by draw()
+  const canvas = addCanvas(el, "lab-charts", "gan-lab-charts.png", false, {model, draw});  // sized by draw()
   canvas.setAttribute("role", "img");
   canvas.setAttribute("aria-label", "Training curves and metrics. Over a chart: the values at the nearest step; " +
     "the wheel zooms the steps, a drag pans them, a double click follows the run; a legend entry hides or shows its series.");

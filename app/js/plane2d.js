@@ -1,12 +1,12 @@
 // The 2D data plane (app/plane2d.py): layers in data units, drawn with axes, colour bars and a
-// legend. Needs canvas.js, packed.js and ticks.js before it.
+// legend. Needs canvas.js, packed.js, ticks.js and mesh.js before it.
 const PAD = {left: 48, right: 100, top: 26, bottom: 56};  // the plot area's margins, in CSS pixels (right: the colour bars)
 const DRAWN = "#1b1b1b", PLACED = "#e8590c";  // the drawing's points and its mode centres
 
 function hexToRgb(s) { return [1, 3, 5].map(i => parseInt(s.slice(i, i + 2), 16)); }
 
 export function render({ model, el }) {
-  const canvas = addCanvas(el, "lab-plane", "gan-lab-plane.png", true);
+  const canvas = addCanvas(el, "lab-plane", "gan-lab-plane.png", true, {model, draw});
   const ctx = canvas.getContext("2d");
   const tile = document.createElement("canvas");  // one image at its own resolution, then scaled
   const tileCtx = tile.getContext("2d");
@@ -124,7 +124,7 @@ export function render({ model, el }) {
       ctx.fillText(tickLabel(t), left - 7, y);
     }
     ctx.textAlign = "left"; ctx.textBaseline = "alphabetic"; ctx.font = "bold 14px sans-serif"; ctx.fillStyle = "#222";
-    ctx.fillText(model.title, left, 17, pw + PAD.right - 56);  // narrowed, not under the PNG button
+    ctx.fillText(model.title, left, 17, pw + PAD.right - 120);  // narrowed, clear of the corner buttons (canvas.js)
   }
 
   // A colour bar per image, right of the plot.
@@ -132,7 +132,7 @@ export function render({ model, el }) {
     const {left, top, pw, ph} = area;
     images.forEach((layer, k) => {
       const pal = model.palettes[layer.palette], x = left + pw + 12 + 46 * k, h = ph * 0.8;
-      const y = top + Math.max(ph * 0.1, 16);  // its title below the PNG button
+      const y = top + Math.max(ph * 0.1, 16);  // its title below the corner buttons
       for (let j = 0; j < pal.length; j++) {
         ctx.fillStyle = pal[pal.length - 1 - j]; ctx.fillRect(x, y + j * h / pal.length, 10, h / pal.length + 1);
       }
@@ -166,8 +166,9 @@ export function render({ model, el }) {
     const W = el.clientWidth || 600, H = el.clientHeight || 600;
     startDraw(canvas, ctx, W, H);
     const [x0, x1, y0, y1] = shownView();
-    area = {left: PAD.left, top: PAD.top, pw: Math.max(10, W - PAD.left - PAD.right),
-            ph: Math.max(10, H - PAD.top - PAD.bottom)};
+    // A square plot: the data box is a square, so a ring is drawn as a circle at any page width.
+    const side = Math.max(10, Math.min(W - PAD.left - PAD.right, H - PAD.top - PAD.bottom));
+    area = {left: PAD.left, top: PAD.top, pw: side, ph: side};
     const {left, top, pw, ph} = area, kx = pw / (x1 - x0), ky = ph / (y1 - y0);
     const sx = x => left + (x - x0) * kx, sy = y => top + ph - (y - y0) * ky;
 
@@ -180,6 +181,7 @@ export function render({ model, el }) {
       ctx.lineWidth = layer.size;
       if (layer.kind === "image") { drawImage(layer, sx, sy, kx, ky); images.push(layer); }
       else if (layer.kind === "points") drawPoints(layer, sx, sy);
+      else if (layer.kind === "quads") { drawQuads(ctx, layer, sx, sy, model.palettes[layer.palette]); images.unshift(layer); }  // its bar first: the widest labels
       else drawLines(layer, sx, sy);
     }
     if (model.mode !== "pan") drawDrawing(sx, sy, kx);

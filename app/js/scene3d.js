@@ -24,7 +24,7 @@ function normaliser(box) {
 }
 
 export function render({ model, el }) {
-  const canvas = addCanvas(el, "lab-scene", "gan-lab-3d.png", true);
+  const canvas = addCanvas(el, "lab-scene", "gan-lab-3d.png", true, {model, draw});
   const ctx = canvas.getContext("2d");
   let camera = Object.assign({}, DEFAULT_CAMERA, model.camera);  // the model's, or the one a drag shows
   let drag = null;
@@ -39,7 +39,7 @@ export function render({ model, el }) {
       ctx.strokeStyle = (p[2] + q[2]) / 2 > 0 ? "#e4e4e4" : "#bdbdbd";
       ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
     }
-    ctx.fillStyle = "#555"; ctx.font = "11px sans-serif"; ctx.textAlign = "center";
+    ctx.fillStyle = "#555"; ctx.font = "13px sans-serif"; ctx.textAlign = "center";
     const lows = box[0].map(tickLabel), origin = corner(0, 0, 0);
     const low = lows.every(v => v === lows[0]) ? lows[0] : `(${lows.join(", ")})`;
     const half = ctx.measureText(low).width / 2;  // kept inside a narrow view
@@ -97,7 +97,7 @@ export function render({ model, el }) {
 
   // The legend (a click on an entry hides or shows its layer), hidden layers faint.
   function drawLegend(layers, hidden) {
-    ctx.textAlign = "left"; ctx.font = "12px sans-serif";
+    ctx.textAlign = "left"; ctx.font = "13px sans-serif";
     legendBoxes = layers.map((layer, j) => {
       const y = LEGEND.top + LEGEND.row * j;
       ctx.globalAlpha = hidden.has(layer.name) ? 0.3 : 1;
@@ -115,7 +115,7 @@ export function render({ model, el }) {
     for (let j = 0; j < pal.length; j++) {
       ctx.fillStyle = pal[pal.length - 1 - j]; ctx.fillRect(x, top + j * h / pal.length, 12, h / pal.length + 1);
     }
-    ctx.fillStyle = "#222"; ctx.textAlign = "right"; ctx.font = "12px sans-serif";
+    ctx.fillStyle = "#222"; ctx.textAlign = "right"; ctx.font = "13px sans-serif";
     ctx.fillText(layer.title, x + 12, top - 8);
     ctx.fillText(tickLabel(layer.high), x - 3, top + 9);
     ctx.fillText(tickLabel(layer.low), x - 3, top + h);
