@@ -46,7 +46,7 @@ class DrawingPanel(pn.viewable.Viewer):
         self.canvases: list = []
         self._watchers: list = []
         self.mode = make(pn.widgets.RadioButtonGroup, options=MODE_LABELS, value="pan", button_type="default",
-                         sizing_mode="stretch_width")
+                         sizing_mode="stretch_width", stylesheets=[".bk-btn-group { flex-wrap: wrap; }"])  # wraps in the sidebar
         self.brush = make(pn.widgets.FloatSlider, name="Brush radius (data units)", start=0.01, end=1.0, step=0.01,
                           value=0.1, sizing_mode="stretch_width")
         self.density = make(pn.widgets.IntSlider, name="Points per brush step", start=1, end=20, value=4,

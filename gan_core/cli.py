@@ -16,11 +16,9 @@ import json
 import math
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ganlab_datasets import DATASET_NAMES, FAMILIES, ParameterError, family_parameters, get_dataset
 
@@ -34,8 +32,8 @@ from .experiment_file import load_experiment
 from .files import save_npy
 from .metrics import score
 from .presets import PRESETS, Preset, get_preset
-from .runner import BatchResult, build_trainers, prepare_output, write_results
-from .trainer import N_SCORE, Trainer
+from .runner import BatchResult, build_trainers, prepare_output, train_batch, write_results
+from .trainer import Trainer
 
 EXIT_BAD_INPUT = 2
 
@@ -177,27 +175,17 @@ def resumed_trainers(args, overrides: dict) -> tuple[Preset, list[tuple[str | No
 
 def train_to_total(variant: str | None, trainer: Trainer, progress: bool = False,
                    recorder: GifRecorder | None = None) -> BatchResult:
-    """Train from the trainer's step to its ``steps`` (from 0, or on from a checkpoint), as
-    ``runner.train_batch`` does, recording every ``recorder.every``-th step if asked."""
-    steps = trainer.shared.steps - trainer.t
-    bar = tqdm(total=steps, desc=variant or trainer.shared.dataset, unit="step", leave=False) if progress else None
-    if recorder is not None:
-        recorder.start(variant)
-        recorder.record(variant, trainer)
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.step()
-        if recorder is not None and trainer.t % recorder.every == 0:
-            recorder.record(variant, trainer)
-        if bar is not None:
-            bar.update()
-    trainer.history()  # flush the step log before stopping the clock: it is part of training
-    wall = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
-    if not trainer.metrics_log or trainer.metrics_log[-1][0] != trainer.t:
-        trainer.evaluate()
-    return BatchResult(variant, trainer, trainer.metrics_log[-1][1], trainer.sample(N_SCORE), wall)
+    """Train from the trainer's step to its ``steps`` (from 0, or on from a checkpoint), recording
+    every ``recorder.every``-th step if asked."""
+    if recorder is None:
+        return train_batch(variant, trainer, progress)
+    recorder.start(variant)
+    recorder.record(variant, trainer)
+
+    def record(trained: Trainer) -> None:
+        if trained.t % recorder.every == 0:
+            recorder.record(variant, trained)
+    return train_batch(variant, trainer, progress, after_step=record)
 
 
 def gif_path(path: str) -> Path:

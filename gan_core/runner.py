@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,17 @@ def build_trainers(preset: Preset, data: str | None, overrides: dict, seed: int,
     return trainers
 
 
-def train_batch(variant: str | None, trainer: Trainer, progress: bool = False) -> BatchResult:
-    steps = trainer.shared.steps
+def train_batch(variant: str | None, trainer: Trainer, progress: bool = False,
+                after_step: Callable[[Trainer], None] | None = None) -> BatchResult:
+    """Train from the trainer's step (0, or on from a checkpoint) to its ``steps``; ``after_step``
+    is called after each step (a recording of the data view)."""
+    steps = trainer.shared.steps - trainer.t
     bar = tqdm(total=steps, desc=variant or trainer.shared.dataset, unit="step", leave=False) if progress else None
     start = time.perf_counter()
     for _ in range(steps):
         trainer.step()
+        if after_step is not None:
+            after_step(trainer)
         if bar is not None:
             bar.update()
     trainer.history()  # flush the step log before stopping the clock: it is part of training

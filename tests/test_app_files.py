@@ -14,18 +14,10 @@ from ganlab_app.lab import Lab
 from ganlab_app.session import preset_settings
 from gan_core.config import settings_of
 from gan_core.experiment_file import read_experiment
+from waiting import tick_until
 
 SMALL = {"batch_size": 32, "g_width": 16, "d_width": 16, "metrics_every": 1000}
 
-
-def tick_until(lab, condition, timeout=30.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lab.tick()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met in time")
 
 
 def click_download(download) -> bytes:

@@ -7,18 +7,10 @@ import pytest
 
 from ganlab_app.lab import Lab
 from ganlab_app.session import preset_settings
+from waiting import tick_until
 
 SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
 
-
-def tick_until(lab, condition, timeout=60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lab.tick()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def click(button):

@@ -1,7 +1,6 @@
 """The lab's views and its bridge, in-process (no server, no browser): snapshots reach the
 2D plane, the 3D figure and the charts; settings reach the trainer; a diverged run says so."""
 
-import time
 
 import numpy as np
 import panel as pn
@@ -12,18 +11,10 @@ from ganlab_app.lab import Lab
 from ganlab_app.protocol import Frame, RunFrame, RunStarted
 from ganlab_app.session import preset_settings
 from gan_core.schedules import beta_schedule_length
+from waiting import tick_until
 
 SMALL = {"batch_size": 64, "g_width": 32, "d_width": 32}
 
-
-def tick_until(lab, condition, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lab.tick()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def sidebar_widget(lab, label: str):

@@ -13,7 +13,8 @@ from ganlab_app.lab import Lab
 from ganlab_app.upload import shown_name
 from ganlab_datasets.user_data import MAX_CSV_BYTES
 from ganlab_app.session import preset_settings
-from test_app_views import SMALL, tick_until
+from test_app_views import SMALL
+from waiting import tick_until
 
 RNG = np.random.default_rng(1)
 

@@ -12,16 +12,8 @@ import pytest
 
 from gan_core.presets import PRESETS
 from ganlab_app.lab import Lab
+from waiting import tick_until
 
-
-def tick_until(lab, condition, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lab.tick()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met in time")
 
 
 def click(button):

@@ -1,4 +1,4 @@
-"""Polling helper shared by the app tests (the app updates asynchronously)."""
+"""Polling helpers shared by the app tests (the app updates asynchronously)."""
 
 import time
 
@@ -11,4 +11,16 @@ def wait_until(condition, timeout=30.0, what="condition", every=0.1):
         if value:
             return value
         time.sleep(every)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+def tick_until(lab, condition, timeout=60.0, what="condition"):
+    """Tick ``lab`` (as the page's periodic callback does) until ``condition()`` holds; fail after
+    ``timeout`` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lab.tick()
+        if condition():
+            return
+        time.sleep(0.05)
     raise AssertionError(f"{what} not met within {timeout} s")
