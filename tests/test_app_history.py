@@ -1,0 +1,239 @@
+"""The app and the run store in-process (no server, no browser), driven through the widgets: a lab's
+run is kept when a preset load replaces it and when Reset restarts it, with its settings and
+steps; a store that cannot take runs is said on the page and training goes on. The History view
+lists the stored runs, overlays the selected runs' curves (their stored values) and shows their
+samples, loads one run's settings into the lab's sidebar, exports the selection's metrics as CSV
+and deletes runs after a confirmation."""
+
+import base64
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from ganlab_app.history import HistoryView, stabilizers_text
+from ganlab_app.lab import Lab
+from ganlab_app.session import preset_runs, preset_settings
+from gan_core.config import make_experiment, settings_of
+from gan_core.run_store import RunStore
+from gan_core.trainer import Trainer
+from waiting import tick_until
+
+SMALL = {"batch_size": 32, "g_width": 16, "d_width": 16, "metrics_every": 1000}
+FOREIGN = b"these are somebody's notes, not a run store\n" * 50
+
+
+@pytest.fixture
+def store_path(tmp_path, monkeypatch):
+    """The store the labs of a test keep their runs in (GANLAB_STORE, as the server reads it)."""
+    path = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("GANLAB_STORE", str(path))
+    return path
+
+
+@pytest.fixture
+def labs():
+    made = []
+
+    def make(settings=None):
+        lab = Lab(play=False)
+        lab.session.load_runs({"": {**preset_settings("nonsaturating"), **SMALL, **(settings or {})}},
+                              preset="nonsaturating")
+        tick_until(lab, lambda: lab.session.settings and lab.session.settings[-1]["g_width"] == SMALL["g_width"],
+                   what="the small run trains")
+        made.append(lab)
+        return lab
+
+    yield make
+    for lab in made:
+        lab.stop()
+
+
+def click(button) -> None:
+    button.clicks += 1
+
+
+def click_download(download) -> bytes:
+    """Click a FileDownload as the browser does; the bytes it hands the browser."""
+    download._clicks += 1
+    return base64.b64decode(download.data.split(",", 1)[1])
+
+
+def train_steps(lab, steps: int) -> None:
+    """``steps`` training steps, as the sidebar's Step (D+G) button takes them (paused)."""
+    start = lab.session.steps
+    for _ in range(steps):
+        lab.session.step_full()
+    tick_until(lab, lambda: lab.session.steps == start + steps, what=f"{steps} steps")
+
+
+def stored(path) -> list[dict]:
+    return RunStore(path).runs() if path.exists() else []
+
+
+def test_a_run_replaced_by_a_preset_load_is_kept_with_its_settings_and_steps(store_path, labs):
+    lab = labs({"seed": 7, "roth": True})
+    settings = lab.session.settings[-1]
+    train_steps(lab, 3)
+    assert stored(store_path) == []  # nothing is written while a run goes on
+    lab.controls.preset.value = "roth"
+    click(lab.controls.load_button)
+    tick_until(lab, lambda: stored(store_path), what="the replaced run in the store")
+    [run] = stored(store_path)
+    assert run["steps"] == 3 and run["seed"] == 7 and run["source"] == "app"
+    assert run["preset"] == "nonsaturating" and run["variant"] is None
+    assert run["settings"] == settings
+    assert run["wall_seconds"] > 0
+    assert len(RunStore(store_path).get(run["id"])["history"]["step"]) == 3
+
+
+def test_reset_keeps_the_run_it_restarts(store_path, labs):
+    lab = labs()
+    train_steps(lab, 2)
+    click(lab.controls.reset_button)
+    tick_until(lab, lambda: stored(store_path), what="the reset run in the store")
+    assert [run["steps"] for run in stored(store_path)] == [2]
+    click(lab.controls.reset_button)  # a run of no steps is not a run to keep
+    train_steps(lab, 1)
+    assert [run["steps"] for run in stored(store_path)] == [2]
+
+
+def test_a_lessons_side_by_side_runs_are_kept_each_with_its_variant(store_path, labs):
+    lab = labs()
+    runs = {name: {**settings, **SMALL} for name, settings in preset_runs("lesson-roth").items()}
+    lab.session.load_runs(runs, preset="lesson-roth")
+    tick_until(lab, lambda: lab.session.names == ["unregularized", "regularized"], what="the lesson's runs")
+    train_steps(lab, 2)
+    click(lab.controls.reset_button)
+    tick_until(lab, lambda: len(stored(store_path)) == 2, what="both runs in the store")
+    kept = {run["variant"]: run for run in stored(store_path)}
+    assert set(kept) == {"unregularized", "regularized"}
+    assert all(run["preset"] == "lesson-roth" and run["steps"] == 2 for run in kept.values())
+    assert kept["unregularized"]["settings"]["roth"] is False and kept["regularized"]["settings"]["roth"] is True
+
+
+def test_a_store_that_cannot_take_runs_is_said_once_and_training_goes_on(store_path, labs):
+    store_path.write_bytes(FOREIGN)
+    lab = labs()
+    train_steps(lab, 2)
+    lab.controls.preset.value = "nonsaturating"
+    click(lab.controls.load_button)
+    tick_until(lab, lambda: any("run store" in text for text in lab.messages.shown),
+               what="the store's refusal on the page")
+    [text] = [text for text in lab.messages.shown if "run store" in text]
+    assert "Training goes on" in text and "Traceback" not in text
+    full = preset_settings("nonsaturating")["g_width"]
+    tick_until(lab, lambda: lab.session.settings[-1]["g_width"] == full, what="the preset's runs start")
+    tick_until(lab, lambda: lab.session.steps >= 5, what="the preset's runs train")  # Load preset plays
+    lab.messages.clear()
+    generation = lab._generation
+    lab.session.reset()  # the store refuses again: nothing more is said
+    tick_until(lab, lambda: lab._generation != generation, what="the runs restart")
+    assert not any("run store" in text for text in lab.messages.shown)
+    assert store_path.read_bytes() == FOREIGN  # never overwritten
+
+
+# ---------------------------------------------------------------------------------------------
+# the History view
+
+
+def seed_store(path, count: int = 3) -> list[int]:
+    """``count`` short runs recorded as `train` records them: seeds 0.., Roth's regularizer on in seed 1."""
+    store, ids = RunStore(path), []
+    for seed in range(count):
+        settings = {**preset_settings("nonsaturating"), **SMALL, "seed": seed, "roth": seed == 1, "metrics_every": 4}
+        trainer = Trainer(make_experiment(**settings), device="cpu")
+        trainer.train(8 + seed)
+        ids += store.record_batch(trainer, preset="nonsaturating", variant=None, wall_seconds=0.5, source="train")
+    return ids
+
+
+def test_the_table_lists_the_stored_runs(tmp_path):
+    ids = seed_store(tmp_path / "runs.sqlite")
+    view = HistoryView(store=tmp_path / "runs.sqlite")
+    table = view.table.value
+    assert sorted(table["id"]) == sorted(ids)
+    by_id = table.set_index("id")
+    assert [by_id.loc[i, "steps"] for i in ids] == [8, 9, 10]
+    assert [by_id.loc[i, "stabilizers"] for i in ids] == ["none", "Roth regularizer", "none"]
+    assert set(by_id["run"]) == {"nonsaturating"} and set(by_id["source"]) == {"train"}
+    assert "3 runs kept" in view.count.object
+
+
+def test_selecting_two_runs_overlays_their_curves_and_samples(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    seed_store(path)
+    view = HistoryView(store=path)
+    view.table.selection = [0, 2]
+    first, second = (RunStore(path).get(int(view.table.value["id"][i])) for i in (0, 2))
+    view.metric.value = "d_loss"
+    curves = list(view.curves())
+    assert len(curves) == 2
+    for curve, run in zip(curves, (first, second)):
+        assert curve.label == f"{run['id']}: nonsaturating seed {run['seed']}"
+        np.testing.assert_array_equal(curve.dimension_values(0), run["history"]["step"])
+        np.testing.assert_allclose(curve.dimension_values(1), run["history"]["d_loss"])
+    assert len(view.samples.objects) == 2
+    points = view.samples.objects[1].object
+    np.testing.assert_allclose(points.array(), second["samples"][:, :2])
+    assert view.load_button.disabled  # one run's settings load, not two
+
+
+def test_load_settings_puts_a_stored_run_into_the_lab(store_path, labs):
+    seed_store(store_path)
+    lab = labs()
+    lab.history.refresh()
+    row = int(np.flatnonzero(lab.history.table.value["stabilizers"] == "Roth regularizer")[0])
+    lab.history.table.selection = [row]
+    wanted = lab.history.selected()[0]["settings"]
+    click(lab.history.load_button)
+    tick_until(lab, lambda: settings_of(lab.controls.experiment) == wanted, what="the sidebar shows the stored run")
+    assert lab.controls.experiment.roth and lab.controls.experiment.seed == 1
+    tick_until(lab, lambda: lab.session.settings and lab.session.settings[-1] == wanted,
+               what="the training process runs the stored settings")
+    assert lab.tabs.active == 0 and not lab.history.error.visible
+
+
+def test_export_holds_the_stored_metrics_and_settings(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    seed_store(path)
+    view = HistoryView(store=path)
+    view.table.selection = [0, 1]
+    rows = list(csv.DictReader(io.StringIO(click_download(view.export).decode())))
+    assert len(rows) == 2
+    for row in rows:
+        run = RunStore(path).get(int(row["id"]))
+        for key, value in run["metrics"].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                assert float(row[key]) == pytest.approx(value, rel=0, abs=0), key
+        assert int(row["seed"]) == run["seed"] and row["roth"] == str(run["settings"]["roth"])
+
+
+def test_delete_asks_first_then_deletes(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    ids = seed_store(path)
+    view = HistoryView(store=path)
+    view.table.selection = [int(np.flatnonzero(view.table.value["id"] == ids[0])[0])]
+    click(view.delete_button)
+    assert view.confirm.visible and len(RunStore(path).runs()) == 3  # not yet
+    click(view.cancel_button)
+    assert not view.confirm.visible and len(RunStore(path).runs()) == 3
+    click(view.delete_button)
+    click(view.confirm_button)
+    assert sorted(run["id"] for run in RunStore(path).runs()) == sorted(ids[1:])
+    assert sorted(view.table.value["id"]) == sorted(ids[1:]) and "Deleted 1 run" in view.status.object
+
+
+def test_a_store_the_view_cannot_read_is_said_in_words(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(FOREIGN)
+    view = HistoryView(store=path)
+    assert view.error.visible and "store" in view.error.object and "Traceback" not in view.error.object
+    assert len(view.table.value) == 0 and path.read_bytes() == FOREIGN
+
+
+def test_stabilizers_are_named_by_their_titles():
+    assert stabilizers_text({"roth": True, "instance_noise": True, "langevin": False}) == \
+        "Instance noise, Roth regularizer"
+    assert stabilizers_text({"roth": False}) == "none"
