@@ -27,10 +27,10 @@ objective and optimizers, the step budget) train together, up to ``batch`` runs 
 batch trains in a worker process of its own (one torch thread each, so the processes use the
 cores instead of fighting over them) or as a Ray task (a GPU each where the cluster has them).
 ``train_runs`` is the worker: a list of settings in, plain results out (metrics, samples, the
-history as CSV), so the caller can be on another machine than the worker. The worker records its
-runs in the run store (safe under concurrent writers), the parent process writes DIR/ in the
-layout ``compare`` uses (DIR/POINT/seed_S/) plus DIR/summary.csv and DIR/summary.md: each point's
-mean and 95 % t interval of each metric over its seeds (gan_core.statistics).
+history as CSV, the store's records), so the worker can be on another machine than the caller.
+The parent process alone records the runs in the run store, as each batch finishes, and writes
+DIR/ in the layout ``compare`` uses (DIR/POINT/seed_S/) plus DIR/summary.csv and DIR/summary.md:
+each point's mean and 95 % t interval of each metric over its seeds (gan_core.statistics).
 
 A run is the same run when its run key is (every setting, the seed, the steps and the data's
 content: gan_core.run_store.run_key); a run whose key is already in the store is not trained
@@ -135,9 +135,10 @@ def parse_spec(data: bytes, fmt: str, source: str = "the spec", yes: bool = Fals
             raise ParameterError(where(key), "one of: " + ", ".join(TOP_LEVEL), key)
     if "preset" not in document:
         raise ParameterError(f"preset ({source})", "given: the preset every run starts from", "nothing")
+    if not isinstance(document["preset"], str):
+        raise ParameterError(where("preset"), "a preset's name (text)", document["preset"])
     try:
-        preset = get_preset(document["preset"]) if isinstance(document["preset"], str) else get_preset(
-            repr(document["preset"]))
+        preset = get_preset(document["preset"])
     except ParameterError as error:
         raise ParameterError(where("preset"), error.allowed, document["preset"]) from None
     base: dict = {}
@@ -199,7 +200,7 @@ def parse_spec(data: bytes, fmt: str, source: str = "the spec", yes: bool = Fals
                 settings = settings_of(preset.experiment(overrides=overrides, seed=seed))
                 check_rules(settings)
             except ParameterError as error:
-                raise ParameterError(_place_of(error.name, where, arm, values, arms, base, document),
+                raise ParameterError(_place_of(error.name, where, arm, values, arms, document),
                                      f"{error.allowed} (at point {point})", error.got) from None
             except (TypeError, ValueError, OSError) as error:
                 raise ParameterError(where("data_params"), f"the data family's parameters (at point {point})",
@@ -268,19 +269,21 @@ def _checked(where, place, name: str, value, index: int | None = None):
         raise ParameterError(where(*place, index=index), allowed_text(name), value) from None
 
 
-def _place_of(name: str, where, arm, values, arms, base, document) -> str:
-    """The spec key that set ``name`` for a point (the grid, the arm, [settings], the data), for an
-    error found by the rules between settings."""
+def _place_of(name: str, where, arm, values, arms, document) -> str:
+    """The spec key that set ``name`` at a point (the grid, the arm, [settings], the data or a data
+    parameter), for an error found by the rules between settings; else the preset's setting."""
     if name in values:
         return where("grid", name)
     if arm and name in arms[arm]:
         return where("arms", arm, name)
-    if name in base and name in document.get("settings", {}):
+    if name in document.get("settings", {}):
         return where("settings", name)
     if name == "dataset" and "data" in document:
         return where("data")
-    if name in document.get("data_params", {}) or name == "dataset_params":
-        return where("data_params", name) if name in document.get("data_params", {}) else where("data_params")
+    if name in document.get("data_params", {}):
+        return where("data_params", name)
+    if name == "dataset_params" and "data_params" in document:
+        return where("data_params")
     return f"{name} (the preset's, {document['preset']})"
 
 
@@ -452,8 +455,9 @@ def run_sweep(sweep: Sweep, out, store=None, workers: int | None = None, ray: st
                 results[run.key] = _stored_result(opened.get(found))
         todo = [run for run in sweep.runs if run.key not in results]
         batches = plan_batches(todo, batch)
+        batches_text = f"{len(batches)} batch" + ("es" if len(batches) != 1 else "")
         log(f"{len(sweep.runs)} runs at {len(sweep.points())} points: {len(results)} already in the store "
-            f"({opened.path}), skipped; {len(todo)} to train in {len(batches)} batches")
+            f"({opened.path}), skipped; {len(todo)} to train in {batches_text}")
         out.mkdir(parents=True, exist_ok=True)
         if batches:
             jobs = [([run.settings for run in runs], sweep.preset, [run.point for run in runs]) for runs in batches]
