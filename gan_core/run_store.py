@@ -461,17 +461,24 @@ class RunStore:
             row = db.execute("SELECT id FROM runs WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)).fetchone()
         return None if row is None else row[0]
 
-    def runs(self, filters: dict | None = None, limit: int | None = None) -> list[dict]:
+    def runs(self, filters: dict | None = None, limit: int | None = None, *, settings: bool = True) -> list[dict]:
         """Stored runs, newest first. ``filters``: {column or setting: value}, all of which must
-        hold (``created`` matches a prefix: "2026-12" is that month)."""
-        where, values = _where(filters or {})
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM runs{where} ORDER BY id DESC"
-        if limit is not None:
-            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-                raise ParameterError("limit", "a whole number >= 0", limit)
-            sql += f" LIMIT {limit}"
+        hold (``created`` matches a prefix: "2026-12" is that month). ``settings=False`` leaves
+        each run's settings out (reading them is most of the time a long listing takes)."""
+        columns = _COLUMNS if settings else tuple(name for name in _COLUMNS if name != "settings")
+        sql, values = _query(", ".join(columns), filters, limit)
         with self._reading() as db:
-            return [_run_of(row) for row in db.execute(sql, values)]
+            return [_run_of(columns, row) for row in db.execute(sql, values)]
+
+    def runs_json(self, filters: dict | None = None, limit: int | None = None) -> str:
+        """The runs ``runs`` gives, as one JSON array of {"id", "seed", "preset", "data",
+        "settings", "metrics", "steps", "created"}, built by SQLite from the stored JSON (a long
+        listing needs no parsing)."""
+        fields = ", ".join(f"'{name}', json({name})" if name in _JSON_COLUMNS else f"'{name}', {name}"
+                           for name in LIST_FIELDS)
+        sql, values = _query(f"json_object({fields})", filters, limit)
+        with self._reading() as db:
+            return "[" + ",\n".join(row[0] for row in db.execute(sql, values)) + "]"
 
     def get(self, run_id: int) -> dict:
         """One run as ``runs`` gives it, plus "history" (name -> 1D array, "step" included),
@@ -481,7 +488,7 @@ class RunStore:
             row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise ParameterError("run id", "the id of a stored run (see `python -m gan_core runs list`)", run_id)
-            run = _run_of(row)
+            run = _run_of(_COLUMNS, row)
             for kind, names, step, dtype, value in db.execute(
                     "SELECT kind, names, step, dtype, value FROM histories WHERE run_id = ?", (run_id,)):
                 steps = np.frombuffer(step, dtype=STEP_DTYPE).astype(np.int64)
@@ -580,11 +587,27 @@ _COLUMNS = ("id", "seed", "preset", "variant", "data", "settings", "metrics", "s
             "device", "wall_seconds", "key", "status", "diverged_at", "version", "history_rows")
 
 
-def _run_of(row) -> dict:
-    run = dict(zip(_COLUMNS, row))
-    for name in ("data", "settings", "metrics"):
-        run[name] = json.loads(run[name])
+_JSON_COLUMNS = ("data", "settings", "metrics")
+LIST_FIELDS = ("id", "seed", "preset", "data", "settings", "metrics", "steps", "created")  # runs_json's
+
+
+def _run_of(columns, row) -> dict:
+    run = dict(zip(columns, row))
+    for name in _JSON_COLUMNS:
+        if name in run:
+            run[name] = json.loads(run[name])
     return run
+
+
+def _query(selected: str, filters: dict | None, limit: int | None) -> tuple[str, list]:
+    """SELECT ``selected`` of the runs that pass ``filters``, newest first, at most ``limit``."""
+    where, values = _where(filters or {})
+    sql = f"SELECT {selected} FROM runs{where} ORDER BY id DESC"
+    if limit is not None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ParameterError("limit", "a whole number >= 0", limit)
+        sql += f" LIMIT {limit}"
+    return sql, values
 
 
 def _where(filters: dict) -> tuple[str, list]:

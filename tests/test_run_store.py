@@ -114,6 +114,14 @@ def test_filters_select_by_column_setting_and_date(tmp_path, trainer):
     assert len(store.runs({"created": store.runs()[0]["created"][:7]})) == 3
     assert store.runs({"created": "1999"}) == []
     assert len(store.runs(limit=2)) == 2
+    # The listing as JSON (built by SQLite) holds what the runs read one by one hold.
+    fields = ("id", "seed", "preset", "data", "settings", "metrics", "steps", "created")
+    for filters in ({}, {"roth": False}):
+        assert json.loads(store.runs_json(filters)) == [{name: run[name] for name in fields}
+                                                        for run in store.runs(filters)]
+    assert json.loads(store.runs_json(limit=1))[0]["id"] == store.runs()[0]["id"]
+    brief = store.runs(settings=False)
+    assert "settings" not in brief[0] and brief[0]["metrics"] == store.runs()[0]["metrics"]
     with pytest.raises(ParameterError, match="'filter'.*bogus"):
         store.runs({"bogus": 1})
     with pytest.raises(ParameterError, match="'roth_gamma'"):
