@@ -196,8 +196,7 @@ def _write_runs(path, payload, count):
 
 
 def test_two_writer_processes_at_once_keep_every_run(tmp_path, records):
-    path = tmp_path / "runs.sqlite"
-    RunStore(path).close()
+    path = tmp_path / "runs.sqlite"  # created by whichever writer comes first
     payload = pickle.dumps(records)
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_runs, args=(path, payload, 6)) for _ in range(2)]
