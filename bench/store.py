@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import dataclasses
 import io
-import json
 import platform
 import sqlite3
 import tempfile
@@ -129,7 +128,8 @@ def main():
     print(f"| of which writing it (one SQLite transaction) | {recording['write_ms']:.1f} | |")
     print(f"| size per run, KB | {recording['bytes_per_run'] / 1000:.1f} | |")
     print(f"| RunStore.runs() over {listing['runs']} runs, s | {listing['runs_s']:.3f} | |")
-    print(f"| a filtered query (a setting and the seed) over {listing['runs']} runs, s | {listing['filtered_s']:.3f} | |")
+    print(f"| a filtered query (a setting and the seed) over {listing['runs']} runs, s | "
+          f"{listing['filtered_s']:.3f} | |")
     print(f"| `runs list --json` over {listing['runs']} runs, s | {listing['list_json_s']:.3f} | <= 1 |")
     print(f"| `runs list` (the table) over {listing['runs']} runs, s | {listing['list_table_s']:.3f} | <= 1 |")
     if args.out:
