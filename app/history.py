@@ -10,9 +10,7 @@ refuses (a newer schema, a foreign file, a read-only disk) is said here in words
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -21,14 +19,14 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ganlab_datasets import ParameterError
+from ganlab_datasets import ParameterError, get_dataset
 from gan_core.compare import LABELS, SCALE
 from gan_core.config import make_experiment
-from gan_core.run_store import RunStore
+from gan_core.run_store import USER_POINTS_FAMILIES, RunStore, history_csv, runs_csv
 from gan_core.runner import SUMMARY_KEYS
 from gan_core.stabilizers import CATALOGUE
 
-from .comparison_charts import NO_LOGO, TOOLS, arm_colour
+from .comparison_charts import NO_LOGO, REAL_POINTS as REAL_POINTS_COLOUR, TOOLS, arm_colour
 from .widgets import make
 
 hv.extension("bokeh", logo=False)
@@ -39,6 +37,7 @@ MAX_OVERLAID = 10  # selected runs drawn at once (the first ones selected)
 MAX_LINE_POINTS = 2000  # a longer history is drawn at every k-th step
 CHART_WIDTH, CHART_HEIGHT = 640, 300
 SAMPLES_PX = 210
+REAL_POINTS = 400  # the data's points drawn behind a run's samples
 METRICS = ("modes_captured", "hq_fraction", "reverse_kl", "sample_distance")  # the table's final metrics
 FILTERED = ("created", "run", "data", "objective", "stabilizers")  # the columns with a filter box
 INTRO = ("**Every run kept in the run store**: the lab's runs when they end (a new preset or settings, Reset, a "
@@ -103,11 +102,12 @@ def thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def curve_names(runs: list[dict]) -> dict[str, str]:
-    """The curves the runs have, label -> name: the metrics at each evaluation first, then the
-    per-step values (losses, gradient norms, schedules)."""
+    """The curves the runs have, label -> name: the summary metrics at each evaluation first, then
+    the other metrics, then the per-step values (losses, gradient norms, schedules)."""
     names = dict.fromkeys(name for kind in ("metrics_history", "history") for run in runs
                           for name in run.get(kind, {}) if name != "step")
-    return {curve_label(name): name for name in names}
+    first = [name for name in SUMMARY_KEYS if name in names]
+    return {curve_label(name): name for name in [*first, *(name for name in names if name not in first)]}
 
 
 def curve_label(name: str) -> str:
@@ -140,42 +140,32 @@ def curves_chart(runs: list[dict], name: str) -> hv.Overlay:
                         show_legend=True, legend_position="top_left", backend_opts=NO_LOGO))
 
 
+def real_points(run: dict) -> np.ndarray | None:
+    """Some points of the run's data, or None where the store cannot rebuild it (user points are
+    kept as their hash; a csv file's path is never read on the server's behalf)."""
+    settings = run.get("settings") or {}
+    if settings.get("dataset") in USER_POINTS_FAMILIES:
+        return None
+    try:
+        dataset = get_dataset(settings["dataset"], **settings.get("dataset_params", {}))
+        return dataset.sample(REAL_POINTS, seed=0).numpy()
+    except (ParameterError, KeyError, TypeError, ValueError, OSError):
+        return None
+
+
 def samples_plot(run: dict, index: int):
-    """A run's final samples: its first two coordinates (1D data: their histogram)."""
+    """A run's final samples over its data's points (grey): their first two coordinates (1D data:
+    the samples' histogram)."""
     samples = np.asarray(run["samples"], float)
-    options = {"title": line_label(run), "width": SAMPLES_PX, "height": SAMPLES_PX, "tools": ["save"],
-               "backend_opts": NO_LOGO}
+    options = {"title": line_label(run), "width": SAMPLES_PX + 60, "height": SAMPLES_PX + 60, "backend_opts": NO_LOGO}
     if samples.ndim == 2 and samples.shape[1] == 1:
         counts, edges = np.histogram(samples[np.isfinite(samples[:, 0]), 0], bins=40)
         return hv.Histogram((edges, counts)).opts(color=arm_colour(index), **options)
-    return hv.Points(samples[:, :2]).opts(color=arm_colour(index), size=2, alpha=0.5, **options)
-
-
-def csv_text(runs: list[dict]) -> str:
-    """One row per run: what it is, where and when it ran, every final metric and every setting
-    (a setting's dict, such as dataset_params, as JSON)."""
-    metrics = sorted({key for run in runs for key in (run.get("metrics") or {})},
-                     key=lambda key: (key not in SUMMARY_KEYS, SUMMARY_KEYS.index(key) if key in SUMMARY_KEYS else 0, key))
-    settings = sorted({key for run in runs for key in (run.get("settings") or {})})
-    head = ["id", "created", "source", "preset", "variant", "data", "seed", "steps", "device", "wall_seconds"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(head + metrics + settings)
-    for run in runs:
-        own_metrics, own_settings = run.get("metrics") or {}, run.get("settings") or {}
-        writer.writerow([_cell(run.get(key)) for key in head] + [_cell(own_metrics.get(key)) for key in metrics]
-                        + [_cell(own_settings.get(key)) for key in settings])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True)
-    if isinstance(value, float):
-        return repr(value)  # every digit: the CSV reads back as the stored number
-    return str(value)
+    drawn = hv.Points(samples[:, :2]).opts(color=arm_colour(index), size=2, alpha=0.5)
+    real = real_points(run)
+    if real is None:
+        return drawn.opts(**options)
+    return (hv.Points(real[:, :2]).opts(color=REAL_POINTS_COLOUR, size=2, alpha=0.4) * drawn).opts(**options)
 
 
 class HistoryView(pn.viewable.Viewer):
@@ -195,13 +185,16 @@ class HistoryView(pn.viewable.Viewer):
         self.count = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.refresh_button = make(pn.widgets.Button, name="Refresh", width=100,
                                    description="Read the run store again: runs kept since appear")
-        self.metric = make(pn.widgets.Select, name="Curve", options=[], width=220)
+        self.metric = make(pn.widgets.Select, name="Curve", options=[], width=220, visible=False)
         self.load_button = make(pn.widgets.Button, name="Load settings into the lab", button_type="primary",
                                 width=220, disabled=True,
                                 description="Start the lab on this run's settings (select one run)")
         self.export = make(pn.widgets.FileDownload, callback=self._export_file, filename="runs.csv",
                            label="Export selection as CSV", button_type="light", embed=False, width=220,
                            disabled=True)
+        self.export_curves = make(pn.widgets.FileDownload, callback=self._curves_file, filename="runs-history.csv",
+                                  label="Export their curves as CSV", button_type="light", embed=False, width=230,
+                                  disabled=True)
         self.delete_button = make(pn.widgets.Button, name="Delete", button_type="danger", width=100, disabled=True)
         self.confirm_text = pn.pane.Markdown("", margin=(8, 10))
         self.confirm_button = make(pn.widgets.Button, name="Delete them", button_type="danger", width=120)
@@ -210,7 +203,7 @@ class HistoryView(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.chart = pn.pane.HoloViews(None, backend="bokeh", visible=False)
-        self.samples = pn.FlexBox(sizing_mode="stretch_width")
+        self.samples = pn.Row(sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})
 
         self.refresh_button.on_click(lambda event: self.refresh())
         self.table.param.watch(lambda event: self._selection_changed(), "selection")
@@ -223,7 +216,7 @@ class HistoryView(pn.viewable.Viewer):
             pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)),
             pn.Row(self.refresh_button, self.count, sizing_mode="stretch_width"),
             self.error, self.table,
-            pn.Row(self.load_button, self.export, self.delete_button, sizing_mode="stretch_width"),
+            pn.Row(self.load_button, self.export, self.export_curves, self.delete_button, sizing_mode="stretch_width"),
             self.confirm, self.status, self.metric, self.chart, self.samples, sizing_mode="stretch_width")
         self.refresh()
 
@@ -267,8 +260,9 @@ class HistoryView(pn.viewable.Viewer):
     def _selection_changed(self) -> None:
         chosen = self.selected()
         self.load_button.disabled = len(chosen) != 1
-        self.export.disabled = self.delete_button.disabled = not chosen
-        self.export.filename = f"run{chosen[0]['id']}.csv" if len(chosen) == 1 else "runs.csv"
+        self.export.disabled = self.export_curves.disabled = self.delete_button.disabled = not chosen
+        stem = f"run{chosen[0]['id']}" if len(chosen) == 1 else "runs"
+        self.export.filename, self.export_curves.filename = f"{stem}.csv", f"{stem}-history.csv"
         self.confirm.visible = False
         self.status.object = ""
         try:
@@ -284,7 +278,8 @@ class HistoryView(pn.viewable.Viewer):
             self.metric.param.update(options=names, value=self.metric.value if self.metric.value in names.values()
                                      else next(iter(names.values())))
         self._draw_curves()
-        self.samples.objects = [pn.pane.HoloViews(samples_plot(run, index), backend="bokeh", linked_axes=False)
+        self.samples.objects = [pn.pane.HoloViews(samples_plot(run, index), backend="bokeh", linked_axes=False,
+                                                  width=SAMPLES_PX + 60, height=SAMPLES_PX + 60)
                                 for index, run in enumerate(self.shown)]
 
     def curves(self) -> hv.Overlay | None:
@@ -296,6 +291,7 @@ class HistoryView(pn.viewable.Viewer):
     def _draw_curves(self) -> None:
         chart = self.curves()
         self.chart.param.update(object=chart, visible=chart is not None)
+        self.metric.visible = chart is not None
 
     # ---------------------------------------------------------------------------------------
     def load_selected(self) -> bool:
@@ -305,8 +301,13 @@ class HistoryView(pn.viewable.Viewer):
         if len(chosen) != 1 or self._load_run is None:
             return False
         run = chosen[0]
+        if run["settings"].get("dataset") in USER_POINTS_FAMILIES:
+            self._fail(f"Run {run['id']} trained on your own points ({run['settings']['dataset']}): the store keeps "
+                       f"their hash, not the points, so its settings cannot start a run. Draw or upload the points "
+                       f"in the sidebar's Data card instead.")
+            return False
         try:
-            make_experiment(**run["settings"])  # user points are stored as their hash: they cannot train again
+            make_experiment(**run["settings"])
         except (ParameterError, TypeError, ValueError) as error:
             self._fail(f"Run {run['id']}'s settings cannot be loaded: {error}")
             return False
@@ -315,12 +316,19 @@ class HistoryView(pn.viewable.Viewer):
         self.status.object = f"Loaded the settings of run {line_label(run)} into the lab."
         return True
 
-    def export_text(self) -> str:
-        """The CSV that "Export selection as CSV" downloads."""
-        return csv_text(self.selected())
-
     def _export_file(self):
-        return io.StringIO(self.export_text())
+        """One row per selected run: what it is, its final metrics, every setting (as `runs export`)."""
+        return io.StringIO(runs_csv(self.selected()))
+
+    def _curves_file(self):
+        """The selected runs' histories in long format, id,step,name,value (as `runs export`)."""
+        try:
+            with self._store() as store:
+                runs = [store.get(run["id"]) for run in self.selected()]
+        except (ParameterError, OSError) as error:
+            self._fail(f"The curves could not be read: {error}")
+            return io.StringIO(f"The curves could not be read: {error}\n")
+        return io.StringIO(history_csv(runs))
 
     def _ask_delete(self) -> None:
         count = len(self.selected())

@@ -175,8 +175,9 @@ def test_selecting_two_runs_overlays_their_curves_and_samples(tmp_path):
         np.testing.assert_array_equal(curve.dimension_values(0), run["history"]["step"])
         np.testing.assert_allclose(curve.dimension_values(1), run["history"]["d_loss"])
     assert len(view.samples.objects) == 2
-    points = view.samples.objects[1].object
-    np.testing.assert_allclose(points.array(), second["samples"][:, :2])
+    data, samples = view.samples.objects[1].object  # the data's points in grey, the run's samples over them
+    np.testing.assert_allclose(samples.array(), second["samples"][:, :2])
+    assert len(data) == 400
     assert view.load_button.disabled  # one run's settings load, not two
 
 
@@ -195,19 +196,39 @@ def test_load_settings_puts_a_stored_run_into_the_lab(store_path, labs):
     assert lab.tabs.active == 0 and not lab.history.error.visible
 
 
-def test_export_holds_the_stored_metrics_and_settings(tmp_path):
+def test_a_run_on_your_own_points_is_not_loaded_and_says_why(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    points = np.random.default_rng(0).normal(size=(40, 2)).round(3).tolist()
+    settings = {**preset_settings("nonsaturating"), **SMALL, "dataset": "points", "dataset_params": {"points": points}}
+    trainer = Trainer(make_experiment(**settings), device="cpu")
+    trainer.train(2)
+    RunStore(path).record_batch(trainer, preset=None, variant=None, wall_seconds=0.1, source="train")
+    loaded = []
+    view = HistoryView(load_run=lambda settings, preset: loaded.append(settings), store=path)
+    view.table.selection = [0]
+    click(view.load_button)
+    assert loaded == [] and view.error.visible and "your own points" in view.error.object
+    assert len(view.samples.objects) == 1  # its samples are drawn all the same, without the data behind
+
+
+def test_export_holds_the_stored_metrics_settings_and_curves(tmp_path):
     path = tmp_path / "runs.sqlite"
     seed_store(path)
     view = HistoryView(store=path)
     view.table.selection = [0, 1]
     rows = list(csv.DictReader(io.StringIO(click_download(view.export).decode())))
-    assert len(rows) == 2
+    assert len(rows) == 2 and view.export.filename == "runs.csv"
     for row in rows:
         run = RunStore(path).get(int(row["id"]))
-        for key, value in run["metrics"].items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                assert float(row[key]) == pytest.approx(value, rel=0, abs=0), key
-        assert int(row["seed"]) == run["seed"] and row["roth"] == str(run["settings"]["roth"])
+        numbers = {key: value for key, value in run["metrics"].items()
+                   if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        assert numbers and all(float(row[key]) == value for key, value in numbers.items())
+        assert int(row["seed"]) == run["seed"] and row["setting.roth"] == str(run["settings"]["roth"]).lower()
+    long = list(csv.DictReader(io.StringIO(click_download(view.export_curves).decode())))
+    for run_id in {int(row["id"]) for row in rows}:
+        run = RunStore(path).get(run_id)
+        d_loss = [float(r["value"]) for r in long if int(r["id"]) == run_id and r["name"] == "d_loss"]
+        np.testing.assert_array_equal(np.float32(d_loss), run["history"]["d_loss"])
 
 
 def test_delete_asks_first_then_deletes(tmp_path):
