@@ -55,6 +55,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from ganlab_datasets import ParameterError
@@ -358,8 +359,6 @@ def train_runs(settings: list[dict], preset: str, variants: list[str | None], so
     "history_csv" (history.csv's text)}], "store_records" (run_store.RunRecord per run, for
     ``RunStore.write``)}. ``variants``: each run's name in the records (a sweep's point, a
     comparison's arm). ``threads``: torch's CPU threads here (None: as they are)."""
-    import torch
-
     if threads is not None:
         torch.set_num_threads(threads)
     trainer = Trainer([make_experiment(**s) for s in settings])
@@ -384,10 +383,14 @@ class LocalWorkers:
 
     def map(self, jobs: list[tuple], done: Callable[[int, dict], None]) -> None:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=context)
+        try:
             futures = {pool.submit(train_runs, *job, threads=self.threads): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 done(futures[future], future.result())
+        finally:
+            # On an error or Ctrl-C, the batches not started yet are dropped (the store keeps those done).
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ray_module(address: str):
@@ -422,10 +425,14 @@ class RayWorkers:
 
     def map(self, jobs: list[tuple], done: Callable[[int, dict], None]) -> None:
         pending = {self.task.remote(*job, threads=1): i for i, job in enumerate(jobs)}
-        while pending:
-            ready, _ = self.ray.wait(list(pending), num_returns=1)
-            for reference in ready:
-                done(pending.pop(reference), self.ray.get(reference))
+        try:
+            while pending:
+                ready, _ = self.ray.wait(list(pending), num_returns=1)
+                for reference in ready:
+                    done(pending.pop(reference), self.ray.get(reference))
+        finally:
+            for reference in pending:  # on an error or Ctrl-C: the store keeps the batches done
+                self.ray.cancel(reference)
 
     def close(self) -> None:
         if self.started:
