@@ -92,7 +92,7 @@ def table_of(runs: list[dict]) -> pd.DataFrame:
         rows.append(row)
     columns = ["id", "created", "source", "run", "data", "seed", "steps", "objective", "stabilizers",
                *(LABELS[key] for key in METRICS)]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns, index=pd.Index([run["id"] for run in runs], name="run id"))
 
 
 def thinned(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +232,8 @@ class HistoryView(pn.viewable.Viewer):
         self.error.param.update(object=text, visible=True)
 
     def refresh(self) -> None:
-        """Read the newest runs from the store into the table (the selection is cleared)."""
+        """Read the newest runs from the store into the table; the runs selected stay selected (the
+        table's rows are indexed by the runs' ids, which the Tabulator follows)."""
         try:
             with self._store() as store:
                 runs = store.runs(limit=self.limit + 1)
@@ -245,7 +246,7 @@ class HistoryView(pn.viewable.Viewer):
         self.runs = runs[:self.limit]
         self.error.visible = False
         self.confirm.visible = False
-        self.table.param.update(value=table_of(self.runs), selection=[])
+        self.table.value = table_of(self.runs)
         if more:
             self.count.object = (f"The newest {self.limit:,} runs are shown; `python -m gan_core runs list` "
                                  f"lists every one.")

@@ -92,7 +92,7 @@ def test_reset_keeps_the_run_it_restarts(store_path, labs):
     lab = labs()
     train_steps(lab, 2)
     click(lab.controls.reset_button)
-    tick_until(lab, lambda: stored(store_path), what="the reset run in the store")
+    tick_until(lab, lambda: stored(store_path) and lab.session.steps == 0, what="the reset run in the store")
     assert [run["steps"] for run in stored(store_path)] == [2]
     click(lab.controls.reset_button)  # a run of no steps is not a run to keep
     train_steps(lab, 1)
@@ -159,6 +159,10 @@ def test_the_table_lists_the_stored_runs(tmp_path):
     assert [by_id.loc[i, "stabilizers"] for i in ids] == ["none", "Roth regularizer", "none"]
     assert set(by_id["run"]) == {"nonsaturating"} and set(by_id["source"]) == {"train"}
     assert "3 runs kept" in view.count.object
+    view.table.selection = [int(np.flatnonzero(table["id"] == ids[0])[0])]
+    seed_store(tmp_path / "runs.sqlite", count=1)  # a newer run: every row moves down one
+    click(view.refresh_button)
+    assert len(view.table.value) == 4 and [run["id"] for run in view.selected()] == [ids[0]]
 
 
 def test_selecting_two_runs_overlays_their_curves_and_samples(tmp_path):
@@ -166,7 +170,7 @@ def test_selecting_two_runs_overlays_their_curves_and_samples(tmp_path):
     seed_store(path)
     view = HistoryView(store=path)
     view.table.selection = [0, 2]
-    first, second = (RunStore(path).get(int(view.table.value["id"][i])) for i in (0, 2))
+    first, second = (RunStore(path).get(int(view.table.value["id"].iloc[i])) for i in (0, 2))
     view.metric.value = "d_loss"
     curves = list(view.curves())
     assert len(curves) == 2
