@@ -262,3 +262,20 @@ def test_stabilizers_are_named_by_their_titles():
     assert stabilizers_text({"roth": True, "instance_noise": True, "langevin": False}) == \
         "Instance noise, Roth regularizer"
     assert stabilizers_text({"roth": False}) == "none"
+
+
+def test_gan_lab_serve_store_option_is_what_the_pages_use(tmp_path, monkeypatch):
+    """`gan-lab-serve --store PATH`: the server's pages (their sessions and History tabs) use PATH."""
+    from ganlab_app import serve
+    from ganlab_app.session import LabSession
+
+    monkeypatch.setenv("GANLAB_STORE", str(tmp_path / "before.sqlite"))  # put back after the test
+
+    def no_server(**options):
+        raise OSError("no server in this test")
+
+    monkeypatch.setattr(serve, "start_server", no_server)
+    with pytest.raises(SystemExit):
+        serve.main(["--store", str(tmp_path / "mine.sqlite"), "--port", "0"])
+    monkeypatch.setattr(LabSession, "_start_process", lambda self, runs, play: None)  # no training process
+    assert LabSession({**preset_settings("nonsaturating"), **SMALL}).store_path == tmp_path / "mine.sqlite"
