@@ -99,6 +99,23 @@ def test_reset_keeps_the_run_it_restarts(store_path, labs):
     assert [run["steps"] for run in stored(store_path)] == [2]
 
 
+def test_a_change_that_needs_new_networks_keeps_the_run_it_ends(store_path, labs):
+    lab = labs()
+    train_steps(lab, 3)
+    lab.controls.experiment.lr_d = 0.0003  # the run trains on with it: nothing is kept
+    lab.controls.experiment.g_width = 24  # new networks: the run restarts
+    tick_until(lab, lambda: stored(store_path) and lab.session.steps == 0, what="the ended run in the store")
+    [run] = stored(store_path)
+    assert run["steps"] == 3 and run["settings"]["g_width"] == 16 and run["settings"]["lr_d"] == 0.0003
+
+
+def test_a_closed_pages_run_is_kept(store_path, labs):
+    lab = labs()
+    train_steps(lab, 4)
+    lab.stop()  # as when the browser's session ends
+    assert [(run["steps"], run["status"]) for run in stored(store_path)] == [(4, "stopped")]
+
+
 def test_a_lessons_side_by_side_runs_are_kept_each_with_its_variant(store_path, labs):
     lab = labs()
     runs = {name: {**settings, **SMALL} for name, settings in preset_runs("lesson-roth").items()}
