@@ -33,7 +33,7 @@ hv.extension("bokeh", logo=False)
 
 LIMIT = 2000  # the newest runs the table holds
 PAGE_SIZE = 15
-MAX_OVERLAID = 10  # selected runs drawn at once (the first ones selected)
+MAX_OVERLAID = 10  # selected runs drawn at once (the selection's first)
 MAX_LINE_POINTS = 2000  # a longer history is drawn at every k-th step
 CHART_WIDTH, CHART_HEIGHT = 640, 300
 SAMPLES_PX = 210
@@ -266,9 +266,13 @@ class HistoryView(pn.viewable.Viewer):
         self.export.filename, self.export_curves.filename = f"{stem}.csv", f"{stem}-history.csv"
         self.confirm.visible = False
         self.status.object = ""
+        drawn = {run["id"]: run for run in self.shown}  # read already: a tick reads only the run it adds
         try:
-            with self._store() as store:
-                self.shown = [store.get(run["id"]) for run in chosen[:MAX_OVERLAID]]
+            if any(run["id"] not in drawn for run in chosen[:MAX_OVERLAID]):
+                with self._store() as store:
+                    drawn.update({run["id"]: store.get(run["id"]) for run in chosen[:MAX_OVERLAID]
+                                  if run["id"] not in drawn})
+            self.shown = [drawn[run["id"]] for run in chosen[:MAX_OVERLAID]]
         except (ParameterError, OSError) as error:
             self.shown = []
             self._fail(f"The selected runs could not be read: {error}")
