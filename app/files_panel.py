@@ -123,7 +123,7 @@ class FilesPanel(pn.viewable.Viewer):
             return self._refuse(f"{source} not loaded: {error}")
         if preset in PRESETS and self._choose_preset is not None:
             self._choose_preset(preset)
-        self.session.load_runs({"": settings})
+        self.session.load_runs({"": settings}, preset=preset if preset in PRESETS else None)
         self.session.play()
         self._tell(f"Loaded the settings of **{source}**" + (f" (from {preset})." if preset else "."))
         return True

@@ -7,7 +7,8 @@ pn.io.hold(); training happens in another process and never touches Bokeh or Pan
 A lesson with variants shows its runs side by side (A/B from one seed): one data view each,
 shared charts. A lesson shows its progress above the data views and pauses at its budget
 (app/lesson_progress.py). The Compare tab (app/comparison.py) tests a hunch across seeds,
-starting from the lab's current run.
+starting from the lab's current run; the History tab (app/history.py) lists the runs kept in the
+run store and loads one's settings back into the lab.
 
 The page's address holds the experiment (app/url_state.py): a served Lab starts the one its link
 names, lists what the link got wrong, and keeps the address in step with the sidebar, so that
@@ -35,6 +36,7 @@ from .charts import Charts
 from .comparison import ComparisonView
 from .controls import SECTIONS, Controls
 from .files_panel import FilesPanel
+from .history import HistoryView
 from .lesson_progress import LessonProgress
 from .messages import Messages
 from .numbers import Numbers
@@ -88,7 +90,7 @@ class Lab(pn.viewable.Viewer):
         runs = self.link.runs()
         # Served, training starts when the page has loaded: a session that no browser opens
         # (a health check's GET) must not train until the server drops it.
-        self.session = LabSession(runs=runs, play=self.play and not served)
+        self.session = LabSession(runs=runs, play=self.play and not served, preset=self._preset)
         self.controls = Controls(self.session, self._preset, list(runs.values())[-1], defer=served)
         self.files = FilesPanel(self.session, settings=lambda: settings_of(self.controls.experiment),
                                 preset=lambda: self._preset,
@@ -138,9 +140,15 @@ class Lab(pn.viewable.Viewer):
         self.comparison: ComparisonView | None = None
         # What is wider than the window scrolls inside the tab, not the page sideways.
         self.compare_area = pn.Column(sizing_mode="stretch_width", styles={"overflow-x": "auto"})
-        self.tabs = pn.Tabs(("Lab", self.main), ("Compare", self.compare_area), sizing_mode="stretch_width")
+        # The History tab joins the page once it has loaded too, and reads the store again when opened.
+        self.history: HistoryView | None = None
+        self.history_area = pn.Column(sizing_mode="stretch_width", styles={"overflow-x": "auto"})
+        self.tabs = pn.Tabs(("Lab", self.main), ("Compare", self.compare_area), ("History", self.history_area),
+                            sizing_mode="stretch_width")
+        self.tabs.param.watch(self._history_opened, "active")
         if not served:
             self._add_comparison()
+            self._add_history()
         self._generation = None  # of the runs the page shows
         self._drawn_generation = None  # of the runs whose data the views draw
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
@@ -225,10 +233,30 @@ class Lab(pn.viewable.Viewer):
                 pause_lab=self.session.pause, threads=lambda: self.session.threads)
             self.compare_area.objects = [self.comparison]
 
+    def _add_history(self) -> None:
+        if self.history is None:
+            self.history = HistoryView(load_run=self.load_stored_run, store=self.session.store_path)
+            self.history_area.objects = [self.history]
+
+    def _history_opened(self, event) -> None:
+        if self.history is not None and self.tabs[event.new] is self.history_area:
+            self.history.refresh()  # the runs kept since it was last read
+
+    def load_stored_run(self, settings: dict, preset: str | None) -> None:
+        """Start new runs on a stored run's settings, as a settings file does (the sidebar follows
+        when the training process reports them), and show the lab."""
+        if preset in PRESETS:
+            self.controls.preset.value = preset
+        self.session.load_runs({"": settings}, preset=preset)
+        self.session.play()
+        self.controls.param.trigger("context_changed")
+        self.tabs.active = 0
+
     def _start(self) -> None:
         self._follow_address()  # the address as the page starts it (served: once the browser listens)
         self.controls.show_all()
         self._add_comparison()
+        self._add_history()
         if not self.chart_area.objects:
             self.chart_area.objects = [self.charts.__panel__()]
         if self._callback is None:

@@ -8,6 +8,7 @@ import panel as pn
 
 from ganlab_app.lab import TITLE, Lab
 
-pn.extension(notifications=False)
+# Tabulator: the History tab's table joins the page after it has loaded, so its scripts come with the page.
+pn.extension("tabulator", notifications=False)
 
 Lab(query=pn.state.location.search if pn.state.location is not None else "").template().servable(title=TITLE)

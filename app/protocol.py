@@ -66,6 +66,7 @@ class Load:
     """New runs, trained side by side: run name -> all its settings."""
 
     runs: dict[str, dict]
+    preset: str | None = None  # the preset or lesson they come from, kept with them in the run store
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ of its own process, for the browser tests and bench/app_speed.py."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -58,11 +59,17 @@ def parser() -> argparse.ArgumentParser:
                          metavar="HOST[:PORT]",
                          help="a host the page may be opened from; repeat for several (default: localhost:PORT)")
     options.add_argument("--show", action="store_true", help="open the page in a browser once the server runs")
+    options.add_argument("--store", type=Path, default=None, metavar="PATH",
+                         help="the run store the pages keep their runs in and whose History they show (default: "
+                              "$GANLAB_STORE, else runs.sqlite in this user's data folder)")
     return options
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.store is not None:  # the pages and their training processes read it (gan_core/run_store.py)
+        from gan_core.run_store import STORE_ENV
+        os.environ[STORE_ENV] = str(args.store.expanduser().resolve())
     # The settings from the environment (GANLAB_THREADS, GANLAB_DEVICE) are checked by
     # app_hooks.py as the server starts: a bad one ends this command with its message.
     try:

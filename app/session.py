@@ -9,7 +9,8 @@ receives them and keeps what is new under a lock; ``poll()`` hands the page what
 A lesson with variants trains them side by side as runs (A/B from one seed): one Trainer each,
 stepped in turn, so variants may differ even in what a batch must share (objective, optimizer).
 Errors in training arrive as a message (never a traceback on the page); a training process that
-dies is reported, and Reset starts a new one.
+dies is reported, and Reset starts a new one. The training process keeps its runs in the run store
+(gan_core/run_store.py) whose path the session chose when it started, with the preset they came from.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 from gan_core.config import settings_of
 from gan_core.device import threads_beside_server
 from gan_core.presets import PRESETS
+from gan_core.run_store import STORE_ENV, default_store_path
 from gan_core.snapshot import Snapshot
 
 from . import training_process
@@ -183,9 +185,9 @@ def receive_events(conn, process, stop_asked: Callable[[], bool]) -> Iterator[Ev
 
 class LabSession:
     def __init__(self, settings: dict | None = None, steps_per_frame: int = 20, play: bool = False,
-                 min_frame_s: float = 0.05, runs: dict[str, dict] | None = None):
+                 min_frame_s: float = 0.05, runs: dict[str, dict] | None = None, preset: str | None = None):
         """One run of ``settings`` (default: the default preset's), or ``runs`` side by side
-        (name -> settings)."""
+        (name -> settings); ``preset``: what they come from (kept with them in the run store)."""
         self._steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
         self._lock = threading.Lock()
@@ -205,8 +207,14 @@ class LabSession:
         self._trains_on = ""
         self._frames = 0  # frames received from the current training process (what it paces on)
         if runs is None:
-            runs = {"": settings if settings is not None else preset_settings(DEFAULT_PRESET)}
+            if settings is None:
+                settings, preset = preset_settings(DEFAULT_PRESET), preset or DEFAULT_PRESET
+            runs = {"": settings}
         self._initial = runs
+        self.preset = preset  # of the runs loaded last
+        # The run store the training process writes to, read here in the server's process: GANLAB_STORE
+        # as it is now (gan-lab-serve --store sets it), else None: the user's own (made when first used).
+        self.store_path = default_store_path() if os.environ.get(STORE_ENV) else None
         self._view: dict = {}  # the views' options sent so far, for a restarted process
         self.settings: list[dict] = []  # per run: its settings as the training process last sent them
         self.names: list[str] = []
@@ -229,7 +237,7 @@ class LabSession:
         self._process = context.Process(
             target=training_process.run, name="lab-trainer", daemon=True,
             args=(child, runs, self._steps_per_frame, self.min_frame_s, play, self._taken, self._steps,
-                  self.threads))
+                  self.threads, self.preset, self.store_path))
         self._process.start()
         child.close()  # the process holds its end: ours reads EOF when it exits
         self._receiver = threading.Thread(target=self._receive, args=(self._conn, self._process),
@@ -284,12 +292,13 @@ class LabSession:
         """The sidebar's change of some settings."""
         self.send(ChangeSettings(dict(changes)))
 
-    def load_runs(self, runs: dict[str, dict]) -> None:
+    def load_runs(self, runs: dict[str, dict], preset: str | None = None) -> None:
         """New runs side by side from one seed (a lesson's variants), name -> settings; a lone
-        run is named ""."""
+        run is named "". ``preset``: what they come from, if they come from one."""
         runs = {name: dict(settings) for name, settings in runs.items()}
+        self.preset = preset
         if not self._restart_if_dead(runs):
-            self.send(Load(runs))
+            self.send(Load(runs, preset))
 
     def checkpoint(self, timeout: float = CHECKPOINT_WAIT_S, preset: str | None = None) -> bytes:
         """The runs' whole state as a checkpoint file's bytes (gan_core/checkpoint.py), asked of the
@@ -312,7 +321,7 @@ class LabSession:
         self.send(LoadCheckpoint(bytes(data)))
 
     def load_preset(self, name: str) -> None:
-        self.load_runs(preset_runs(name))
+        self.load_runs(preset_runs(name), preset=name)
 
     def set_view_options(self, **options) -> None:
         """What the views want drawn (protocol.ViewOptions); applies to the next frame."""

@@ -16,6 +16,11 @@ when it is done (on the trainer's thread, D's grid alone holds the app to ~0.75 
 trainer's steps: `python bench/app_speed.py`).
 ``steps`` (shared) is the first run's step, for benchmarks. The loop ends on Stop or when the
 server's end of the pipe closes (the server exited: no orphan trains on).
+
+Runs that trained are kept in the run store (gan_core/run_store.py) when they end: when new runs
+replace them (Load, a checkpoint, Reset, a change that needs new networks, data or seed) and when
+the loop ends. Only then, never between steps; a store that cannot take them is said once, as a
+warning, and training goes on.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ import torch
 
 from ganlab_datasets import Edges, ParameterError
 from gan_core.checkpoint import checkpoint_bytes, read_checkpoint
-from gan_core.config import SHARED, make_experiment, settings_of
+from gan_core.config import SHARED, STRUCTURAL, coerce, make_experiment, settings_of
 from gan_core.device import describe, pick_device
+from gan_core.run_store import RunStore
 from gan_core.slow_motion import slow_step
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
@@ -51,15 +57,16 @@ SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's ot
 
 
 def run(conn, runs: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps,
-        threads: int = 1) -> None:
+        threads: int = 1, preset: str | None = None, store=None) -> None:
     """The process's entry point. ``runs``: name -> settings; ``threads``: torch's on the CPU, as
-    the server chose them for this page (gan_core.device.threads_beside_server)."""
+    the server chose them for this page (gan_core.device.threads_beside_server); ``preset``: what
+    the runs come from; ``store``: the run store's path, as the server chose it (None: the default)."""
     try:
         device = choose_device(threads)
     except ParameterError as error:  # a bad GANLAB_DEVICE: `panel serve app` stops at start (app/app_hooks.py)
         conn.send(Message("error", f"{error} Training on the CPU."))
         device = choose_device(threads, torch.device("cpu"))
-    TrainingLoop(conn, device, steps_per_frame, min_frame_s, play, taken, steps).run(runs)
+    TrainingLoop(conn, device, steps_per_frame, min_frame_s, play, taken, steps, store).run(runs, preset)
 
 
 def choose_device(threads: int, device: torch.device | None = None) -> torch.device:
@@ -78,8 +85,12 @@ def ready() -> None:
 
 class TrainingLoop:
     def __init__(self, conn, device: torch.device, steps_per_frame: int, min_frame_s: float, play: bool,
-                 taken, steps):
+                 taken, steps, store=None):
         self.conn, self.taken, self.steps = conn, taken, steps
+        self.store = store  # the run store's path (None: gan_core.run_store's default)
+        self.preset: str | None = None  # what the runs come from, as the last Load said
+        self.trained_s: list[float] = []  # per run: seconds spent in its training steps
+        self.store_warned = False
         self.device = device
         self.steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
@@ -98,16 +109,16 @@ class TrainingLoop:
         self.frame_due = False  # the runs changed since the last snapshot
         self.published_at = 0.0
 
-    def run(self, runs: dict[str, dict]) -> None:
+    def run(self, runs: dict[str, dict], preset: str | None = None) -> None:
         try:
             try:
-                self._build(runs)
+                self._build(runs, preset)
             except Exception as error:  # noqa: BLE001 - shown to the user; the loop waits for a fix
                 self._error(error)
             while not self.stopping:
                 self._one_loop()
         except SERVER_GONE:
-            pass  # the server went away
+            self._record_runs(tell=False)  # the server went away: nobody to tell
         finally:
             self.conn.close()
 
@@ -147,8 +158,10 @@ class TrainingLoop:
         Between steps, a finished frame goes out, and a frame still due (the server had not taken
         the last one when it fell due) is taken as soon as the server has."""
         for _ in range(max(1, int(self.steps_per_frame))):
-            for trainer in self.trainers:  # side by side: the same number of steps each
+            for index, trainer in enumerate(self.trainers):  # side by side: the same number of steps each
+                began = time.perf_counter()
                 trainer.step()
+                self.trained_s[index] += time.perf_counter() - began
             self.steps.value = self.trainers[0].t
             self._send_finished_frame()
             self._publish_when_due()
@@ -191,6 +204,7 @@ class TrainingLoop:
 
     @_execute.register
     def _stop(self, command: Stop) -> bool:
+        self._record_runs()
         self.stopping = True
         return False
 
@@ -216,7 +230,7 @@ class TrainingLoop:
 
     @_execute.register
     def _load(self, command: Load) -> bool:
-        self._build(command.runs)
+        self._build(command.runs, command.preset)
         return True
 
     @_execute.register
@@ -226,6 +240,8 @@ class TrainingLoop:
         if not self.trainers:
             return False
         changes = command.changes
+        if self._ends_runs(changes):
+            self._record_runs()
         shared = {k: v for k, v in changes.items() if k in SHARED or k == "seed"}
         own = {k: v for k, v in changes.items() if k not in shared}
         restarted, messages, data = False, [], self.trainers[0].dataset
@@ -234,6 +250,8 @@ class TrainingLoop:
             if not mine:
                 continue
             result = trainer.update(mine)
+            if result.restarted:
+                self.trained_s[index] = 0.0
             restarted = restarted or result.restarted
             if result.message and result.message not in messages:
                 messages.append(result.message)
@@ -268,17 +286,21 @@ class TrainingLoop:
             raise ParameterError("run", f"0 to {len(self.trainers) - 1}", run)  # shown as an error message
         self.playing = False
         for index, trainer in enumerate(self.trainers):
+            began = time.perf_counter()
             if index == run:
                 motion = slow_step(trainer)
             else:
                 trainer.step()
+            self.trained_s[index] += time.perf_counter() - began
         self.steps.value = self.trainers[0].t
         self._send(SlowMotionSteps(run, motion))
         return True
 
     @_execute.register
     def _reset(self, command: Reset) -> bool:
+        self._record_runs()
         if self._each_trainer(Trainer.reset):
+            self.trained_s = [0.0] * len(self.trainers)
             self._new_run()
         return bool(self.trainers)
 
@@ -305,24 +327,66 @@ class TrainingLoop:
         except ParameterError as error:
             self._send(Message("error", f"Checkpoint not loaded: {error}"))
             return False
-        self.trainers, self.names = list(saved.runs.values()), list(saved.runs)
+        self._record_runs()
+        self.trainers, self.names, self.preset = list(saved.runs.values()), list(saved.runs), saved.preset
+        self.trained_s = [0.0] * len(self.trainers)  # this process's training time: the checkpoint keeps none
         self.playing = False  # the page shows where the runs were saved; Play goes on from there
         self._new_run(settings=settings_of(self.trainers[-1].shared))
         self._send(Message("info", f"Resumed from the checkpoint at step {self.trainers[0].t:,}."))
         return True
 
     def _each_trainer(self, action) -> bool:
-        for trainer in self.trainers:
+        for index, trainer in enumerate(self.trainers):
+            began = time.perf_counter()
             action(trainer)
+            self.trained_s[index] += time.perf_counter() - began
         if self.trainers:
             self.steps.value = self.trainers[0].t
         return bool(self.trainers)
 
     # ---------------------------------------------------------------------------------------
-    def _build(self, runs: dict[str, dict]) -> None:
+    def _build(self, runs: dict[str, dict], preset: str | None = None) -> None:
         trainers = [Trainer(make_experiment(**settings), device=self.device) for settings in runs.values()]
-        self.trainers, self.names = trainers, list(runs)
+        self._record_runs()  # the runs these replace (once the new ones could be built)
+        self.trainers, self.names, self.preset = trainers, list(runs), preset
+        self.trained_s = [0.0] * len(trainers)
         self._new_run(settings=settings_of(trainers[-1].shared))
+
+    # ---------------------------------------------------------------------------------------
+    # the run store
+    def _ends_runs(self, changes: dict) -> bool:
+        """Whether these changes start the runs afresh (new networks, data or seed), so that what
+        they trained so far ends as a run. (Other data of the same shape keeps the networks training
+        on; the run so far is kept as it was on the old data.)"""
+        current = self.trainers[0].shared
+        for name, value in changes.items():
+            if name not in STRUCTURAL and name != "seed":
+                continue
+            try:
+                if coerce(name, value) != getattr(current, name):
+                    return True
+            except ParameterError:
+                continue  # refused by the update itself, which changes nothing
+        return False
+
+    def _record_runs(self, tell: bool = True) -> None:
+        """Keep the runs that trained at least a step in the run store, each with its name as the
+        variant (a lesson's) and the seconds it trained. A store that cannot take them is said once
+        (``tell``: the server still listens); training goes on either way."""
+        trained = [(name, trainer, seconds) for name, trainer, seconds in zip(self.names, self.trainers, self.trained_s)
+                   if trainer.t > 0]
+        if not trained:
+            return
+        try:
+            with RunStore(self.store) as store:
+                for name, trainer, seconds in trained:
+                    store.record_batch(trainer, preset=self.preset, variant=name or None, wall_seconds=seconds,
+                                       source="app")
+        except Exception as error:  # noqa: BLE001 - a store's failure must never stop training
+            if tell and not self.store_warned:
+                self.store_warned = True
+                self._send(Message("warning", f"Runs are not being kept in the run store: {error} "
+                                              f"Training goes on."))
 
     def _new_run(self, settings: dict | None = None) -> None:
         """Tell the server the runs restarted (its charts clear), with the dataset to draw."""

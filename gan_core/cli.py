@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_core {datasets,data,score,presets,train,compare,claims} ...``.
+"""Command line: ``python -m gan_core {datasets,data,score,presets,train,compare,claims,runs,sweep} ...``.
 
 Errors go to stderr as one line naming the parameter and its allowed range, with exit code 2,
 and nothing is written.
@@ -7,6 +7,13 @@ and nothing is written.
 every setting), then ``--data``, ``--set``, ``--seed`` and ``--steps`` change what they name; or it
 continues a checkpoint (``--resume``) to its total number of steps. ``--checkpoint`` saves the
 runs' state at the end and ``--gif`` records the data view (docs/files.md).
+
+``train`` and ``compare`` record every run in the run store (``--store PATH``, else GANLAB_STORE,
+else the user's data directory; ``--no-store`` records nothing); ``runs`` lists, shows, exports
+and deletes the stored runs (docs/run-store.md).
+
+``sweep`` trains a spec's grid and arms over seeds on local worker processes or Ray tasks, skips
+the runs the store holds and writes each point's summary (gan_core.sweep, docs/sweeps.md).
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from .experiment_file import load_experiment
 from .files import save_npy
 from .metrics import score
 from .presets import PRESETS, Preset, get_preset
+from .run_store import RunStore, export_csv, export_json
 from .runner import BatchResult, build_trainers, prepare_output, train_batch, write_results
+from .sweep import DEFAULT_BATCH, MAX_RUNS_UNCONFIRMED, command_sweep
 from .trainer import Trainer
 
 EXIT_BAD_INPUT = 2
@@ -116,10 +125,16 @@ def command_train(args) -> int:
         runs = args.runs if args.runs is not None else 1
         trainers = build_trainers(preset, args.data, overrides, seed, runs, args.steps)
     out = prepare_output(args.out)
+    store = chosen_store(args)
     recorder = GifRecorder(preset.name, trainers, args.gif_every) if gif_out else None
     progress = sys.stderr.isatty()
     results = [train_to_total(variant, trainer, progress, recorder) for variant, trainer in trainers]
     summaries = write_results(out, preset, results)
+    if store is not None:
+        for result in results:
+            store.record_batch(result.trainer, preset=preset.name, variant=result.variant,
+                               wall_seconds=result.wall_seconds, source="train")
+        print(f"recorded {sum(result.trainer.runs for result in results)} run(s) in {store.path}", file=sys.stderr)
     for summary in summaries:
         label = f"{preset.name}{' / ' + summary['variant'] if summary['variant'] else ''} on {summary['dataset']}"
         print(f"{label}: {_brief(summary)}", file=sys.stderr)
@@ -248,12 +263,15 @@ def command_compare(args) -> int:
     arms = [parse_arm(text) for text in args.arm]
     configure_threads()
     out = prepare_output(args.out)
+    store = chosen_store(args)
     comparison = Comparison(preset, args.data, arms, args.seed, args.seeds, args.steps)
     if comparison.note:
         print(f"note: {comparison.note}", file=sys.stderr)
     comparison.run(progress=sys.stderr.isatty())
     comparison.write(out)
     print(f"wrote {out / 'compare.json'} and {out / 'compare.md'}", file=sys.stderr)
+    if store is not None:
+        print(f"recorded {len(comparison.record(store))} run(s) in {store.path}", file=sys.stderr)
     return 0
 
 
@@ -271,6 +289,104 @@ def command_claims(args) -> int:
         entries.append(entry)
     write_claims(out, entries)
     print(f"wrote {out / 'claims.json'} and {out / 'claims.md'}", file=sys.stderr)
+    return 0
+
+
+def chosen_store(args) -> RunStore | None:
+    """The run store ``--store`` names (else GANLAB_STORE's, else the user's), opened and checked
+    before anything trains; None with ``--no-store``."""
+    return None if getattr(args, "no_store", False) else RunStore(args.store)
+
+
+def add_store_options(parser: argparse.ArgumentParser, recording: bool = True) -> None:
+    parser.add_argument("--store", metavar="PATH", help="the run store (default: GANLAB_STORE, else runs.sqlite in "
+                                                        "the user's data directory; docs/run-store.md)")
+    if recording:
+        parser.add_argument("--no-store", action="store_true", help="record nothing in the run store")
+
+
+RUN_TABLE_METRICS = (("modes_captured", "modes", "{:.0f}"), ("hq_fraction", "HQ %", "{:.1%}"),
+                     ("reverse_kl", "KL", "{:.3f}"), ("sample_distance", "distance", "{:.3f}"))
+
+
+def run_table(runs: list[dict]) -> str:
+    """The stored runs as a text table: id, date, preset / variant, data, seed, steps, status and
+    the key metrics."""
+    header = ["id", "created", "preset / variant", "data", "seed", "steps", "status"]
+    header += [label for _, label, _ in RUN_TABLE_METRICS]
+    rows = []
+    for run in runs:
+        label = (run["preset"] or "-") + (f" / {run['variant']}" if run["variant"] else "")
+        cells = [str(run["id"]), run["created"].replace("T", " ").rstrip("Z"), label, run["data"]["name"],
+                 str(run["seed"]), str(run["steps"]), run["status"]]
+        for key, _, form in RUN_TABLE_METRICS:
+            value = run["metrics"].get(key)
+            cells.append("-" if value is None else form.format(value))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in [header] + rows)
+
+
+def stored_ids(store: RunStore, ids: list[int]) -> list[int]:
+    """``ids``, each checked to be a stored run's (ParameterError naming those that are not)."""
+    missing = store.missing(ids)
+    if missing:
+        raise ParameterError("ID", "ids of stored runs (see `python -m gan_core runs list`)",
+                             ", ".join(map(str, missing)))
+    return ids
+
+
+def command_runs_list(args) -> int:
+    store = RunStore(args.store)
+    filters = parse_assignments(args.filter, "--filter")
+    if args.json:
+        print(store.runs_json(filters, limit=args.limit))
+        return 0
+    runs = store.runs(filters, limit=args.limit, settings=False)
+    if runs:
+        print(run_table(runs))
+    else:
+        print(f"no stored runs{' match' if args.filter else ''} in {store.path}", file=sys.stderr)
+    return 0
+
+
+def command_runs_show(args) -> int:
+    store = RunStore(args.store)
+    run = store.get(args.id)
+    for name in ("id", "created", "source", "preset", "variant", "seed", "steps", "status", "diverged_at", "device",
+                 "wall_seconds", "version", "key"):
+        print(f"{name}: {'-' if run[name] is None else run[name]}")
+    print(f"data: {json.dumps(run['data'])}")
+    print(f"history: {len(run['history']['step'])} of {run['history_rows']} steps stored; "
+          f"samples: {run['samples'].shape[0]} x {run['samples'].shape[1]}")
+    for part in ("metrics", "settings"):
+        print(f"{part}:")
+        for name, value in run[part].items():
+            print(f"  {name}: {json.dumps(value)}")
+    return 0
+
+
+def command_runs_export(args) -> int:
+    out = output_path(args.out, "--out")
+    kind = out.suffix.lower()
+    if kind not in (".csv", ".json"):
+        raise ParameterError("--out", "a .csv or .json file", args.out)
+    store = RunStore(args.store)
+    runs = [store.get(run_id) for run_id in stored_ids(store, args.id)]
+    if kind == ".json":
+        export_json(out, runs)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        history = export_csv(out, runs)
+        print(f"wrote {out} and {history}", file=sys.stderr)
+    return 0
+
+
+def command_runs_delete(args) -> int:
+    store = RunStore(args.store)
+    deleted = store.delete(stored_ids(store, args.id))
+    print(f"deleted {deleted} run(s) from {store.path}", file=sys.stderr)
     return 0
 
 
@@ -334,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "first run; variants side by side)")
     train.add_argument("--gif-every", type=int, metavar="N",
                        help=f"a frame every N steps (default: about 200 frames; at most {animation.MAX_FRAMES})")
+    add_store_options(train)
     train.set_defaults(run=command_train)
 
     compare = commands.add_parser(
@@ -352,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, help="first seed (default 0): seeds S..S+N-1 in every arm")
     compare.add_argument("--steps", type=int, help="generator steps (default: the preset's budget)")
     compare.add_argument("--out", required=True, help="output directory")
+    add_store_options(compare)
     compare.set_defaults(run=command_compare)
 
     claims = commands.add_parser(
@@ -365,6 +483,53 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--steps", type=int, help="generator steps for every lesson (default: each lesson's budget)")
     claims.add_argument("--out", required=True, help="output directory")
     claims.set_defaults(run=command_claims)
+
+    runs = commands.add_parser("runs", help="list, show, export or delete the runs in the run store",
+                               description="The runs that train, compare, sweep and the app recorded "
+                                           "(docs/run-store.md).")
+    actions = runs.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="the stored runs, newest first")
+    listing.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                         help="a column (preset, variant, dataset, seed, steps, status, source, created=2026-12, ...) "
+                              "or a setting (roth=true, lr_d=2e-4); several must all hold")
+    listing.add_argument("--limit", type=int, help="at most this many (the newest)")
+    listing.add_argument("--json", action="store_true", help='one JSON array of {"id", "seed", "preset", "data", '
+                                                             '"settings", "metrics", "steps", "created"}')
+    add_store_options(listing, recording=False)
+    listing.set_defaults(run=command_runs_list)
+    showing = actions.add_parser("show", help="one run: where it came from, its metrics and every setting")
+    showing.add_argument("id", type=int, metavar="ID")
+    add_store_options(showing, recording=False)
+    showing.set_defaults(run=command_runs_show)
+    exporting = actions.add_parser("export", help="runs' metrics, settings and histories as CSV or JSON",
+                                   epilog="FILE.csv: one row per run (metrics, then settings as setting.NAME); "
+                                          "FILE-history.csv beside it: id,step,name,value. FILE.json: everything, "
+                                          "the final samples included.")
+    exporting.add_argument("id", type=int, nargs="+", metavar="ID")
+    exporting.add_argument("--out", required=True, metavar="FILE.csv|FILE.json")
+    add_store_options(exporting, recording=False)
+    exporting.set_defaults(run=command_runs_export)
+    deleting = actions.add_parser("delete", help="delete runs from the store")
+    deleting.add_argument("id", type=int, nargs="+", metavar="ID")
+    add_store_options(deleting, recording=False)
+    deleting.set_defaults(run=command_runs_delete)
+
+    sweep = commands.add_parser(
+        "sweep", help="train a grid of settings and named arms over seeds, on every core or on a Ray cluster",
+        epilog="Writes OUT/POINT/seed_S/ (as compare writes a run), OUT/summary.csv, OUT/summary.md and "
+               "OUT/sweep.json; runs already in the store are skipped (docs/sweeps.md).")
+    sweep.add_argument("spec", metavar="SPEC", help="the sweep's spec, a .toml or .json file (docs/sweeps.md)")
+    sweep.add_argument("--out", required=True, help="output directory")
+    sweep.add_argument("--workers", type=int, help="local worker processes, one torch thread each (default: one "
+                                                   "per core); with --ray local, Ray's CPUs")
+    sweep.add_argument("--ray", metavar="ADDRESS|local", help="run the batches as Ray tasks: local starts Ray on "
+                                                              "this machine, HOST:6379 joins a cluster")
+    add_store_options(sweep, recording=False)  # a sweep resumes from its store: it always records
+    sweep.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+                       help=f"runs trained together in one batch, at most (default {DEFAULT_BATCH})")
+    sweep.add_argument("--yes", action="store_true",
+                       help=f"start a sweep of more than {MAX_RUNS_UNCONFIRMED} runs")
+    sweep.set_defaults(run=command_sweep)
     return parser
 
 

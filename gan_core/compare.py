@@ -346,6 +346,16 @@ class Comparison:
             temporary.write_text(self.verdict_csv(report))
         return report
 
+    def record(self, store) -> list[int]:
+        """Every run in the run store (gan_core/run_store.py), each batch in one transaction, with
+        its arm's name as its variant; the runs' ids."""
+        ids = []
+        for batch in self._batches:
+            variants = [arm.name for arm in batch.arms for _ in arm.experiments]
+            ids += store.record_batch(batch.trainer, preset=self.preset.name, variant=variants,
+                                      wall_seconds=batch.wall_seconds, source="compare")
+        return ids
+
     # ------------------------------------------------------------------------------------------
     # cross-testing
     def cross_test_refusal(self) -> str | None:

@@ -28,6 +28,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_store_in_tmp(tmp_path_factory):
+    """Every run the tests train (in this process, the command line or the served app) is recorded
+    in a store of the test session's own, never in the user's (gan_core/run_store.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANLAB_STORE", str(tmp_path_factory.mktemp("store") / "runs.sqlite"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _torch_threads_restored():
     """The command line sets torch's (process-wide) thread count; later tests keep their own."""

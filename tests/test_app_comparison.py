@@ -239,7 +239,7 @@ def test_the_lab_pages_compare_tab_starts_from_its_run_and_pauses_it():
     lab = Lab(play=True)
     try:
         titles = [panel.title for panel in next(iter(lab.tabs.get_root().select({"type": Tabs}))).tabs]
-        assert titles == ["Lab", "Compare"]
+        assert titles == ["Lab", "Compare", "History"]
         view = lab.comparison
         sidebar = [w for w in lab.controls.__panel__().select(pn.widgets.Widget)
                    if getattr(w, "label", getattr(w, "name", None)) == "D learning rate"][0]

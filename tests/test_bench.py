@@ -66,3 +66,19 @@ def test_time_to_verdict_smoke_run_times_both_sides(tmp_path):
         assert report["verdict"][side] in ("reproduces", "does not reproduce", "inconclusive")
         assert [len(values) for values in report["values"][side].values()] == [2, 2]
     assert f"batched is {report['ratio']:.2f}x faster" in result.stdout
+
+
+def test_store_benchmark_smoke_run_reports_every_figure(tmp_path):
+    out = tmp_path / "store.json"
+    result = subprocess.run([sys.executable, "bench/store.py", "--steps", "12", "--records", "2", "--list-runs", "30",
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    recording, listing = report["recording"], report["listing"]
+    assert recording["records"] == 2 and listing["runs"] == 30 and listing["history_rows"] == 12
+    assert recording["record_ms"] > 0 and recording["collect_ms"] > 0 and recording["write_ms"] > 0
+    # A run holds at least its 2,500 float32 samples and 10 float32 scalars a step.
+    assert recording["bytes_per_run"] > 2500 * 2 * 4 + 12 * 10 * 4
+    assert all(listing[name] > 0 for name in ("runs_s", "list_json_s", "list_table_s"))
+    assert f"| recording one run, median ms | {recording['record_ms']:.1f} | <= 50 |" in result.stdout
+    assert f"| `runs list --json` over 30 runs, s | {listing['list_json_s']:.3f} | <= 1 |" in result.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDA_NAMES = {"torch": "pytorch"}  # pip name -> conda-forge name, where they differ
+CONDA_NAMES = {"torch": "pytorch", "ray": "ray-core"}  # pip name -> conda-forge name, where they differ
 
 
 def split_requirement(text: str) -> tuple[str, str]:
@@ -53,13 +53,16 @@ def requirement_names(requirements: list[str]) -> set[str]:
     return {distribution(split_requirement(r)[0]) for r in requirements}
 
 
-def imported_top_level_names(folders: list[str]) -> dict[str, str]:
+def imported_top_level_names(folders: list[str], inside_functions: bool = True) -> dict[str, str]:
     """Top-level modules that the Python files under these folders import (absolute imports, at
-    any depth of the code), each with one file that imports it; the standard library left out."""
+    any depth of the code, or with ``inside_functions`` False only those outside a function), each
+    with one file that imports it; the standard library left out."""
     found = {}
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            nodes = ast.walk(tree) if inside_functions else _outside_functions(tree)
+            for node in nodes:
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -73,19 +76,32 @@ def imported_top_level_names(folders: list[str]) -> dict[str, str]:
     return found
 
 
+def _outside_functions(tree: ast.AST):
+    """The nodes of ``tree`` that no function's body holds."""
+    for node in ast.iter_child_nodes(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+            yield from _outside_functions(node)
+
+
 def test_every_imported_distribution_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     package_dirs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
     ours = set(package_dirs)  # gan_core, ganlab_datasets, ganlab_app
     runtime = requirement_names(project["dependencies"])
     tests = runtime | requirement_names(project["optional-dependencies"]["test"])
+    # An optional extra's distributions are imported inside the functions that use them only, so
+    # the lab imports and runs without them (ray: sweeps as Ray tasks).
+    optional = runtime | requirement_names(project["optional-dependencies"]["cluster"])
     # the tests' and benchmarks' own helper modules (conftest, waiting, plain_loop, ...)
     helpers = {path.stem for folder in ("tests", "bench") for path in (ROOT / folder).glob("*.py")}
     distributions = importlib.metadata.packages_distributions()
     missing = []
-    for folders, declared, where in [(list(package_dirs.values()), runtime, "dependencies"),
-                                     (["tests", "bench"], tests, "dependencies + the test extra")]:
-        for module, importer in imported_top_level_names(folders).items():
+    for folders, declared, where, inside in [
+            (list(package_dirs.values()), runtime, "dependencies", False),
+            (list(package_dirs.values()), optional, "dependencies + the cluster extra", True),
+            (["tests", "bench"], tests, "dependencies + the test extra", True)]:
+        for module, importer in imported_top_level_names(folders, inside).items():
             if module in ours or module in helpers:
                 continue
             providers = {distribution(d) for d in distributions.get(module, [])}
