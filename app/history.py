@@ -216,7 +216,8 @@ class HistoryView(pn.viewable.Viewer):
             pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)),
             pn.Row(self.refresh_button, self.count, sizing_mode="stretch_width"),
             self.error, self.table,
-            pn.Row(self.load_button, self.export, self.export_curves, self.delete_button, sizing_mode="stretch_width"),
+            pn.FlexBox(self.load_button, self.export, self.export_curves, self.delete_button, flex_wrap="wrap",
+                       sizing_mode="stretch_width"),  # wraps in a narrow window
             self.confirm, self.status, self.metric, self.chart, self.samples, sizing_mode="stretch_width")
         self.refresh()
 
