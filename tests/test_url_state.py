@@ -26,7 +26,7 @@ def notice_for(link, parameter):
     return found[0]
 
 
-def test_the_issues_example_starts_the_preset_with_its_changes():
+def test_the_documented_example_link_starts_the_preset_with_its_changes():
     link = parse_query("?preset=roth&data=grid25&roth_gamma=0.3&seed=5", SECTIONS)
     assert link.notices == []
     expected = {**preset_settings("roth"), "dataset": "grid25", "dataset_params": {}, "roth_gamma": 0.3, "seed": 5}
