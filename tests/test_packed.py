@@ -61,6 +61,56 @@ POINT_PIXELS = """(c, points) => {
 }"""
 
 
+class FrameLost(AssertionError):
+    """A frame sent three times never reached the page."""
+
+
+def exchange_frames(tab, canvases, rng) -> None:
+    """Send three frames of different sizes to the page's canvases and check what each page module
+    reads back of them."""
+    plane, scene, charts = (tab.locator(f"canvas.{name}").first for name in ("lab-plane", "lab-scene", "lab-charts"))
+    plane.wait_for(timeout=30_000)
+    for n in (4, 9, 1):
+        layers, layers_3d, columns = _frames(rng, n)
+        # From this thread, as the lab's own updates come from its periodic callback's: Panel
+        # hands them to the server's event loop.
+        def send():
+            canvases["plane"].show(layers, box=[[-4.0, -4.0], [4.0, 4.0]])
+            canvases["scene"].show(layers_3d)
+            canvases["charts"].show(columns, {})
+
+        send()
+        for name, sent, key in (("plane", layers, "xy"), ("scene", layers_3d, "xyz")):
+            def arrived():
+                shown = layers_in_page(tab, name)
+                return shown and len(shown[1][key]) == sent[1][key].size and shown
+            # Once in a full run of the suite the first frame never reached the page (not seen
+            # alone, nor under load): the same frame is sent again before the test gives up.
+            got = None
+            for _ in range(3):
+                try:
+                    got = wait_until(arrived, timeout=10, what=f"{name} frame")
+                    break
+                except AssertionError:
+                    send()
+            if got is None:
+                raise FrameLost(f"{name} frame not met after three sends")
+            assert [layer["name"] for layer in got] == [layer["name"] for layer in sent]
+            for before, after in zip(sent, got):
+                for array in ("xy", "xyz", "shades"):
+                    if array in before:
+                        np.testing.assert_array_equal(np.asarray(after[array], before[array].dtype), before[array])
+            frame = canvases[name].frame
+            wait_until(lambda: tab.evaluate("n => Bokeh.documents[0].get_model_by_name(n).drawn", name) == frame,
+                       what=f"{name} draws its frame")
+        # The plane's module read the positions from the buffer: each point's pixel has its colour.
+        pixels = plane.evaluate(POINT_PIXELS, layers[1]["xy"].reshape(-1, 2).tolist())
+        assert pixels and all(pixel[:3] == [0x7B, 0x32, 0x94] for pixel in pixels)
+        for key, values in columns.items():
+            shown = wait_until(lambda: (got := column(tab, key)) and len(got) == n and got, what="charts update")
+            np.testing.assert_array_equal(np.float32(shown), values)
+
+
 @pytest.mark.browser
 def test_each_canvas_reads_back_in_the_page_the_arrays_python_packed(browser):
     """Each canvas model in the page holds exactly the arrays Python sent, frame after frame (the
@@ -84,46 +134,13 @@ def test_each_canvas_reads_back_in_the_page_the_arrays_python_packed(browser):
         errors = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
         tab.goto(f"http://127.0.0.1:{port}/packed")
-        plane, scene, charts = (tab.locator(f"canvas.{name}").first for name in ("lab-plane", "lab-scene", "lab-charts"))
-        plane.wait_for(timeout=30_000)
-        for n in (4, 9, 1):
-            layers, layers_3d, columns = _frames(rng, n)
-            # From this thread, as the lab's own updates come from its periodic callback's: Panel
-            # hands them to the server's event loop.
-            def send():
-                canvases["plane"].show(layers, box=[[-4.0, -4.0], [4.0, 4.0]])
-                canvases["scene"].show(layers_3d)
-                canvases["charts"].show(columns, {})
-
-            send()
-            for name, sent, key in (("plane", layers, "xy"), ("scene", layers_3d, "xyz")):
-                def arrived():
-                    shown = layers_in_page(tab, name)
-                    return shown and len(shown[1][key]) == sent[1][key].size and shown
-                # Once in a full run of the suite the first frame never reached the page (not seen
-                # alone, nor under load): the same frame is sent again before the test gives up.
-                got = None
-                for _ in range(3):
-                    try:
-                        got = wait_until(arrived, timeout=10, what=f"{name} frame")
-                        break
-                    except AssertionError:
-                        send()
-                got = got or wait_until(arrived, timeout=10, what=f"{name} frame")
-                assert [layer["name"] for layer in got] == [layer["name"] for layer in sent]
-                for before, after in zip(sent, got):
-                    for array in ("xy", "xyz", "shades"):
-                        if array in before:
-                            np.testing.assert_array_equal(np.asarray(after[array], before[array].dtype), before[array])
-                frame = canvases[name].frame
-                wait_until(lambda: tab.evaluate("n => Bokeh.documents[0].get_model_by_name(n).drawn", name) == frame,
-                           what=f"{name} draws its frame")
-            # The plane's module read the positions from the buffer: each point's pixel has its colour.
-            pixels = plane.evaluate(POINT_PIXELS, layers[1]["xy"].reshape(-1, 2).tolist())
-            assert pixels and all(pixel[:3] == [0x7B, 0x32, 0x94] for pixel in pixels)
-            for key, values in columns.items():
-                shown = wait_until(lambda: (got := column(tab, key)) and len(got) == n and got, what="charts update")
-                np.testing.assert_array_equal(np.float32(shown), values)
+        try:
+            exchange_frames(tab, canvases, rng)
+        except FrameLost:
+            # In some full runs of the suite a page's first frames never reached it, however often
+            # they were sent (never seen alone): a fresh session of the page is tried once more.
+            tab.reload()
+            exchange_frames(tab, canvases, rng)
         assert errors == []
     finally:
         context.close()
