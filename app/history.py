@@ -137,7 +137,7 @@ def curves_chart(runs: list[dict], name: str) -> hv.Overlay:
             color=arm_colour(index), line_width=2, tools=["hover"]))
     return hv.Overlay(lines).opts(
         hv.opts.Overlay(title=label, width=CHART_WIDTH, height=CHART_HEIGHT, tools=TOOLS, xlabel="step",
-                        show_legend=True, legend_position="top_left", backend_opts=NO_LOGO))
+                        show_legend=True, legend_position="right", backend_opts=NO_LOGO))  # beside the curves, not over them
 
 
 def real_points(run: dict) -> np.ndarray | None:
@@ -284,7 +284,8 @@ class HistoryView(pn.viewable.Viewer):
             self.metric.param.update(options=names, value=self.metric.value if self.metric.value in names.values()
                                      else next(iter(names.values())))
         self._draw_curves()
-        self.samples.objects = [pn.pane.HoloViews(samples_plot(run, index), backend="bokeh", linked_axes=False,
+        # Linked axes: the runs' samples on one scale, panned and zoomed together, as they are compared.
+        self.samples.objects = [pn.pane.HoloViews(samples_plot(run, index), backend="bokeh", linked_axes=True,
                                                   width=SAMPLES_PX + 60, height=SAMPLES_PX + 60)
                                 for index, run in enumerate(self.shown)]
 
