@@ -488,7 +488,8 @@ def metric_text(value, metric: str, digits: int = 3) -> str:
     return "undefined" if value is None else f"{value * SCALE.get(metric, 1.0):.{digits}g}"
 
 
-def _mean_cell(entry: dict, metric: str, runs: int) -> str:
+def mean_cell(entry: dict, metric: str, runs: int) -> str:
+    """A mean as the tables print it: ± the half-width of its interval, and n where fewer than the runs."""
     if entry["mean"] is None:
         return "undefined"
     text = metric_text(entry["mean"], metric)
@@ -522,7 +523,7 @@ def comparison_markdown(report: dict) -> str:
              "|---" * (len(SUMMARY_KEYS) + 4) + "|"]
     for name, arm in arms.items():
         changes = ", ".join(f"{key}={value}" for key, value in arm["changes"].items()) or "the preset"
-        cells = [_mean_cell(arm["summary"][m], m, len(arm["runs"])) for m in SUMMARY_KEYS]
+        cells = [mean_cell(arm["summary"][m], m, len(arm["runs"])) for m in SUMMARY_KEYS]
         modes = "—" if arm["all_modes"] is None else f"in {arm['all_modes']['seeds']} of {arm['all_modes']['of']} seeds"
         diverged = sum(run["diverged"] for run in arm["runs"])
         lines.append(f"| {name} | {changes} | " + " | ".join(cells) + f" | {modes} | {diverged} |")

@@ -34,7 +34,7 @@ import tomli_w
 from ganlab_datasets import ParameterError
 
 from .config import SETTINGS, Experiment, allowed_text, check_rules, coerce, make_experiment, settings_of
-from .files import atomic_path
+from .files import atomic_path, read_bounded
 
 MAX_BYTES = 2_000_000  # a settings file is a few kB; a drawn dataset's points fit many times over
 FORMATS = ("toml", "json")
@@ -74,14 +74,7 @@ def load_experiment(path) -> tuple[dict, str | None]:
     """(all settings, the preset named or None) from a file on disk."""
     path = Path(path)
     fmt = file_format(path.name)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ParameterError(f"experiment file ({path})", f"at most {MAX_BYTES:,} bytes", f"{size:,} bytes")
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParameterError(f"experiment file ({path})", "a readable file", error.strerror) from None
-    return read_experiment(data, fmt, str(path))
+    return read_experiment(read_bounded(path, "experiment file", MAX_BYTES), fmt, str(path))
 
 
 def read_experiment(data: bytes, fmt: str, source: str = "the file",

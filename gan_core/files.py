@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganlab_datasets import ParameterError
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike):
@@ -33,3 +35,16 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
 def save_json(path: str | os.PathLike, obj) -> None:
     with atomic_path(path) as temporary:
         temporary.write_text(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def read_bounded(path: str | os.PathLike, parameter: str, max_bytes: int) -> bytes:
+    """A file's bytes, refused (ParameterError naming ``parameter`` and the path) when it is larger
+    than ``max_bytes`` or cannot be read."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ParameterError(f"{parameter} ({path})", f"at most {max_bytes:,} bytes", f"{size:,} bytes")
+        return path.read_bytes()
+    except OSError as error:
+        raise ParameterError(f"{parameter} ({path})", "a readable file", error.strerror) from None

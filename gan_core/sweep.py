@@ -60,10 +60,10 @@ from tqdm import tqdm
 
 from ganlab_datasets import ParameterError
 
-from .compare import ARM_NAME, ARM_NAME_TEXT, BATCH_KEYS
+from .compare import ARM_NAME, ARM_NAME_TEXT, BATCH_KEYS, LABELS, mean_cell
 from .config import SETTINGS, allowed_text, check_rules, coerce, make_experiment, settings_of
 from .device import available_cores
-from .files import atomic_path, save_json, save_npy
+from .files import atomic_path, read_bounded, save_json, save_npy
 from .presets import get_preset
 from .run_store import RunStore, records_of, run_key
 from .runner import SUMMARY_KEYS, history_csv, run_record, train_batch
@@ -112,14 +112,7 @@ def load_spec(path, yes: bool = False) -> Sweep:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ParameterError("SPEC", "a .toml or .json file", str(path))
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ParameterError(f"SPEC ({path})", f"at most {MAX_BYTES:,} bytes", f"{size:,} bytes")
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParameterError(f"SPEC ({path})", "a readable file", error.strerror) from None
-    return parse_spec(data, fmt, path.name, yes)
+    return parse_spec(read_bounded(path, "SPEC", MAX_BYTES), fmt, path.name, yes)
 
 
 def parse_spec(data: bytes, fmt: str, source: str = "the spec", yes: bool = False) -> Sweep:
@@ -553,16 +546,6 @@ def summary_csv(report: dict) -> str:
 
 
 def summary_markdown(report: dict) -> str:
-    from .compare import LABELS, metric_text
-
-    def cell(entry: dict, metric: str, runs: int) -> str:
-        if entry["mean"] is None:
-            return "undefined"
-        text = metric_text(entry["mean"], metric)
-        if entry["ci_low"] is not None:
-            text += f" ± {metric_text((entry['ci_high'] - entry['ci_low']) / 2, metric, 2)}"
-        return text + (f" (n={entry['n']})" if entry["n"] < runs else "")
-
     lines = [f"# Sweep of {report['preset']}: {len(report['points'])} points, {report['runs']} runs", "",
              "Means ± the half-width of their 95 % t interval over each point's seeds; runs that diverged are "
              "left out (n: the runs counted, where fewer than the seeds).", "",
@@ -570,7 +553,7 @@ def summary_markdown(report: dict) -> str:
              "|---" * (len(SUMMARY_KEYS) + 3) + "|"]
     for entry in report["points"]:
         runs = len(entry["runs"])
-        cells = [cell(entry["summary"][m], m, runs) for m in SUMMARY_KEYS]
+        cells = [mean_cell(entry["summary"][m], m, runs) for m in SUMMARY_KEYS]
         diverged = sum(run["diverged"] for run in entry["runs"])
         lines.append(f"| {entry['point']} | {runs} | " + " | ".join(cells) + f" | {diverged} |")
     return "\n".join(lines) + "\n"
