@@ -33,6 +33,7 @@ from gan_core.config import SETTINGS, settings_of
 from gan_core.presets import PRESETS
 
 from .charts import Charts
+from .classroom import CLASSROOM, Page
 from .comparison import ComparisonView
 from .controls import SECTIONS, Controls
 from .files_panel import FilesPanel
@@ -154,6 +155,7 @@ class Lab(pn.viewable.Viewer):
         self._chart_rows: dict[int, list] = {}  # history rows waiting for the next chart update, per run
         self._charts_due = 0.0
         self._callback = None
+        self.page: Page | None = None  # this page in the server's registry (served pages only)
         self.controls.experiment.param.watch(self._follow_address, list(SETTINGS))
         if served:
             # The first frame goes out with the document itself (it is ready within ~0.3 s): the
@@ -162,6 +164,7 @@ class Lab(pn.viewable.Viewer):
             # Then drawing starts once the page has loaded: changes streamed while the browser
             # still fetches the document are lost (a gap in the charts).
             pn.state.onload(self._start)
+            self.page = CLASSROOM.add("trainer", session=self.session)  # others may follow it by its code
             pn.state.on_session_destroyed(lambda context: self.stop(wait=False))
         else:
             self._start()
@@ -271,6 +274,8 @@ class Lab(pn.viewable.Viewer):
         if self.comparison is not None:
             self.comparison.stop()
         self.session.stop(timeout=5.0 if wait else 0.0)
+        if self.page is not None:
+            CLASSROOM.remove(self.page)
 
     def template(self):
         # Bootstrap: its design loads no web font (Fast's fetches Google Fonts, which a closed
