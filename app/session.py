@@ -6,6 +6,13 @@ process (app/training_process.py), which drains them between steps, trains while
 sends back events: frames (snapshots, new history rows, metrics), plans, messages. A thread here
 receives them and keeps what is new under a lock; ``poll()`` hands the page what is new.
 
+Other pages may follow the runs read-only (``follow()``, a class watching the lecturer's page).
+Frames are made once: each reader (the page and every Follower) has a mailbox that the receiving
+thread fills with the same snapshots and rows, keeping only the latest snapshot per run, so a slow
+follower drops frames. The training process paces itself on the page's polls alone: followers
+never slow it, nor make it go faster. A follower that joins late catches up from the history the
+session keeps per run since the runs started (evenly thinned beyond KEPT_ROWS rows).
+
 A lesson with variants trains them side by side as runs (A/B from one seed): one Trainer each,
 stepped in turn, so variants may differ even in what a batch must share (objective, optimizer).
 Errors in training arrive as a message (never a traceback on the page); a training process that
@@ -42,6 +49,9 @@ DEFAULT_PRESET = "nonsaturating"
 STOP_WAIT_S = 5.0  # a stopped training process that has not ended by then is terminated
 EXECUTED_KEPT = 100  # the latest commands' times kept for benchmarks
 CHECKPOINT_WAIT_S = 10.0  # how long "Save checkpoint" waits for the training process's answer
+# History rows (and metrics) kept per run since its runs started, for a follower that joins late
+# and a reader that polls seldom: beyond it they are thinned evenly (memory stays bounded).
+KEPT_ROWS = 20_000
 
 # Torch threads of each live training process of this server, by session: a new page's process
 # gets the command line's thread count only while there are cores for it (gan_core/device.py).
@@ -88,15 +98,99 @@ class Update:
     slow_motion: SlowMotionSteps | None = None  # the latest step taken in slow motion, if new
 
 
+class _Thinned:
+    """Chunks of rows as they came, one per frame (history rows: name -> 1D array; or a list of
+    metrics), at most KEPT_ROWS + 1 rows however many come: above KEPT_ROWS every other row kept
+    goes, so that the rows kept are every 1st, then 2nd, 4th, ... row received, evenly spaced from
+    the first, and the last row received is kept too. Until then a chunk is kept as it came: every
+    reader's share of a frame's rows is the same object."""
+
+    __slots__ = ("chunks", "received", "stride", "kept", "last")
+
+    def __init__(self):
+        self.chunks: list = []
+        self.received = 0  # rows received
+        self.stride = 1  # rows received per row kept
+        self.kept = 0  # rows in the chunks
+        self.last = None  # the last row received, as a chunk of one
+
+    def add(self, chunk) -> None:
+        count = _length(chunk)
+        if not count:
+            return
+        self.last = _cut(chunk, slice(-1, None))
+        if self.stride > 1:  # only the rows that fall on the stride, counted from the first received
+            chunk = _cut(chunk, slice(-self.received % self.stride, None, self.stride))
+        self.received += count
+        if _length(chunk):
+            self.chunks.append(chunk)
+            self.kept += _length(chunk)
+        if self.kept > KEPT_ROWS:
+            kept = _cut(_join(self.chunks), slice(None, None, 2))
+            self.chunks, self.kept, self.stride = [kept], _length(kept), self.stride * 2
+
+    def taken(self) -> list:
+        """The chunks kept, and the last row received if it is not among them."""
+        if self.received and (self.received - 1) % self.stride:
+            return [*self.chunks, self.last]
+        return list(self.chunks)
+
+
+def _length(chunk) -> int:
+    return len(chunk["step"]) if isinstance(chunk, dict) else len(chunk)
+
+
+def _cut(chunk, part: slice):
+    """Some of a chunk's rows, copied (a thinned chunk must not keep its whole frame's arrays alive)."""
+    return {name: values[part].copy() for name, values in chunk.items()} if isinstance(chunk, dict) else chunk[part]
+
+
+def _join(chunks: list):
+    """One chunk of ``chunks``' rows: history rows ({} for none), or metrics."""
+    if not chunks or not isinstance(chunks[0], dict):
+        return [row for chunk in chunks for row in chunk]
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
+
+
 class _RunNews:
-    """What the receiving thread keeps for one run until the page polls."""
+    """One run's part of a mailbox: its latest snapshot, and the rows, metrics and plan since the
+    mailbox was last polled."""
 
     __slots__ = ("name", "snapshot", "rows", "metrics", "plan")
 
     def __init__(self, name: str):
         self.name, self.snapshot, self.plan = name, None, None
-        self.rows: list[dict] = []  # chunks of history rows, one per frame
-        self.metrics: list = []
+        self.rows = _Thinned()
+        self.metrics = _Thinned()
+
+
+class _Mailbox:
+    """What one reader (the session's own page, or a follower) has not polled yet. The receiving
+    thread puts each event into every mailbox: the same snapshot and rows for all, and only the
+    latest snapshot per run, so a reader that polls seldom gets fewer frames, never a queue."""
+
+    __slots__ = ("runs", "notices", "settings", "slow_motion", "news", "joined")
+
+    def __init__(self, joined: bool = True):
+        self.runs: list[_RunNews] = []
+        self.notices: list = []  # Message, Diverged, ProcessDied, in the order they came
+        self.settings: dict | None = None  # the (last) run's settings when they changed
+        self.slow_motion: SlowMotionSteps | None = None
+        self.news = False  # anything to poll
+        self.joined = joined  # a follower has not until its first poll (its catch-up)
+
+    def restart(self, names) -> None:
+        """New runs: the old runs' snapshots must not be drawn as theirs."""
+        self.runs = [_RunNews(name) for name in names]
+        self.news = True
+
+    def clear(self, runs: list[_RunNews]) -> None:
+        """Polled: what is new starts again from here, from each run's latest snapshot (a poll
+        always has it)."""
+        self.runs = [_RunNews(run.name) for run in runs]
+        for run, was in zip(self.runs, runs):
+            run.snapshot = was.snapshot
+        self.notices, self.settings, self.slow_motion, self.news = [], None, None, False
 
 
 @functools.cache  # the preload list matters only before the forkserver starts
@@ -192,15 +286,12 @@ class LabSession:
         self.min_frame_s = min_frame_s
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
-        # Kept under the lock by the receiving thread, handed out by poll():
+        # Kept under the lock by the receiving thread, handed out by poll() and the followers' polls:
         self._playing = play
         self._generation = 0
-        self._version = 0
-        self._polled_version = 0  # nothing to poll before the first event
-        self._runs: list[_RunNews] = []
-        self._notices: list = []
-        self._settings_changed: dict | None = None
-        self._slow_motion: SlowMotionSteps | None = None
+        self._page = _Mailbox()  # what poll() hands out (nothing before the first event)
+        self._followers: list[_Mailbox] = []
+        self._history = _Mailbox()  # never polled: each run's rows since the runs started, for a late follower
         self._checkpoint_ready = threading.Condition()  # checkpoint() waits on it for the process's answer
         self._checkpoint_answer: CheckpointSaved | None = None
         self._dataset: dict = {}
@@ -338,20 +429,51 @@ class LabSession:
         self.send(Speed(int(value)))
 
     def poll(self) -> Update | None:
-        """What is new since the last poll, or None if nothing is."""
+        """What is new since the last poll, or None if nothing is. The page's poll alone lets the
+        training process take its next snapshot (followers never slow it)."""
         with self._lock:
-            if self._version == self._polled_version:
+            if not self._page.news:
                 return None
-            self._polled_version = self._version
-            self._taken.value = self._frames  # the training process may take the next snapshot
-            runs = [RunUpdate(run.name, run.snapshot, _concat_rows(run.rows), run.metrics, run.plan)
-                    for run in self._runs]
-            for run in self._runs:
-                run.rows, run.metrics, run.plan = [], [], None
-            update = Update(self._generation, runs, self._dataset, self._trains_on, self._settings_changed,
-                            self._notices, self._playing, self._slow_motion)
-            self._notices, self._settings_changed, self._slow_motion = [], None, None
-            return update
+            self._taken.value = self._frames
+            update = self._take(self._page)
+        return _joined(update)
+
+    def follow(self) -> Follower:
+        """A read-only reader of this session's runs: frames are produced once, for the page and
+        every follower; its first poll catches up on the runs so far."""
+        follower = Follower(self, _Mailbox(joined=False))
+        with self._lock:
+            if not self._stopping:
+                self._followers.append(follower._mailbox)
+        return follower
+
+    @property
+    def followers(self) -> int:
+        """How many followers follow now (each until it is closed or the session stops)."""
+        with self._lock:
+            return len(self._followers)
+
+    def _take(self, box: _Mailbox) -> Update:
+        """What ``box`` holds (its rows still in chunks: ``_joined`` joins them outside the lock);
+        it is empty after."""
+        runs = [RunUpdate(run.name, run.snapshot, run.rows.taken(), run.metrics.taken(), run.plan)
+                for run in box.runs]
+        update = Update(self._generation, runs, self._dataset, self._trains_on, box.settings, box.notices,
+                        self._playing, box.slow_motion)
+        box.clear(box.runs)
+        return update
+
+    def _catch_up(self, box: _Mailbox) -> Update:
+        """A follower's first poll: the runs as they are (every run's rows and metrics since they
+        started, its latest snapshot and plan), the last run's settings, and the notices since it
+        began to follow."""
+        runs = [RunUpdate(run.name, run.snapshot, run.rows.taken(), run.metrics.taken(), run.plan)
+                for run in self._history.runs]
+        update = Update(self._generation, runs, self._dataset, self._trains_on,
+                        self.settings[-1] if self.settings else None, box.notices, self._playing, None)
+        box.clear(self._history.runs)
+        box.joined = True
+        return update
 
     @property
     def playing(self) -> bool:
@@ -371,6 +493,8 @@ class LabSession:
         """End the training process; wait up to ``timeout`` for it (0: do not wait, as on the
         server's loop). One that does not end within STOP_WAIT_S is terminated."""
         self._stopping = True
+        with self._lock:  # its followers have ended
+            self._followers = []
         self.send(Stop())
         if timeout > 0:
             self._receiver.join(timeout)
@@ -393,20 +517,33 @@ class LabSession:
     def _apply(self, event: Event) -> None:
         with self._lock:
             if self._keep(event):
-                self._version += 1
+                for box in self._readers():
+                    box.news = True
 
-    # Each returns whether the page has something new to poll.
+    def _readers(self) -> list[_Mailbox]:
+        """The page's mailbox and every follower's."""
+        return [self._page, *self._followers]
+
+    def _keepers(self) -> list[_Mailbox]:
+        """The mailboxes that keep the runs' frames: the readers' that have caught up, and the history."""
+        return [box for box in (self._page, *self._followers, self._history) if box.joined]
+
+    def _tell(self, notice: Message | Diverged | ProcessDied) -> None:
+        for box in self._readers():
+            box.notices.append(notice)
+
+    # Each keeps an event in the mailboxes and returns whether the readers have something new to poll.
     @functools.singledispatchmethod
     def _keep(self, event: Event) -> bool:
         raise TypeError(f"not an event: {event!r}")
 
     @_keep.register
     def _frame(self, event: Frame) -> bool:
-        for run, part in zip(self._runs, event.runs):
-            run.snapshot = part.snapshot
-            if len(part.rows["step"]):
-                run.rows.append(part.rows)
-            run.metrics.extend(part.metrics)
+        for box in self._keepers():
+            for run, part in zip(box.runs, event.runs):
+                run.snapshot = part.snapshot
+                run.rows.add(part.rows)
+                run.metrics.add(part.metrics)
         self._frames += 1
         self.frames_received += 1
         return True
@@ -416,10 +553,10 @@ class LabSession:
         self._generation += 1  # counted here: a restarted process counts from 1 again
         self.names = list(event.names)
         self._dataset, self._trains_on = event.dataset, event.trains_on
-        # New runs: the old runs' snapshots must not be drawn as theirs.
-        self._runs = [_RunNews(name) for name in event.names]
-        if event.settings is not None:
-            self._settings_changed = event.settings
+        for box in (*self._readers(), self._history):
+            box.restart(event.names)
+            if event.settings is not None:
+                box.settings = event.settings
         with _threads_lock:  # a process that trains on a GPU leaves the CPU's cores to others
             _threads_in_use[id(self)] = event.cpu_threads or 0
         return True
@@ -427,8 +564,11 @@ class LabSession:
     @_keep.register
     def _plans(self, event: Plans) -> bool:
         self.settings = list(event.settings)
-        for run, plan in zip(self._runs, event.plans):
-            run.plan = plan
+        for box in self._keepers():
+            for run, plan in zip(box.runs, event.plans):
+                run.plan = plan
+        for box in self._followers:  # a follower's sidebar shows the settings as they change
+            box.settings = self.settings[-1] if self.settings else None
         return True
 
     @_keep.register
@@ -438,18 +578,19 @@ class LabSession:
 
     @_keep.register
     def _notice(self, event: Message | Diverged) -> bool:
-        self._notices.append(event)
+        self._tell(event)
         return True
 
     @_keep.register
     def _died(self, event: ProcessDied) -> bool:
         self._playing = False
-        self._notices.append(event)
+        self._tell(event)
         return True
 
     @_keep.register
     def _slow_motion_steps(self, event: SlowMotionSteps) -> bool:
-        self._slow_motion = event
+        for box in self._readers():
+            box.slow_motion = event
         return True
 
     @_keep.register
@@ -466,7 +607,65 @@ class LabSession:
         return False  # nothing for the page
 
 
-def _concat_rows(chunks: list[dict]) -> dict:
-    if not chunks:
-        return {}
-    return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
+class Follower:
+    """A read-only reader of a LabSession's runs (``LabSession.follow()``): it sees the frames the
+    session's training process makes for its page, as they come; it never asks for one, so however
+    it polls (often, seldom, never) the training goes at its page's pace."""
+
+    def __init__(self, session: LabSession, mailbox: _Mailbox):
+        self._session, self._mailbox = session, mailbox
+        self._closed = False
+
+    def poll(self) -> Update | None:
+        """The first poll catches up: every run's latest snapshot, plan and history rows and
+        metrics since the runs started, the last run's settings. Later ones: what is new since the
+        last poll, with only each run's latest snapshot. None when nothing is (or it is closed)."""
+        session, box = self._session, self._mailbox
+        with session._lock:
+            if self._closed:
+                return None
+            if not box.joined:
+                if not session._generation:  # no runs yet
+                    return None
+                update = session._catch_up(box)
+            elif not box.news:
+                return None
+            else:
+                update = session._take(box)
+        return _joined(update)
+
+    @property
+    def preset(self) -> str | None:
+        """The preset or lesson of the runs followed, if they come from one."""
+        return self._session.preset
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._session.names)
+
+    @property
+    def settings(self) -> list[dict]:
+        """Per run: its settings as the training process last sent them."""
+        return list(self._session.settings)
+
+    @property
+    def ended(self) -> bool:
+        """The session followed has stopped (its page closed, its training stopped), or close() was called."""
+        return self._closed or self._session._stopping
+
+    def close(self) -> None:
+        """Stop following: the session keeps nothing more for this follower."""
+        session = self._session
+        with session._lock:
+            self._closed = True
+            if self._mailbox in session._followers:
+                session._followers.remove(self._mailbox)
+
+
+def _joined(update: Update) -> Update:
+    """``update`` with each run's chunks of rows and metrics joined (outside the session's lock:
+    the chunks are never changed once kept)."""
+    for run in update.runs:
+        run.rows = _join(run.rows) if run.rows else {}
+        run.metrics = _join(run.metrics)
+    return update
