@@ -3,7 +3,12 @@
 Each served page is registered here while its browser session lives, under a short code that
 other pages use to follow it (``/app?follow=CODE``). The registry lives in the server's process
 (one per `panel serve`), under a lock: pages are built and destroyed on the server's loop, and
-the lecturer's page reads the list from its own."""
+the lecturer's page reads the list from its own.
+
+A page that trains holds one of the server's training places (app/server_limits.py): it claims
+one before its training process starts, and the count and the claim happen under the registry's
+lock, so two pages built at once cannot both take the last place. Removing the page (its session
+ended, or the lecturer stopped its training) frees the place."""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class Page:
     follows: str | None = None  # a follower's trainer's code
     opened: float = field(default_factory=time.time)
     active: float = field(default_factory=time.monotonic)  # the last interaction seen
+    stopped: bool = False  # the lecturer stopped this page's training
 
 
 class Classroom:
@@ -53,6 +59,43 @@ class Classroom:
             page = Page(new_code(self._pages), role, session, follows)
             self._pages[page.code] = page
             return page
+
+    def claim_place(self, limit: int) -> Page | None:
+        """A "trainer" page (its session to be set once it has one) if fewer than ``limit`` pages
+        train now; else None: every place is taken."""
+        with self._lock:
+            if sum(page.role == "trainer" for page in self._pages.values()) >= limit:
+                return None
+            page = Page(new_code(self._pages), "trainer")
+            self._pages[page.code] = page
+            return page
+
+    def seat(self, place: Page | None, session) -> Page:
+        """The trainer page that holds ``place`` (claimed with claim_place), now with its session;
+        without a place, one is taken whatever the limit (a lab served by another application)."""
+        if place is None:
+            return self.add("trainer", session=session)
+        place.session = session
+        return place
+
+    def trainers(self) -> list[Page]:
+        """The pages that hold a training place, oldest first."""
+        with self._lock:
+            return sorted((page for page in self._pages.values() if page.role == "trainer"),
+                          key=lambda page: page.opened)
+
+    def stop_training(self, code: str) -> bool:
+        """Stop the training of the trainer page with this code and free its place; the page
+        sees ``stopped`` and says so. False if no page with this code trains."""
+        with self._lock:
+            page = self._pages.get(normal_code(code))
+            if page is None or page.role != "trainer":
+                return False
+            page.stopped = True
+            del self._pages[page.code]
+        if page.session is not None:
+            page.session.stop(timeout=0)  # on the server's loop: do not wait for the process to end
+        return True
 
     def remove(self, page: Page) -> None:
         with self._lock:

@@ -4,7 +4,11 @@ It serves this package's folder as `panel serve app` serves the repository's app
 directory app: main.py builds each session's page, app_hooks.py starts the training processes'
 forkserver before the server announces its address), under the route /app whatever the folder is
 called once installed (`ganlab_app`). app/local_server.py serves the same application on a thread
-of its own process, for the browser tests and bench/app_speed.py."""
+of its own process, for the browser tests and bench/app_speed.py.
+
+The class limits' options (--max-trainers ...) set the environment variables the pages read
+(app/server_limits.py), as --store sets GANLAB_STORE; the lecturer's address is printed with the
+server's."""
 
 from __future__ import annotations
 
@@ -62,7 +66,43 @@ def parser() -> argparse.ArgumentParser:
     options.add_argument("--store", type=Path, default=None, metavar="PATH",
                          help="the run store the pages keep their runs in and whose History they show (default: "
                               "$GANLAB_STORE, else runs.sqlite in this user's data folder)")
+    limits = options.add_argument_group(
+        "class limits", "What the server lets its pages use (default: each GANLAB_... variable, else the default "
+                        "docs/serving-a-class.md gives)")
+    for name, option, metavar, text in LIMIT_OPTIONS:
+        limits.add_argument(option, dest=name, default=None, metavar=metavar, help=text)
     return options
+
+
+# Each sets its environment variable (app/server_limits.py) before the server starts.
+LIMIT_OPTIONS = [
+    ("max_trainers", "--max-trainers", "N", "pages that train at once, 1 to 1000 (default: one per core beside the "
+                                            "server's, and 500 MB of free memory each); others get the busy page"),
+    ("max_runs_per_page", "--max-runs-per-page", "N", "runs of one comparison (arms x seeds), 2 to 3200 (default 64)"),
+    ("max_compare_steps", "--max-compare-steps", "N", "steps per run of a comparison, 1 to 10000000 (default 20000)"),
+    ("max_upload_mb", "--max-upload-mb", "MIB", "the largest CSV a page uploads, in MiB, more than 0 to 20 "
+                                                "(default 20)"),
+    ("idle_minutes", "--idle-minutes", "M", "a page nobody uses for M minutes pauses its training, 0 to 1440 "
+                                            "(0: never; default 10)"),
+    ("admin_token", "--lecturer-token", "TOKEN", "the token of the lecturer's page /app?lecturer=TOKEN, at least 8 "
+                                                 "letters, digits, '-' or '_' (default: a random one, printed)"),
+]
+
+
+def set_limits(args: argparse.Namespace) -> None:
+    """The limits given as options, checked, into the environment the server's pages read."""
+    from ganlab_datasets import ParameterError
+
+    from .server_limits import ENV, check
+    for name, option, _, _ in LIMIT_OPTIONS:
+        text = getattr(args, name)
+        if text is None:
+            continue
+        try:
+            check(name, text)
+        except ParameterError as error:
+            raise SystemExit(f"{COMMAND}: {option} must be {error.allowed} (got {error.got})") from None
+        os.environ[ENV[name]] = text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,7 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.store is not None:  # the pages and their training processes read it (gan_core/run_store.py)
         from gan_core.run_store import STORE_ENV
         os.environ[STORE_ENV] = str(args.store.expanduser().resolve())
-    # The settings from the environment (GANLAB_THREADS, GANLAB_DEVICE) are checked by
+    set_limits(args)
+    from .server_limits import limits  # imports torch: once the options are read
+    # The settings from the environment (GANLAB_THREADS, GANLAB_DEVICE, the limits) are checked by
     # app_hooks.py as the server starts: a bad one ends this command with its message.
     try:
         server = start_server(port=args.port, address=args.address, websocket_origins=args.origins)
@@ -81,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def ready():  # after app_hooks.py (queued first by server.start()): the first page need not wait
         print(f"GAN Stability Lab at {url} (serving {APP_FOLDER})", flush=True)
+        print(f"The lecturer's page: {url}?lecturer={limits().admin_token}", flush=True)
         if args.show:
             server.show(f"/{ROUTE}")
 
