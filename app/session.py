@@ -86,13 +86,15 @@ class RunUpdate:
 
 @dataclass
 class Update:
-    """What is new since the last poll."""
+    """What is new since the last poll (a follower's first poll: the runs so far)."""
 
     generation: int  # counts the runs' restarts (reset, load, structural change): a new one clears the charts
     runs: list[RunUpdate]
     dataset: dict  # as RunStarted.dataset: name, dim, box, centres, edges
     trains_on: str  # the device, in words
-    settings: dict | None  # the (last) run's settings when a load changed them, for the sidebar
+    # The (last) run's settings for the sidebar: the page's when a load changed them; a follower's
+    # on its first poll and whenever they change.
+    settings: dict | None
     notices: list[Message | Diverged | ProcessDied] = field(default_factory=list)  # in the order they came
     playing: bool = False
     slow_motion: SlowMotionSteps | None = None  # the latest step taken in slow motion, if new
@@ -112,13 +114,13 @@ class _Thinned:
         self.received = 0  # rows received
         self.stride = 1  # rows received per row kept
         self.kept = 0  # rows in the chunks
-        self.last = None  # the last row received, as a chunk of one
+        self.last = None  # the last chunk received (its last row is the last row received)
 
     def add(self, chunk) -> None:
         count = _length(chunk)
         if not count:
             return
-        self.last = _cut(chunk, slice(-1, None))
+        self.last = chunk
         if self.stride > 1:  # only the rows that fall on the stride, counted from the first received
             chunk = _cut(chunk, slice(-self.received % self.stride, None, self.stride))
         self.received += count
@@ -132,7 +134,7 @@ class _Thinned:
     def taken(self) -> list:
         """The chunks kept, and the last row received if it is not among them."""
         if self.received and (self.received - 1) % self.stride:
-            return [*self.chunks, self.last]
+            return [*self.chunks, _cut(self.last, slice(-1, None))]
         return list(self.chunks)
 
 
@@ -146,7 +148,7 @@ def _cut(chunk, part: slice):
 
 
 def _join(chunks: list):
-    """One chunk of ``chunks``' rows: history rows ({} for none), or metrics."""
+    """One chunk of ``chunks``' rows (history rows, or metrics)."""
     if not chunks or not isinstance(chunks[0], dict):
         return [row for chunk in chunks for row in chunk]
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
@@ -182,7 +184,6 @@ class _Mailbox:
     def restart(self, names) -> None:
         """New runs: the old runs' snapshots must not be drawn as theirs."""
         self.runs = [_RunNews(name) for name in names]
-        self.news = True
 
     def clear(self, runs: list[_RunNews]) -> None:
         """Polled: what is new starts again from here, from each run's latest snapshot (a poll
@@ -555,7 +556,8 @@ class LabSession:
         self._dataset, self._trains_on = event.dataset, event.trains_on
         for box in (*self._readers(), self._history):
             box.restart(event.names)
-            if event.settings is not None:
+        if event.settings is not None:  # a load's: the sidebars show them
+            for box in self._readers():
                 box.settings = event.settings
         with _threads_lock:  # a process that trains on a GPU leaves the CPU's cores to others
             _threads_in_use[id(self)] = event.cpu_threads or 0
