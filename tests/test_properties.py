@@ -17,6 +17,7 @@ import json
 import math
 import os
 import pathlib
+import tempfile
 import urllib.parse
 
 import numpy as np
@@ -25,6 +26,7 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import ganlab_app.url_state as url_state
 from ganlab_app.controls import SECTIONS as CONTROL_SECTIONS
@@ -42,7 +44,9 @@ from gan_core.sweep import parse_spec
 from test_controls import RecordingSession
 
 SECTIONS = tuple(CONTROL_SECTIONS)
-# Each property runs within seconds on a 2-core machine; no example database in the working tree.
+# Nothing of Hypothesis's in the working tree: no example database, and its caches in a temporary folder.
+set_hypothesis_home_dir(pathlib.Path(tempfile.gettempdir()) / "ganlab-hypothesis")
+# Each property runs within seconds on a 2-core machine.
 QUICK = settings(max_examples=150, deadline=None, database=None)
 SLOW = settings(max_examples=60, deadline=None, database=None)
 # Files a hostile input may name: the server must never open them (a relative one, an absolute
