@@ -79,7 +79,7 @@ LIMIT_OPTIONS = [
     ("max_trainers", "--max-trainers", "N", "pages that train at once, 1 to 1000 (default: one per core beside the "
                                             "server's, and 500 MB of free memory each); others get the busy page"),
     ("max_runs_per_page", "--max-runs-per-page", "N", "runs of one comparison (arms x seeds), 2 to 3200 (default 64)"),
-    ("max_compare_steps", "--max-compare-steps", "N", "steps per run of a comparison, 1 to 10000000 (default 20000)"),
+    ("max_compare_steps", "--max-compare-steps", "N", "steps per run of a comparison, 1 to 10000000 (default 1000000)"),
     ("max_upload_mb", "--max-upload-mb", "MIB", "the largest CSV a page uploads, in MiB, more than 0 to 20 "
                                                 "(default 20)"),
     ("idle_minutes", "--idle-minutes", "M", "a page nobody uses for M minutes pauses its training, 0 to 1440 "

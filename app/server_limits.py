@@ -12,10 +12,13 @@ message). Unset, a limit takes the default below, with its reason:
   500 MB leaves each process room for its own peak and the server's share. On a 2-core laptop
   that is 1; on 8 cores with 16 GB free, 7. Other pages get the busy page (app/busy_page.py).
 * GANLAB_MAX_RUNS_PER_PAGE: runs one comparison trains side by side (arms x seeds), default 64
-  (two arms at the Compare tab's most seeds, or eight arms at eight seeds): a batch of 64 small
-  runs trains at a few steps a second on one core. At most every arm the tab can add x its most seeds.
-* GANLAB_MAX_COMPARE_STEPS: steps per run of a comparison, default 20000 (ten times the tab's
-  default budget: minutes on one core). At most the steps setting's own bound.
+  (two arms at the Compare tab's most seeds, or eight arms at eight seeds): the runs train as one
+  batch in the comparison's process, whose memory grows with them. At most every arm the tab can add x
+  its most seeds.
+* GANLAB_MAX_COMPARE_STEPS: steps per run of a comparison, default 1000000. A comparison trains
+  in its page's place (its process trains while the page's own run pauses), so its budget costs
+  the other pages nothing; the limit keeps one page from holding its place for days. At most the steps
+  setting's own bound.
 * GANLAB_MAX_UPLOAD_MB: the largest CSV a page uploads, in MiB, default and at most 20 (the
   parser's own limit, ganlab_datasets.MAX_CSV_BYTES).
 * GANLAB_IDLE_MINUTES: a page with no interaction for this long pauses its training, default 10
@@ -48,7 +51,7 @@ MAX_UPLOAD_MB = MAX_CSV_BYTES // MIB
 MAX_IDLE_MINUTES = 24 * 60
 MAX_TRAINERS = 1000
 DEFAULT_RUNS_PER_PAGE = 64
-DEFAULT_COMPARE_STEPS = 20_000
+DEFAULT_COMPARE_STEPS = 1_000_000
 DEFAULT_IDLE_MINUTES = 10.0
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 TOKEN_TEXT = "at least 8 (at most 200) letters, digits, '-' or '_'"

@@ -36,7 +36,7 @@ def env(monkeypatch):
 # the limits
 def test_unset_limits_take_their_defaults(env):
     got = limits()
-    assert got == ServerLimits(max_trainers=got.max_trainers, max_runs_per_page=64, max_compare_steps=20_000,
+    assert got == ServerLimits(max_trainers=got.max_trainers, max_runs_per_page=64, max_compare_steps=1_000_000,
                                max_upload_mb=20.0, idle_minutes=10.0, admin_token=got.admin_token)
     assert got.max_trainers == default_max_trainers(memory_mb=server_limits.available_memory_mb())
     assert got.max_upload_bytes == 20 * 2 ** 20
