@@ -150,7 +150,8 @@ class Lab(pn.viewable.Viewer):
         self.location = pn.state.location if served else Location(search=self.query)
         self.copy_link = make(pn.widgets.Button, name="Copy link", button_type="light", width=110,
                               description="Copy this page's address: it starts this experiment (preset, "
-                                          "settings, seed) and keeps the page's options")
+                                          "settings, seed) and keeps the page's options"
+                              if self.following is None else "Copy this page's address: it follows the same run")
         self.copy_link.js_on_click(code=COPY_LINK_JS)
         self.link_note = pn.pane.Markdown("", visible=False, styles={"color": "white"}, margin=(0, 10))
         self.link_notices = pn.pane.Alert(

@@ -54,6 +54,11 @@ def test_a_follower_shows_the_trainers_steps_and_its_layers_are_its_own(served_a
             wait_until(lambda: "real_samples" not in plane_layers(follower), what="the follower's own layers")
             advances(trainer, "the trainer training on")
             assert "real_samples" in plane_layers(trainer)
+            # Make my own copy: the same tab becomes a training page of the run's settings.
+            follower.get_by_text("Make my own copy").first.click()
+            follower.wait_for_url("**/app?preset=nonsaturating*", timeout=20_000)
+            follower.get_by_role("button", name="Pause").first.wait_for(timeout=30_000)
+            assert "follow=" not in follower.url
 
 
 def test_a_follower_that_reconnects_follows_again_and_the_others_go_on(served_app, browser):
