@@ -157,7 +157,7 @@ def test_the_servers_end_of_the_pipe_closed_ends_the_process_which_keeps_its_run
     lab.session._conn.close()  # the server's end, as a broken connection leaves it
     wait_until(lambda: ended(pid), timeout=10, what="the training process ends, lingering not")
     wait_until(lambda: stored_steps(store) == [3, 7], what="the run that was training is stored")
-    tick_until(lab, lambda: shown(lab, "lost its connection"), what="the page says the process ended")
+    tick_until(lab, lambda: shown(lab, "its connection to the server closed"), what="the page says the process ended")
     trains_on(neighbour)
     recovers(lab)
 
@@ -193,7 +193,7 @@ def test_the_processs_end_of_the_pipe_closed_is_told_as_its_end_and_it_keeps_its
         copy.shutdown(socket.SHUT_RDWR)  # one socket, whoever holds it: the process's end is closed
     wait_until(lambda: ended(pid), timeout=10, what="the training process ends")
     wait_until(lambda: stored_steps(store) == [3, 7], what="the run that was training is stored")
-    tick_until(lab, lambda: shown(lab, "lost its connection"), what="the page says the process ended")
+    tick_until(lab, lambda: shown(lab, "its connection to the server closed"), what="the page says the process ended")
     trains_on(neighbour)
     recovers(lab)
 

@@ -1,6 +1,6 @@
-"""SIGTERM to a lab server while a page trains (how a service manager stops it): the server exits
-within seconds, leaves no training process or forkserver behind, and the run that was training is
-in the run store."""
+"""A lab server stopped while a page trains: SIGTERM to the server (how a service manager stops it)
+or Ctrl-C in its terminal (SIGINT to every process of its group). The server exits within seconds,
+leaves no training process or forkserver behind, and the run that was training is in the run store."""
 
 import os
 import signal
@@ -43,16 +43,25 @@ def ended(pid: int) -> bool:
         return True
 
 
+def sigterm_to_the_server(server) -> None:
+    server.send_signal(signal.SIGTERM)
+
+
+def ctrl_c_in_its_terminal(server) -> None:
+    os.killpg(server.pid, signal.SIGINT)  # the server leads a group of its own (start_new_session)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the server's processes in /proc")
-def test_sigterm_during_training_ends_the_server_and_its_processes_and_keeps_the_run(tmp_path, browser):
+@pytest.mark.parametrize("stop", [sigterm_to_the_server, ctrl_c_in_its_terminal])
+def test_a_server_stopped_during_training_ends_with_its_processes_and_keeps_the_run(tmp_path, browser, stop):
     store = tmp_path / "runs.sqlite"
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "ganlab_app.serve", "--port", str(port), "--address", "127.0.0.1",
          "--allow-websocket-origin", f"127.0.0.1:{port}", "--store", str(store)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
     url = f"http://127.0.0.1:{port}/app"
     started = set()
     try:
@@ -63,7 +72,7 @@ def test_sigterm_during_training_ends_the_server_and_its_processes_and_keeps_the
                        what="the page's charts show 20 steps trained")
             started = descendants(server.pid)  # the forkserver and the page's training process
             assert len(started) >= 2, started
-            server.send_signal(signal.SIGTERM)
+            stop(server)
             server.wait(timeout=10)
             page.errors.clear()  # the page lost its server: that is the point, not a fault of the page
         wait_until(lambda: all(ended(pid) for pid in started), timeout=10,
