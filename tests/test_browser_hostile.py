@@ -98,8 +98,6 @@ def test_hostile_widget_values_never_reach_the_trainer_and_the_page_trains_on(ho
     assert page.errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="Panel refuses a value outside the setting's bounds inside its own link "
-                                       "(a ValueError in the server's log); the sidebar does not yet explain it")
 def test_a_refused_hostile_value_is_explained_on_the_page(hostile_page):
     hostile_page.evaluate(SET_WIDGET, [label("lr_g"), "value", 50.0])
     explained = hostile_page.locator(".alert-danger", has_text="lr_g")
