@@ -32,7 +32,7 @@ class BrowserActivity(JSComponent):
     _esm = js("activity.js")
 
     def __init__(self, on_activity: Callable[[], None], **params):
-        super().__init__(**{"height": 0, "width": 0, "margin": 0, **params})
+        super().__init__(**{"name": "activity", "height": 0, "width": 0, "margin": 0, **params})
         self._on_activity = on_activity
 
     def _handle_msg(self, msg) -> None:

@@ -34,6 +34,7 @@ from .comparison_protocol import (ComparisonFailed, ComparisonFinished, Comparis
                                   ComparisonStarted)
 from .panel_internals import start_background_callback
 from .protocol import ProcessDied
+from .server_limits import limits
 from .widgets import make
 
 POLL_MS = 250  # the page looks for the process's news this often while it trains
@@ -194,7 +195,7 @@ class ComparisonView(pn.viewable.Viewer):
                                  f"has it ({base['objective']}, G {base['g_width']}×{base['g_depth']}, "
                                  f"D {base['d_width']}×{base['d_depth']}, batch {base['batch_size']}).")
         self.first_seed.value = int(base["seed"])
-        self.steps.value = min(int(base["steps"]), DEFAULT_STEPS)
+        self.steps.value = min(int(base["steps"]), DEFAULT_STEPS, limits().max_compare_steps)
         options = {LABELS[metric]: metric for metric in defined_metrics(base)}
         kept = [m for m in self.metrics.value if m in options.values()]
         self.metrics.param.update(options=options, value=kept or [m for m in DEFAULT_METRICS if m in options.values()])
@@ -203,6 +204,14 @@ class ComparisonView(pn.viewable.Viewer):
         """The comparison the widgets describe and its arms, checked (ParameterError naming what to change)."""
         if self.seeds.value is None or not 1 <= self.seeds.value <= MAX_SEEDS:
             raise ParameterError("seeds per arm", f"an integer in [1, {MAX_SEEDS}]", self.seeds.value)
+        server = limits()  # what this server lets one page train (app/server_limits.py)
+        runs = len(self.arms) * self.seeds.value
+        if runs > server.max_runs_per_page:
+            raise ParameterError("arms × seeds", f"at most {server.max_runs_per_page} runs on this server",
+                                 f"{len(self.arms)} × {self.seeds.value} = {runs}")
+        if isinstance(self.steps.value, int) and self.steps.value > server.max_compare_steps:
+            raise ParameterError("steps per run", f"an integer in [1, {server.max_compare_steps}] on this server",
+                                 self.steps.value)
         if not self.metrics.value:
             raise ParameterError("metrics to watch", "at least one of " + ", ".join(self.metrics.options),
                                  "none")

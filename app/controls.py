@@ -20,13 +20,14 @@ import param
 
 from ganlab_datasets import BENCHMARKS, DATASET_NAMES, FAMILIES, ParameterError, get_dataset
 from ganlab_datasets.registry import family_parameters
-from gan_core.config import NETWORKS, OPTIMIZATION, RUN, Experiment, check_rules, coerce, settings_of
+from gan_core.config import (NETWORKS, OPTIMIZATION, RUN, Experiment, allowed_text, check_rules, coerce,
+                             settings_of)
 from gan_core.lesson_verdicts import MeasuredVerdict, measured_verdict
 from gan_core.presets import NO_CHECKABLE_CLAIM, PRESETS, Preset
 from gan_core.stabilizers import CATALOGUE
 
 from .drawing import DrawingPanel
-from .panel_internals import without_delay
+from .panel_internals import on_refused_change, without_delay
 from .run_names import editing_text
 from .slow_motion import SlowMotionPanel
 from .upload import UploadPanel
@@ -279,11 +280,15 @@ class Controls(pn.viewable.Viewer):
                           **({"name": labels[name]} if name in labels else {})} for name in names}
         settings = pn.Param(self.experiment.param, parameters=list(names), widgets=widgets, show_name=False,
                             sizing_mode="stretch_width", margin=0)
+        error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        setting_labelled = {labels.get(name, Experiment.param[name].label): name for name in names}
         for widget in settings.select(pn.widgets.Widget):
             without_delay(widget)
+            name = setting_labelled[getattr(widget, "label", widget.name)]
+            on_refused_change(widget, lambda sent, name=name, widget=widget:
+                              self._refused(widget, name, allowed_text(name), error, sent))
         help_beside(settings, {labels.get(name, Experiment.param[name].label): Experiment.param[name].doc
                                for name in names})
-        error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._errors.update(dict.fromkeys(names, error))
         return pn.Column(settings, error, sizing_mode="stretch_width", margin=0)
 
@@ -314,6 +319,19 @@ class Controls(pn.viewable.Viewer):
             alert.param.update(object=text, visible=True)
         self._error_shown = alert
 
+    def _refused(self, widget, name: str, allowed: str, alert: pn.pane.Alert, sent: dict) -> None:
+        """The page sent ``widget`` a value for setting ``name`` that it or the setting refused (of
+        the wrong type, outside its bounds): explained in ``alert``, and the page shows the value
+        kept again (Panel sends a value to the browser only when it changes on the server)."""
+        got = next(iter(sent.values()), None)
+        got = repr(got) if isinstance(got, str) else got  # quoted: the text '0.5' is not the number 0.5
+        label = getattr(widget, "label", widget.name)
+        self._explain(alert, f"{label}: {ParameterError(name, allowed, got)}; kept {widget.value!r}.")
+        widget.param.trigger("value")
+        for card in self.cards:  # a page's script can send a value to a widget in a closed card
+            if any(shown is alert for shown in card.select(pn.pane.Alert)):
+                card.collapsed = False
+
     def _show_settings(self, settings: dict) -> None:
         """Set the Experiment (and so its widgets) without sending anything."""
         self._loading = True
@@ -337,6 +355,9 @@ class Controls(pn.viewable.Viewer):
         self.data_help = pn.pane.Markdown("", styles={"font-size": "0.85em"}, sizing_mode="stretch_width")
         self.data_error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._errors["dataset"] = self.data_error
+        picker_offers = "one of " + ", ".join(self.dataset.options)
+        on_refused_change(self.dataset, lambda sent: self._refused(self.dataset, "dataset", picker_offers,
+                                                                   self.data_error, sent))
         self.dataset.param.watch(self._dataset_picked, "value")
         self.experiment.param.watch(lambda event: setattr(self.dataset, "value", event.new), "dataset")
         self.apply_data.on_click(lambda event: self.apply_dataset())
@@ -361,7 +382,7 @@ class Controls(pn.viewable.Viewer):
         self.dataset_params.disabled = name in BENCHMARKS
 
     def _dataset_picked(self, event) -> None:
-        if self._loading:
+        if self._loading or event.type == "triggered":  # the pick shown again after a refusal
             return
         name = event.new
         self._show_data_help(name)
@@ -383,6 +404,10 @@ class Controls(pn.viewable.Viewer):
             check_rules({**settings_of(self.experiment), "dataset": name, "dataset_params": params})
         except json.JSONDecodeError as error:
             self.data_error.object = f"dataset parameters: not valid JSON ({error.msg} at column {error.colno})."
+            self.data_error.visible = True
+            return False
+        except RecursionError:  # json reads lists nested thousands deep on Python's stack
+            self.data_error.object = "dataset parameters: a JSON object nested at most a few hundred deep."
             self.data_error.visible = True
             return False
         except (ParameterError, TypeError, ValueError, OSError) as error:

@@ -207,6 +207,7 @@ class Lab(pn.viewable.Viewer):
         self.page: Page | None = None  # this page in the server's registry (served pages only)
         if self.controls is not None:
             self.controls.experiment.param.watch(self._follow_address, list(SETTINGS))
+        if self.idle is not None:
             # Use seen on the server; the browser reports pointer, keys and wheel (self.idle.browser).
             self.controls.experiment.param.watch(self.idle.touch, list(SETTINGS))
             self.controls.play_button.on_click(self.idle.touch)

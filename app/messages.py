@@ -8,6 +8,7 @@ divergence also goes when the runs restart (``new_generation()``)."""
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
 
 import panel as pn
@@ -67,10 +68,27 @@ class Messages(pn.viewable.Viewer):
 
     @show.register
     def _died(self, notice: ProcessDied) -> None:
-        self._alert("error", f"The training process ended unexpectedly (exit code {notice.exit_code}). "
-                             f"Reset to start it again.")
+        self._alert("error", f"{why_it_ended(notice.exit_code)} Reset starts a new one with the runs' settings; "
+                             f"the runs already kept in the run store stay there.")
 
     def _alert(self, kind: str, text: str) -> None:
         self.alert.alert_type = ALERT_TYPES[kind]
         self.alert.object = text
         self.alert.visible = True
+
+
+def why_it_ended(exit_code: int | None) -> str:
+    """What a training process's end (ProcessDied's exit code) says happened, in words."""
+    if exit_code is not None and exit_code < 0:  # ended by a signal
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        if -exit_code == getattr(signal, "SIGKILL", None):
+            return (f"The training process was killed ({name}): the machine may have run out of memory, or another "
+                    f"program ended it. The run it trained since it was last kept is lost.")
+        return f"The training process was ended by a signal ({name})."
+    if exit_code == 0:  # it ends unasked only when its pipe closes or on SIGTERM, keeping its runs
+        return ("The training process ended (its connection to the server closed, or it was asked to end), "
+                "keeping its runs in the run store.")
+    return f"The training process ended unexpectedly (exit code {exit_code})."

@@ -19,13 +19,15 @@ server's end of the pipe closes (the server exited: no orphan trains on).
 
 Runs that trained are kept in the run store (gan_core/run_store.py) when they end: when new runs
 replace them (Load, a checkpoint, Reset, a change that needs new networks, data or seed) and when
-the loop ends. Only then, never between steps; a store that cannot take them is said once, as a
-warning, and training goes on.
+the loop ends. Only then, never between steps; a store that cannot take them (another program
+holds it, read-only, a full disk) is said once, as a warning, training goes on, and the runs wait
+in this process for the next record point (the loop's end included).
 """
 
 from __future__ import annotations
 
 import functools
+import signal
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -36,7 +38,7 @@ from ganlab_datasets import Edges, ParameterError
 from gan_core.checkpoint import checkpoint_bytes, read_checkpoint
 from gan_core.config import SHARED, STRUCTURAL, coerce, make_experiment, settings_of
 from gan_core.device import describe, pick_device
-from gan_core.run_store import RunStore
+from gan_core.run_store import RunRecord, RunStore, records_of
 from gan_core.slow_motion import slow_step
 from gan_core.snapshot import complete_snapshot
 from gan_core.trainer import Trainer
@@ -54,6 +56,9 @@ FRAME_BUDGET_S = 0.07  # training time per drawn frame at most: >= 10 frames/s w
 MIN_FRAME_GAP_S = 0.8 * FRAME_INTERVAL_S
 IDLE_POLL_S = 0.2  # paused, the loop wakes this often to notice a closed pipe
 SERVER_GONE = (EOFError, BrokenPipeError, ConnectionResetError)  # the pipe's other end closed
+# How long a record point waits for a store that another program holds: the loop stands still
+# meanwhile, and runs the store could not take wait for the next record point.
+STORE_WAIT_S = 2.0
 
 
 def run(conn, runs: dict[str, dict], steps_per_frame: int, min_frame_s: float, play: bool, taken, steps,
@@ -61,12 +66,26 @@ def run(conn, runs: dict[str, dict], steps_per_frame: int, min_frame_s: float, p
     """The process's entry point. ``runs``: name -> settings; ``threads``: torch's on the CPU, as
     the server chose them for this page (gan_core.device.threads_beside_server); ``preset``: what
     the runs come from; ``store``: the run store's path, as the server chose it (None: the default)."""
+    # Ctrl-C in the server's terminal reaches every process of its group: the server ends, and this
+    # process then reads the end of its pipe, keeps its runs and ends, instead of dying mid-run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         device = choose_device(threads)
     except ParameterError as error:  # a bad GANLAB_DEVICE: `panel serve app` stops at start (app/app_hooks.py)
         conn.send(Message("error", f"{error} Training on the CPU."))
         device = choose_device(threads, torch.device("cpu"))
     TrainingLoop(conn, device, steps_per_frame, min_frame_s, play, taken, steps, store).run(runs, preset)
+
+
+class Terminated(BaseException):
+    """SIGTERM: a server that exits ends its training processes so (Python's multiprocessing does,
+    at exit), as does a service manager stopping them all. Not an Exception: no error handler of
+    the loop takes it for a failed command; the loop keeps its runs and ends."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated
 
 
 def choose_device(threads: int, device: torch.device | None = None) -> torch.device:
@@ -91,6 +110,7 @@ class TrainingLoop:
         self.preset: str | None = None  # what the runs come from, as the last Load said
         self.trained_s: list[float] = []  # per run: seconds spent in its training steps
         self.store_warned = False
+        self.unstored: list[RunRecord] = []  # ended runs the store could not take yet
         self.device = device
         self.steps_per_frame = steps_per_frame
         self.min_frame_s = min_frame_s
@@ -117,8 +137,8 @@ class TrainingLoop:
                 self._error(error)
             while not self.stopping:
                 self._one_loop()
-        except SERVER_GONE:
-            self._record_runs(tell=False)  # the server went away: nobody to tell
+        except (*SERVER_GONE, Terminated):
+            self._record_runs(tell=False)  # the server went away, or ends its processes: nobody to tell
         finally:
             self.conn.close()
 
@@ -371,22 +391,34 @@ class TrainingLoop:
 
     def _record_runs(self, tell: bool = True) -> None:
         """Keep the runs that trained at least a step in the run store, each with its name as the
-        variant (a lesson's) and the seconds it trained. A store that cannot take them is said once
-        (``tell``: the server still listens); training goes on either way."""
-        trained = [(name, trainer, seconds) for name, trainer, seconds in zip(self.names, self.trainers, self.trained_s)
-                   if trainer.t > 0]
-        if not trained:
+        variant (a lesson's) and the seconds it trained, with the runs that waited for the store
+        (one transaction). A store that cannot take them (busy, read-only, full) is said once
+        (``tell``: the server still listens) and the runs wait here for the next record point;
+        training goes on either way."""
+        try:
+            self.unstored += [record for name, trainer, seconds in zip(self.names, self.trainers, self.trained_s)
+                              if trainer.t > 0
+                              for record in records_of(trainer, range(trainer.runs), preset=self.preset,
+                                                       variant=name or None, wall_seconds=seconds, source="app")]
+        except Exception as error:  # noqa: BLE001 - a run that cannot be described is said, never raised
+            self._warn_store(tell, f"Runs are not being kept in the run store: {type(error).__name__}: {error}")
+        if not self.unstored:
             return
         try:
-            with RunStore(self.store) as store:
-                for name, trainer, seconds in trained:
-                    store.record_batch(trainer, preset=self.preset, variant=name or None, wall_seconds=seconds,
-                                       source="app")
+            with RunStore(self.store, busy_seconds=STORE_WAIT_S) as store:
+                store.write(self.unstored)
         except Exception as error:  # noqa: BLE001 - a store's failure must never stop training
-            if tell and not self.store_warned:
-                self.store_warned = True
-                self._send(Message("warning", f"Runs are not being kept in the run store: {error} "
-                                              f"Training goes on."))
+            self._warn_store(tell, f"Runs are not being kept in the run store yet: {error}. They wait here and are "
+                                   f"stored when it can take them (at the next reset, load or stop).")
+            return
+        if self.store_warned and tell:
+            self._send(Message("info", f"The run store took the {len(self.unstored)} runs that waited for it."))
+        self.unstored, self.store_warned = [], False
+
+    def _warn_store(self, tell: bool, text: str) -> None:
+        if tell and not self.store_warned:
+            self.store_warned = True
+            self._send(Message("warning", f"{text} Training goes on."))
 
     def _new_run(self, settings: dict | None = None) -> None:
         """Tell the server the runs restarted (its charts clear), with the dataset to draw."""
@@ -455,4 +487,18 @@ class TrainingLoop:
         self._send(Frame(tuple(frame)))
 
     def _error(self, error: Exception) -> None:
+        if out_of_memory(error):  # torch says so in its allocator's words: say what it means and what helps
+            self._send(Message("error", "Out of memory: the machine could not give this page's training the memory "
+                                        "it asked for, and the last command was not carried out. Choose a smaller "
+                                        "batch size or smaller networks, or close other pages; Reset starts the "
+                                        "runs again."))
+            return
         self._send(Message("error", f"{type(error).__name__}: {error}"))
+
+
+def out_of_memory(error: Exception) -> bool:
+    """Whether ``error`` is an allocation that failed: Python's MemoryError, torch's on the CPU
+    ("can't allocate memory") or on a GPU (torch.OutOfMemoryError, "out of memory")."""
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
+                                              and ("can't allocate memory" in text or "out of memory" in text))

@@ -26,6 +26,7 @@ from ganlab_datasets.user_data import MAX_CSV_BYTES, MAX_SOURCE_CHARS
 
 from .canvas_js import js
 from .drawing import Apply
+from .server_limits import MIB, limits
 
 UNNAMED = "uploaded.csv"
 CHUNK_BYTES = 4 * 2 ** 20  # a chunk's base64 message stays well under the server's 20 MB limit
@@ -94,7 +95,8 @@ class UploadPanel(pn.viewable.Viewer):
     def __init__(self, apply: Apply):
         super().__init__()
         self._apply = apply
-        self.file = CsvFileInput(name="csv_upload", sizing_mode="stretch_width", height=34)
+        self.file = CsvFileInput(name="csv_upload", max_bytes=limits().max_upload_bytes, sizing_mode="stretch_width",
+                                 height=34)
         self.status = pn.pane.Markdown("", styles={"font-size": "0.9em"}, sizing_mode="stretch_width", margin=(0, 10))
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.file.param.watch(lambda event: self.use_upload(), "upload")
@@ -113,6 +115,9 @@ class UploadPanel(pn.viewable.Viewer):
         source = shown_name(filename)
         try:
             check_csv_size(size)  # a file over the limit was not sent: its size says why
+            if size > self.file.max_bytes:  # this server's own limit (app/server_limits.py)
+                raise ParameterError("csv upload", f"a file of at most {self.file.max_bytes / MIB:.3g} MiB on this "
+                                                   f"server", f"{size} bytes")
             points = parse_points_csv(data)
         except ParameterError as error:
             refusal = f"{source}: {error}"

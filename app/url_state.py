@@ -12,6 +12,8 @@ Query names are the settings' own (gan_core/config.py), plus:
 * ``layers``: the data plane's layers switched on, comma-separated (app/views2d.py's LAYERS).
 * ``lecture=1``: larger type and a larger data view; ``hide=networks,optimizers``: sidebar
   sections left out (Controls.SECTIONS).
+* ``follow=CODE``: the page follows the run of the page with this code (app/classroom.py),
+  read-only, instead of training one of its own (the code's case does not matter).
 
 Every value is checked by the setting's own bounds and type (gan_core.config.coerce) and the
 rules between settings (check_rules). What fails is left out and reported as a Notice (the name,
@@ -36,6 +38,7 @@ from ganlab_datasets import BENCHMARKS, DATASET_NAMES, ParameterError, get_datas
 from gan_core.config import SETTINGS, SHARED, Experiment, allowed_text, check_rules, coerce
 from gan_core.presets import PRESETS
 
+from .classroom import normal_code
 from .session import DEFAULT_PRESET, preset_runs, preset_settings
 from .views2d import LAYERS, OFF_AT_START
 
@@ -45,7 +48,7 @@ DATA_PARAM_PREFIX = "data."
 LINKABLE_DATASETS = tuple(name for name in DATASET_NAMES if name != "csv")
 LAYER_KEYS = tuple(LAYERS.values())
 DEFAULT_LAYERS = tuple(key for label, key in LAYERS.items() if label not in OFF_AT_START)
-PAGE_NAMES = ("preset", "layers", "lecture", "hide")
+PAGE_NAMES = ("preset", "layers", "lecture", "hide", "follow")
 # A drawing travels in the link up to this many points (about 15 characters each); more (an upload)
 # would make an address that servers refuse, so the link leaves such data out and says so.
 LINK_POINTS_MAX = 500
@@ -76,6 +79,7 @@ class Link:
     layers: tuple[str, ...] = DEFAULT_LAYERS  # the plane's layers switched on (LAYERS' keys)
     lecture: bool = False
     hide: tuple[str, ...] = ()  # sidebar sections left out
+    follow: str | None = None  # the code of the page whose run this page follows (app/classroom.py)
     notices: list[Notice] = field(default_factory=list)
 
     def runs(self) -> dict[str, dict]:
@@ -111,6 +115,8 @@ def parse_query(search: str, sections: tuple[str, ...] = ()) -> Link:
         notices.append(Notice("preset", preset, "one of " + ", ".join(PRESETS)))
 
     link.lecture = _flag(query.pop("lecture", "0"))
+    if "follow" in query:
+        link.follow = normal_code(query.pop("follow"))
     hide = [name for name in query.pop("hide", "").split(",") if name]
     unknown = [name for name in hide if name not in sections]
     if unknown:
@@ -152,7 +158,7 @@ def _value(name: str, text: str):
         number = int(text) if isinstance(p, param.Integer) and text.lstrip("+-").isdigit() else float(text)
     except ValueError:
         return text  # refused by coerce, which names the allowed range
-    return number if math.isfinite(number) else text
+    return number if isinstance(number, int) or math.isfinite(number) else text  # an int of 400 digits is no float
 
 
 def _data_overrides(query: dict, preset: dict, notices: list) -> dict:
@@ -164,6 +170,8 @@ def _data_overrides(query: dict, preset: dict, notices: list) -> dict:
     if not names and not per_key and whole is None:
         return {}
     name = names[-1] if names else preset["dataset"]
+    if len(set(names)) > 1:  # data and dataset are one setting: the last one named is taken
+        notices.append(Notice("data", names[0], f"one dataset: the link names {names[-1]} too, which is taken"))
     if name not in LINKABLE_DATASETS:
         notices.append(Notice("data", name, "one of " + ", ".join(LINKABLE_DATASETS)))
         return {}
@@ -173,7 +181,7 @@ def _data_overrides(query: dict, preset: dict, notices: list) -> dict:
             params = json.loads(whole)
             if not isinstance(params, dict):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: lists nested thousands deep
             notices.append(Notice("dataset_params", whole, 'a JSON object such as {"count": 8}'))
             params = {} if name != preset["dataset"] else dict(preset["dataset_params"])
     params.update({key: _json_or_text(text) for key, text in per_key.items()})
@@ -200,7 +208,7 @@ def _data_overrides(query: dict, preset: dict, notices: list) -> dict:
 def _json_or_text(text: str):
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # the text itself, for the family's check to refuse by name
         return text
 
 

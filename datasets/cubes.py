@@ -52,6 +52,7 @@ class CubeFrames(Dataset):
             cube_weights = finite_array("weights", weights, ndim=1, allowed=allowed_w)
             if len(cube_weights) != len(sides) or (cube_weights < 0).any() or cube_weights.sum() <= 0:
                 raise ParameterError("weights", allowed_w, weights)
+            cube_weights = cube_weights / cube_weights.max()  # weights near the largest float would sum to infinity
             cube_weights = cube_weights / cube_weights.sum()
 
         starts, ends = zip(*(cube_edges(s) for s in sides))

@@ -67,6 +67,7 @@ def _weights(weights, k: int) -> np.ndarray:
     array = finite_array("weights", weights, ndim=1, allowed=allowed)
     if len(array) != k or (array < 0).any() or array.sum() <= 0:
         raise ParameterError("weights", allowed, weights)
+    array = array / array.max()  # weights near the largest float would sum to infinity
     return array / array.sum()
 
 

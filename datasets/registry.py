@@ -50,8 +50,9 @@ FAMILIES: dict[str, Callable[..., Dataset]] = {
 DATASET_NAMES = tuple(BENCHMARKS) + tuple(FAMILIES)
 
 
-def get_dataset(name: str, **params) -> Dataset:
-    """A benchmark by name (no parameters), or a family with keyword parameters."""
+def get_dataset(name: str, /, **params) -> Dataset:
+    """A benchmark by name (no parameters), or a family with keyword parameters (a parameter
+    called "name" among them is refused as any unknown one is)."""
     if name in BENCHMARKS:
         if params:
             raise ParameterError(next(iter(params)), f"absent: '{name}' is fixed by the protocol "

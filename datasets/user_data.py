@@ -27,6 +27,9 @@ MAX_CENTRES = 100
 MAX_SOURCE_CHARS = 80
 ALLOWED_DIMS = (2, 3)
 SIGMA_FLOOR_OF_BOX = 1e-3  # an estimated mode width is at least this fraction of the box's side
+# Coordinates beyond this would make the data's box (its extent plus a margin) or the
+# float32 samples' squared distances overflow; float32 still tells such coordinates 0.06 apart.
+MAX_COORDINATE = 1e6
 
 
 class EmpiricalData(Dataset):
@@ -76,6 +79,11 @@ def _check_points(points, dim: int | None, parameter: str, allowed: str | None =
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
         raise ParameterError(parameter, allowed, f"a NaN or infinite value in row {row + 1}")
+    far = np.abs(array) > MAX_COORDINATE
+    if far.any():
+        row, column = (int(i) for i in np.argwhere(far)[0])
+        raise ParameterError(parameter, f"coordinates within +-{MAX_COORDINATE:g}",
+                             f"{array[row, column]:g} in row {row + 1}")
     if array.shape[0] < MIN_POINTS:
         raise ParameterError(parameter, allowed, f"{array.shape[0]} point{'s' * (array.shape[0] != 1)}")
     return array

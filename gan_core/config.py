@@ -265,7 +265,10 @@ def coerce(name: str, value):
     if name not in SETTINGS:
         raise ParameterError(name, "a known setting: " + ", ".join(SETTINGS), name)
     p = Experiment.param[name]
-    value = _plain(p, value)
+    try:
+        value = _plain(p, value)
+    except OverflowError:  # an integer beyond any float (JSON and TOML read 10^400 as one)
+        raise ParameterError(name, allowed_text(name), value) from None
     if isinstance(value, bool) and not isinstance(p, param.Boolean):
         raise ParameterError(name, allowed_text(name), value)  # param takes True for the number 1
     try:

@@ -34,7 +34,7 @@ import tomli_w
 from ganlab_datasets import ParameterError
 
 from .config import SETTINGS, Experiment, allowed_text, check_rules, coerce, make_experiment, settings_of
-from .files import atomic_path, read_bounded
+from .files import READABLE, atomic_path, read_bounded
 
 MAX_BYTES = 2_000_000  # a settings file is a few kB; a drawn dataset's points fit many times over
 FORMATS = ("toml", "json")
@@ -133,6 +133,10 @@ def _parse(text: str, fmt: str, source: str) -> dict:
     except json.JSONDecodeError as error:
         raise ParameterError(f"experiment file ({source}, line {error.lineno}, column {error.colno})", "valid JSON",
                              error.msg) from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits; lists nested thousands deep
+        raise ParameterError(f"experiment file ({source})", f"valid {fmt.upper()} {READABLE}",
+                             "values nested too deep" if isinstance(error, RecursionError)
+                             else str(error).split(";")[0]) from None
     if not isinstance(document, dict):
         raise ParameterError(f"experiment file ({source})", "a JSON object with a settings object",
                              type(document).__name__)

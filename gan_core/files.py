@@ -12,6 +12,9 @@ import numpy as np
 
 from ganlab_datasets import ParameterError
 
+# What Python's TOML and JSON parsers read beyond the formats' own rules (its integers' digits, its
+# stack's depth), as a settings file's or a spec's error states it.
+READABLE = "(numbers of at most 4300 digits, lists and tables nested at most a few hundred deep)"
 
 @contextmanager
 def atomic_path(path: str | os.PathLike):

@@ -27,6 +27,7 @@ import importlib.metadata
 import json
 import math
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -49,6 +50,7 @@ STORE_FILE = "runs.sqlite"
 APP_FOLDER = "gan-stability-lab"
 APPLICATION_ID = 0x47414E4C  # "GANL": marks a file as this lab's store (PRAGMA application_id)
 BUSY_SECONDS = 30.0  # how long a writer waits for another's transaction before giving up
+NO_ROOM_BYTES = 2 ** 20  # an I/O error on a disk with less free space than this is the disk being full
 MAX_HISTORY_ROWS = 2000  # longer per-step histories are thinned evenly to this many rows
 N_SAMPLES = 2500  # the final samples kept per run: the number the metrics score
 SOURCES = ("app", "train", "compare", "sweep")
@@ -285,8 +287,11 @@ class RunStore:
     """The runs in one SQLite file (see the module's docstring). Safe to use from several threads
     of one process (a lock) and from several processes (SQLite's)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, busy_seconds: float = BUSY_SECONDS):
+        """``busy_seconds``: how long a write waits for another's transaction (a writer that keeps
+        its runs to retry later waits less)."""
         self.path = default_store_path() if path is None else Path(path).expanduser()
+        self.busy_seconds = float(busy_seconds)
         if path is None and not os.environ.get(STORE_ENV):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.parent.is_dir():
@@ -294,9 +299,10 @@ class RunStore:
         if self.path.is_dir():
             raise StoreError(self.path, "a file (a run store)", "a directory")
         _check_header(self.path)
+        _wal_files_writable_again(self.path)
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None,
+            self._db = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None,
                                        check_same_thread=False)
         except sqlite3.Error as error:
             raise StoreError(self.path, "a file this user can open", str(error)) from None
@@ -311,7 +317,7 @@ class RunStore:
         then switch to WAL and bring an older schema up to date."""
         try:
             version = self._identify()
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+            self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_seconds * 1000)}")
             if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 self._db.execute("PRAGMA journal_mode = WAL")
         except sqlite3.Error as error:
@@ -387,11 +393,11 @@ class RunStore:
         if name.startswith("SQLITE_READONLY"):
             return StoreError(self.path, "a file this user may write (the runs in it can still be listed)",
                               "read-only; nothing was recorded")
-        if name.startswith("SQLITE_FULL"):
+        if name.startswith("SQLITE_FULL") or (name.startswith("SQLITE_IOERR") and _no_room(self.path)):
             return StoreError(self.path, "on a disk with free space (the runs already in it are kept)",
                               "the disk is full; this run was not recorded")
         if name.startswith("SQLITE_BUSY"):
-            return StoreError(self.path, f"free within {BUSY_SECONDS:g} s (another program holds it)", "busy")
+            return StoreError(self.path, f"free within {self.busy_seconds:g} s (another program holds it)", "busy")
         if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
             return StoreError(self.path, "a whole run store", f"damaged ({error}); it is left as it is")
         return StoreError(self.path, "a working run store", str(error))
@@ -633,6 +639,28 @@ def _run_id(value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ParameterError("run id", "a whole number >= 1 (see `python -m gan_core runs list`)", value)
     return int(value)
+
+
+def _no_room(path: Path) -> bool:
+    """Whether the store's disk is full: SQLite says so as an I/O error when it cannot even make
+    its shared-memory file (PATH-shm)."""
+    try:
+        return shutil.disk_usage(path.parent).free < NO_ROOM_BYTES
+    except OSError:
+        return False
+
+
+def _wal_files_writable_again(path: Path) -> None:
+    """SQLite makes the WAL and its shared-memory file (PATH-wal, PATH-shm) with the store's mode:
+    ones made while the store was read-only stay read-only once the store is writable again, and
+    every write then fails as read-only. They get the store's mode back; one this user may not
+    change is left to SQLite's own message."""
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if companion.exists() and os.access(path, os.W_OK) and not os.access(companion, os.W_OK):
+                companion.chmod(path.stat().st_mode & 0o777)
+        except OSError:
+            pass
 
 
 def _check_header(path: Path) -> None:

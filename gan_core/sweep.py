@@ -63,7 +63,7 @@ from ganlab_datasets import ParameterError
 from .compare import ARM_NAME, ARM_NAME_TEXT, BATCH_KEYS, LABELS, mean_cell
 from .config import SETTINGS, allowed_text, check_rules, coerce, make_experiment, settings_of
 from .device import available_cores
-from .files import atomic_path, read_bounded, save_json, save_npy
+from .files import READABLE, atomic_path, read_bounded, save_json, save_npy
 from .presets import get_preset
 from .run_store import RunStore, records_of, run_key
 from .runner import SUMMARY_KEYS, history_csv, run_record, train_batch
@@ -328,6 +328,10 @@ def _parse(text: str, fmt: str, source: str) -> dict:
     except json.JSONDecodeError as error:
         raise ParameterError(f"SPEC ({source}, line {error.lineno}, column {error.colno})", "valid JSON",
                              error.msg) from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits; lists nested thousands deep
+        raise ParameterError(f"SPEC ({source})", f"valid {fmt.upper()} {READABLE}",
+                             "values nested too deep" if isinstance(error, RecursionError)
+                             else str(error).split(";")[0]) from None
     if not isinstance(document, dict):
         raise ParameterError(f"SPEC ({source})", "a JSON object", type(document).__name__)
     return document

@@ -37,6 +37,18 @@ def _run_store_in_tmp(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_class_limits():
+    """The served lab's pages (served_app, serve_in_process) are never busy and never pause for
+    want of interaction: the tests open several training pages at once (this machine's default is
+    one place) and some wait minutes between clicks. tests/test_server_limits.py and
+    tests/test_browser_class.py set the limits they test (app/server_limits.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANLAB_MAX_TRAINERS", "1000")
+        patch.setenv("GANLAB_IDLE_MINUTES", "0")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _torch_threads_restored():
     """The command line sets torch's (process-wide) thread count; later tests keep their own."""

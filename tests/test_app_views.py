@@ -259,7 +259,7 @@ def test_the_lab_renders_outside_a_server_as_in_a_notebook(lab):
     lab.session.step_full()
     tick_until(lab, lambda: lab.view.objects[0] is lab.volume.__panel__() and drawn(lab.volume))
     root = lab.__panel__().get_root()
-    components = {m.data.name: m for m in root.references() if getattr(m, "esm", None)}  # canvases, the upload
-    assert set(components) == {"volume", "charts", "csv_upload"} and lab.volume.scene.on_page()
+    components = {m.data.name: m for m in root.references() if getattr(m, "esm", None)}  # canvases, the upload, the idle watch
+    assert set(components) == {"volume", "charts", "csv_upload", "activity"} and lab.volume.scene.on_page()
     scenes = [components["volume"]]
     assert [layer["name"] for layer in scenes[0].data.layers] == list(drawn(lab.volume))

@@ -1,7 +1,8 @@
 """The Panel internals the lab relies on (app/panel_internals.py) still do what it needs: a
 canvas's echoes and the lab's ticks do not count as the app being busy, a canvas's frame does not
-resolve the page design's stylesheets, and a canvas knows whether a browser shows it. If a Panel
-release changes one of them, these tests say so."""
+resolve the page design's stylesheets, a canvas knows whether a browser shows it, and a value a
+widget refuses from the browser reaches the lab's hook. If a Panel release changes one of them,
+these tests say so."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import panel as pn
+import param
 import pytest
 from bokeh.document import Document
 from panel.custom import JSComponent
 
 from ganlab_app.chart_canvas import ChartCanvas
+from ganlab_app.panel_internals import on_refused_change
 from ganlab_app.lab import Lab
 from ganlab_app.plane2d import PlaneCanvas, points_layer
 from ganlab_app.scene3d import PointScene
@@ -88,3 +91,37 @@ def test_a_frame_skips_the_design_but_sends_what_panel_would(cls, changes, monke
     assert resolved_by_ours == (1 if "stylesheets" in changes else 0)
     if "stylesheets" in changes:
         assert len(ours["stylesheets"]) > len(changes["stylesheets"])  # the design's come first
+
+
+class Bounded(param.Parameterized):
+    rate = param.Number(0.5, bounds=(0, 1))
+
+
+def picker():
+    return pn.widgets.Select(options=["a", "b"], value="a")
+
+
+def linked_box():
+    [box] = pn.Param(Bounded().param, parameters=["rate"], widgets={"rate": pn.widgets.FloatInput},
+                     show_name=False).select(pn.widgets.FloatInput)
+    return box
+
+
+@pytest.mark.parametrize("make_widget, refused, taken", [
+    (picker, "c", "b"),  # refused by the widget itself: not among its options
+    (linked_box, 5.0, 0.25),  # refused by the parameter linked to it: beyond its bounds
+])
+def test_a_refused_change_from_the_browser_reaches_the_hook(make_widget, refused, taken):
+    # The page's model of the widget takes the browser's change, as a websocket message sets it.
+    plain = make_widget()
+    with pytest.raises(ValueError):  # Panel raises where it applies the browser's change
+        plain.get_root(Document()).set_from_json("value", refused)
+    widget = make_widget()
+    kept = widget.value
+    refusals = []
+    on_refused_change(widget, refusals.append)
+    model = widget.get_root(Document())
+    model.set_from_json("value", refused)
+    assert refusals == [{"value": refused}] and widget.value == kept
+    model.set_from_json("value", taken)  # a value it takes passes through
+    assert widget.value == taken and len(refusals) == 1

@@ -1,0 +1,242 @@
+"""A class on one server, in headless Chromium (a benchmark, not a test).
+
+    python bench/classroom.py [--followers 30] [--seconds 120] [--pages 40] [--rounds 5]
+                              [--round-pages 30] [--json results/classroom.json]
+
+Serves the lab in this process (as bench/app_speed.py does), so the server's pages
+(ganlab_app.classroom.CLASSROOM) and their training processes can be read, with at most
+``--max-trainers`` (2) training places, and drives /usr/bin/chromium (GANLAB_CHROMIUM overrides)
+with Playwright. Measures, each against the target a class needs:
+
+a. one trainer page, then the same page with ``--followers`` pages following it (/app?follow=CODE)
+   for ``--seconds``: the trainer's steps/s with followers against its steps/s alone (target
+   >= 0.7), and each follower's new frames drawn per second on its plane, from the page's own
+   "lab-plane-draw" measures (target: median >= 5);
+b. while the followers follow: a click on the trainer page's "Instance noise" switch until its
+   training process runs the change (LabSession.executed; target <= 200 ms), median of 6;
+c. ``--pages`` pages opened one after another against the limit: how many train and how many show
+   the busy page (target: 2 train, the rest busy);
+d. ``--round-pages`` pages opened and closed, ``--rounds`` times (each round: two that may train,
+   the rest alternately following the first and plain pages that get the busy page): this
+   process's threads and memory (RSS) and the training processes alive, before and after each round
+   once the server has dropped the closed pages' sessions (target: back to the baseline).
+
+Sessions without a connection are dropped after 5 s here (Bokeh's default is 15 s). These shared
+machines drift, and 30 Chromium pages share the cores with the server and the trainer: read the
+load average printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+MAX_TRAINERS = 2
+os.environ.setdefault("GANLAB_MAX_TRAINERS", str(MAX_TRAINERS))  # read by the served pages (app/server_limits.py)
+
+import psutil  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from ganlab_app.classroom import CLASSROOM  # noqa: E402
+from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
+from ganlab_app.protocol import ChangeSettings  # noqa: E402
+
+CLICKS = 6
+DROP_WAIT_S = 40.0  # how long a round waits for the server to drop its closed pages
+# Each draw of the plane's canvas that shows a new frame, as the page times it: [end (epoch ms), frame].
+DRAW_HOOK = """() => {
+  window.__draws = [];
+  new PerformanceObserver(list => { for (const e of list.getEntries())
+    if (e.name === 'lab-plane-draw' && e.detail.name === 'plane')
+      window.__draws.push([performance.timeOrigin + e.startTime + e.duration, e.detail.frame]);
+  }).observe({entryTypes: ['measure']});
+}"""
+HAS_FRAME = """() => { const d = window.Bokeh && Bokeh.documents[0];
+  const p = d && d.get_model_by_name('plane'); return !!(p && p.drawn > 0); }"""
+
+
+def trainer_sessions() -> list:
+    return [page.session for page in CLASSROOM.pages() if page.role == "trainer" and page.session is not None]
+
+
+def roles() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for page in CLASSROOM.pages():
+        counts[page.role] = counts.get(page.role, 0) + 1
+    return counts
+
+
+def steps_per_s(session, seconds: float) -> float:
+    start, began = session.steps, time.perf_counter()
+    time.sleep(seconds)
+    return (session.steps - start) / (time.perf_counter() - began)
+
+
+def open_page(browser, url: str, wait_frame: bool = True):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url, timeout=120_000)
+    if wait_frame:
+        page.wait_for_function(HAS_FRAME, timeout=120_000)
+    return page
+
+
+def new_frames_per_s(page, since_ms: float, until_ms: float) -> float:
+    draws = page.evaluate("() => window.__draws")
+    frames = {frame for end, frame in draws if since_ms <= end <= until_ms}
+    return len(frames) / ((until_ms - since_ms) / 1000)
+
+
+def click_latency(page, session) -> dict:
+    """Instance noise switched on and off on the trainer page: the click's release until the training
+    process runs the ChangeSettings it causes (both clocks are this machine's)."""
+    label = page.get_by_text("Instance noise", exact=True).first
+    box = label.evaluate_handle("el => el.getRootNode().querySelector('input[type=checkbox]')").as_element()
+    times, lost = [], 0
+    box.scroll_into_view_if_needed()
+    for i in range(CLICKS):
+        done = sum(isinstance(e.command, ChangeSettings) for e in list(session.executed))
+        where = box.bounding_box()
+        page.mouse.move(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+        page.mouse.down()
+        issued = time.time()
+        page.mouse.up()
+        deadline = time.time() + 10
+        ran = None
+        while time.time() < deadline and ran is None:
+            changes = [e for e in list(session.executed) if isinstance(e.command, ChangeSettings)]
+            ran = changes[done].start if len(changes) > done else None
+            time.sleep(0.002)
+        if ran is None:
+            lost += 1
+        else:
+            times.append(1000 * (ran - issued))
+        time.sleep(0.7 + 0.1 * i)
+    if not times:
+        raise RuntimeError(f"none of {CLICKS} clicks on 'Instance noise' reached the trainer within 10 s")
+    return {"median_ms": statistics.median(times), "ms": times, "lost": lost}
+
+
+def tree() -> dict:
+    """This process's threads and memory, and the training processes alive (the forkserver's children)."""
+    me = psutil.Process()
+    # The forkserver is this process's child; the training processes are its children (they share its command line).
+    forkserver = [child for child in me.children() if "forkserver" in " ".join(child.cmdline())]
+    trainers = forkserver[0].children() if forkserver else []
+    return {"threads": me.num_threads(), "rss_mb": me.memory_info().rss / 2**20,
+            "training_processes": len(trainers),
+            "training_rss_mb": sum(c.memory_info().rss for c in trainers) / 2**20}
+
+
+def wait_until_dropped(pages_before: int) -> float:
+    began = time.perf_counter()
+    while len(CLASSROOM.pages()) > pages_before and time.perf_counter() - began < DROP_WAIT_S:
+        time.sleep(0.5)
+    time.sleep(2.0)  # the processes end a moment after their sessions
+    return time.perf_counter() - began
+
+
+def main(argv=None) -> dict:
+    options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    options.add_argument("--followers", type=int, default=30)
+    options.add_argument("--seconds", type=float, default=120.0)
+    options.add_argument("--pages", type=int, default=40)
+    options.add_argument("--rounds", type=int, default=5)
+    options.add_argument("--round-pages", type=int, default=30)
+    options.add_argument("--json", type=Path, default=None)
+    args = options.parse_args(argv)
+    server, url = serve_in_process(session_lifetime_ms=5000)
+    report: dict = {"max_trainers": MAX_TRAINERS, "cores": os.cpu_count()}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        # a. and b.
+        baseline = tree()
+        report["baseline"] = baseline
+        trainer = open_page(browser, url)
+        session = trainer_sessions()[0]
+        code = next(page.code for page in CLASSROOM.pages() if page.session is session)
+        time.sleep(5)  # past the first frames' compilation and the charts' arrival
+        alone = steps_per_s(session, min(20.0, args.seconds / 4))
+        followers = []
+        for _ in range(args.followers):
+            follower = open_page(browser, f"{url}?follow={code}")
+            follower.evaluate(DRAW_HOOK)
+            followers.append(follower)
+        time.sleep(3)
+        load_before = os.getloadavg()[0]
+        since = trainer.evaluate("() => performance.timeOrigin + performance.now()")
+        began = time.perf_counter()
+        latency = click_latency(trainer, session)
+        remaining = args.seconds - (time.perf_counter() - began)
+        followed = steps_per_s(session, max(remaining, 1.0))
+        until = trainer.evaluate("() => performance.timeOrigin + performance.now()")
+        rates = [new_frames_per_s(page, since, until) for page in followers]
+        report["follow"] = {
+            "trainer_steps_per_s_alone": alone, "trainer_steps_per_s_followed": followed,
+            "ratio": followed / alone if alone else None, "followers": len(followers),
+            "follower_frames_per_s": rates, "follower_frames_per_s_median": statistics.median(rates) if rates else None,
+            "click_to_trainer": latency, "load_average": [load_before, os.getloadavg()[0]],
+            "tree": tree()}
+        for page in followers:
+            page.close()
+        trainer.close()
+        wait_until_dropped(0)
+        # c.
+        pages = [open_page(browser, url, wait_frame=False) for _ in range(args.pages)]
+        time.sleep(3)
+        busy_text = [page.get_by_text("busy", exact=False).count() > 0 for page in pages]
+        report["limit"] = {"pages": args.pages, "roles": roles(), "pages_showing_busy": sum(busy_text),
+                           "tree": tree()}
+        for page in pages:
+            page.close()
+        wait_until_dropped(0)
+        # d.
+        rounds = []
+        start = tree()
+        for _ in range(args.rounds):
+            opened = [open_page(browser, url)]
+            first = next(p.code for p in CLASSROOM.pages() if p.role == "trainer")
+            opened.append(open_page(browser, url))
+            for i in range(args.round_pages - 2):
+                opened.append(open_page(browser, f"{url}?follow={first}" if i % 2 == 0 else url, wait_frame=i % 2 == 0))
+            during = {"roles": roles(), **tree()}
+            for page in opened:
+                page.close()
+            waited = wait_until_dropped(0)
+            rounds.append({"during": during, "after": tree(), "dropped_after_s": waited})
+        report["open_close"] = {"before": start, "rounds": rounds}
+        browser.close()
+    server.stop()
+    print(summary(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def summary(report: dict) -> str:
+    follow, limit, cycle = report["follow"], report["limit"], report["open_close"]
+    lines = ["| measure | result | target |", "|---|---|---|",
+             f"| trainer steps/s, {follow['followers']} followers against none | {follow['ratio']:.2f} "
+             f"({follow['trainer_steps_per_s_followed']:.0f} against {follow['trainer_steps_per_s_alone']:.0f}) | >= 0.7 |",
+             f"| follower frames/s, median (min, max) | {follow['follower_frames_per_s_median']:.1f} "
+             f"({min(follow['follower_frames_per_s']):.1f}, {max(follow['follower_frames_per_s']):.1f}) | >= 5 |",
+             f"| click -> trainer, median of {CLICKS} | {follow['click_to_trainer']['median_ms']:.0f} ms "
+             f"({follow['click_to_trainer']['lost']} lost) | <= 200 ms |",
+             f"| {limit['pages']} pages, limit {report['max_trainers']}: training / busy pages | "
+             f"{limit['roles'].get('trainer', 0)} / {limit['roles'].get('busy', 0)} "
+             f"({limit['pages_showing_busy']} say busy) | {report['max_trainers']} / rest |"]
+    before = cycle["before"]
+    after = cycle["rounds"][-1]["after"] if cycle["rounds"] else before
+    lines.append(f"| open/close {len(cycle['rounds'])} rounds: threads, RSS MB, training processes | "
+                 f"{before['threads']} -> {after['threads']}, {before['rss_mb']:.0f} -> {after['rss_mb']:.0f}, "
+                 f"{before['training_processes']} -> {after['training_processes']} | back to baseline |")
+    lines.append(f"\nload average during the followers: {follow['load_average']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
