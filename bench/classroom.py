@@ -39,7 +39,6 @@ from pathlib import Path
 MAX_TRAINERS = 2
 os.environ.setdefault("GANLAB_MAX_TRAINERS", str(MAX_TRAINERS))  # read by the served pages (app/server_limits.py)
 
-import psutil  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from ganlab_app.classroom import CLASSROOM  # noqa: E402
@@ -121,15 +120,36 @@ def click_latency(page, session) -> dict:
     return {"median_ms": statistics.median(times), "ms": times, "lost": lost}
 
 
+def _status(pid: int) -> dict[str, str]:
+    """/proc/PID/status as name -> value (Linux)."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if ":" in line)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_status(int(entry.name))["PPid"]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, KeyError, ValueError):
+                pass  # ended meanwhile
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    return int(_status(pid)["VmRSS"].split()[0]) / 1024
+
+
 def tree() -> dict:
     """This process's threads and memory, and the training processes alive (the forkserver's children)."""
-    me = psutil.Process()
-    # The forkserver is this process's child; the training processes are its children (they share its command line).
-    forkserver = [child for child in me.children() if "forkserver" in " ".join(child.cmdline())]
-    trainers = forkserver[0].children() if forkserver else []
-    return {"threads": me.num_threads(), "rss_mb": me.memory_info().rss / 2**20,
-            "training_processes": len(trainers),
-            "training_rss_mb": sum(c.memory_info().rss for c in trainers) / 2**20}
+    me = os.getpid()
+    # The forkserver is this process's child; the training processes are its children.
+    forkserver = [pid for pid in _children(me) if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    trainers = _children(forkserver[0]) if forkserver else []
+    return {"threads": int(_status(me)["Threads"]), "rss_mb": _rss_mb(me),
+            "training_processes": len(trainers), "training_rss_mb": sum(map(_rss_mb, trainers))}
 
 
 def wait_until_dropped(pages_before: int) -> float:
