@@ -15,7 +15,7 @@ def on_server_loaded(server_context):
     try:  # a bad setting stops the server with its message, not every page
         threads_from_environment()
         pick_device()
-        token = limits().admin_token
+        token = limits().lecturer_token
     except ParameterError as error:
         raise SystemExit(f"GAN Stability Lab server: {error}") from None
     context = server_context.application_context

@@ -253,7 +253,10 @@ class Lab(pn.viewable.Viewer):
         for view in (*self.planes, *self.volumes):
             view.on_options(lambda view=view, **options: self._view_options(view, options))
         self.plane, self.volume = self.planes[0], self.volumes[0]
-        if self.controls is not None:
+        if self.controls is None:  # a follower: the slices pass where the followed page puts them
+            for slider in (slider for volume in self.volumes for slider in volume.sliders):
+                slider.disabled = True
+        else:
             self.controls.show_runs(names)
             self.controls.drawing.attach([plane.canvas for plane in self.planes])  # drawing is done on the planes
             self.controls.slow_motion.planes = lambda: self.planes  # it highlights a sub-step on its run's plane

@@ -3,7 +3,7 @@ REFRESH_MS, the training places in use, and a "Stop training" button per trainin
 ends that page's training process and frees its place (the page then says so:
 ``stopped_notice``).
 
-Only the token reaches it: the one GANLAB_ADMIN_TOKEN sets, else the random one this server
+Only the token reaches it: the one GANLAB_LECTURER_TOKEN sets, else the random one this server
 process printed when it started (app/server_limits.py). The token is compared in constant time;
 a wrong or missing one gets a line saying which link is needed, and nothing of the class."""
 

@@ -33,7 +33,7 @@ def plain_page(content):
 query = pn.state.location.search if pn.state.location is not None else ""
 fields = dict(urllib.parse.parse_qsl(query.lstrip("?"), keep_blank_values=True))
 if "lecturer" in fields:
-    if token_accepted(fields["lecturer"], limits().admin_token):
+    if token_accepted(fields["lecturer"], limits().lecturer_token):
         plain_page(lecturer_page()).servable(title=TITLE)
     else:  # nothing of the class for a wrong or missing token
         pn.pane.Markdown(NEEDS_TOKEN).servable(title=TITLE)

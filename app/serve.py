@@ -84,7 +84,7 @@ LIMIT_OPTIONS = [
                                                 "(default 20)"),
     ("idle_minutes", "--idle-minutes", "M", "a page nobody uses for M minutes pauses its training, 0 to 1440 "
                                             "(0: never; default 10)"),
-    ("admin_token", "--lecturer-token", "TOKEN", "the token of the lecturer's page /app?lecturer=TOKEN, at least 8 "
+    ("lecturer_token", "--lecturer-token", "TOKEN", "the token of the lecturer's page /app?lecturer=TOKEN, at least 8 "
                                                  "letters, digits, '-' or '_' (default: a random one, printed)"),
 ]
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def ready():  # after app_hooks.py (queued first by server.start()): the first page need not wait
         print(f"GAN Stability Lab at {url} (serving {APP_FOLDER})", flush=True)
-        print(f"The lecturer's page: {url}?lecturer={limits().admin_token}", flush=True)
+        print(f"The lecturer's page: {url}?lecturer={limits().lecturer_token}", flush=True)
         if args.show:
             server.show(f"/{ROUTE}")
 

@@ -23,7 +23,7 @@ message). Unset, a limit takes the default below, with its reason:
   parser's own limit, ganlab_datasets.MAX_CSV_BYTES).
 * GANLAB_IDLE_MINUTES: a page with no interaction for this long pauses its training, default 10
   (a lecture's pause to talk is shorter; an abandoned tab stops costing a core); 0: never.
-* GANLAB_ADMIN_TOKEN: the token of the lecturer's page (``/app?lecturer=TOKEN``), else a random
+* GANLAB_LECTURER_TOKEN: the token of the lecturer's page (``/app?lecturer=TOKEN``), else a random
   one made once per server process and printed when the server starts.
 """
 
@@ -62,7 +62,7 @@ ENV = {
     "max_compare_steps": "GANLAB_MAX_COMPARE_STEPS",
     "max_upload_mb": "GANLAB_MAX_UPLOAD_MB",
     "idle_minutes": "GANLAB_IDLE_MINUTES",
-    "admin_token": "GANLAB_ADMIN_TOKEN",
+    "lecturer_token": "GANLAB_LECTURER_TOKEN",
 }
 
 _RANDOM_TOKEN = secrets.token_urlsafe(16)  # this server process's lecturer token, unless one is set
@@ -75,7 +75,7 @@ class ServerLimits:
     max_compare_steps: int
     max_upload_mb: float
     idle_minutes: float  # 0: never
-    admin_token: str
+    lecturer_token: str
 
     @property
     def max_upload_bytes(self) -> int:
@@ -145,7 +145,7 @@ def check(name: str, text: str):
         return _number(variable, 0, MAX_UPLOAD_MB, text, low_open=True)
     if name == "idle_minutes":
         return _number(variable, 0, MAX_IDLE_MINUTES, text)
-    if name == "admin_token":
+    if name == "lecturer_token":
         if TOKEN.match(text):
             return text
         others = sorted(set(re.sub(r"[A-Za-z0-9_-]", "", text)))  # the token itself is not repeated
@@ -160,5 +160,5 @@ def limits() -> ServerLimits:
               if os.environ.get(variable, "") != ""}
     defaults = dict(max_trainers=_server_default_max_trainers(),
                     max_runs_per_page=DEFAULT_RUNS_PER_PAGE, max_compare_steps=DEFAULT_COMPARE_STEPS,
-                    max_upload_mb=float(MAX_UPLOAD_MB), idle_minutes=DEFAULT_IDLE_MINUTES, admin_token=_RANDOM_TOKEN)
+                    max_upload_mb=float(MAX_UPLOAD_MB), idle_minutes=DEFAULT_IDLE_MINUTES, lecturer_token=_RANDOM_TOKEN)
     return ServerLimits(**{**defaults, **values})

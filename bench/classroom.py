@@ -46,6 +46,7 @@ from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  
 from ganlab_app.protocol import ChangeSettings  # noqa: E402
 
 CLICKS = 6
+TICK = os.sysconf("SC_CLK_TCK")
 DROP_WAIT_S = 40.0  # how long a round waits for the server to drop its closed pages
 # Each draw of the plane's canvas that shows a new frame, as the page times it: [end (epoch ms), frame].
 DRAW_HOOK = """() => {
@@ -142,6 +143,38 @@ def _rss_mb(pid: int) -> float:
     return int(_status(pid)["VmRSS"].split()[0]) / 1024
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 if it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def cpu_now(trainer_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (this process), the trainer's process, and the browsers
+    (every other process below this one but the forkserver's)."""
+    me = os.getpid()
+    forkserver = {pid for pid in _children(me) if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+    trainers = {child for pid in forkserver for child in _descendants(pid)}
+    browsers = [pid for pid in _descendants(me) if pid not in forkserver and pid not in trainers]
+    return {"server": _cpu_s(me), "trainer": _cpu_s(trainer_pid), "browsers": sum(map(_cpu_s, browsers))}
+
+
+def cores_used(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    return {key: (after[key] - before[key]) / seconds for key in before}
+
+
 def tree() -> dict:
     """This process's threads and memory, and the training processes alive (the forkserver's children)."""
     me = os.getpid()
@@ -189,17 +222,18 @@ def main(argv=None) -> dict:
         time.sleep(3)
         load_before = os.getloadavg()[0]
         since = trainer.evaluate("() => performance.timeOrigin + performance.now()")
-        began = time.perf_counter()
+        began, cpu_before = time.perf_counter(), cpu_now(session.pid)
         latency = click_latency(trainer, session)
         remaining = args.seconds - (time.perf_counter() - began)
         followed = steps_per_s(session, max(remaining, 1.0))
         until = trainer.evaluate("() => performance.timeOrigin + performance.now()")
+        cpu = cores_used(cpu_before, cpu_now(session.pid), time.perf_counter() - began)
         rates = [new_frames_per_s(page, since, until) for page in followers]
         report["follow"] = {
             "trainer_steps_per_s_alone": alone, "trainer_steps_per_s_followed": followed,
             "ratio": followed / alone if alone else None, "followers": len(followers),
             "follower_frames_per_s": rates, "follower_frames_per_s_median": statistics.median(rates) if rates else None,
-            "click_to_trainer": latency, "load_average": [load_before, os.getloadavg()[0]],
+            "click_to_trainer": latency, "load_average": [load_before, os.getloadavg()[0]], "cores_used": cpu,
             "tree": tree()}
         for page in followers:
             page.close()
@@ -254,7 +288,8 @@ def summary(report: dict) -> str:
     lines.append(f"| open/close {len(cycle['rounds'])} rounds: threads, RSS MB, training processes | "
                  f"{before['threads']} -> {after['threads']}, {before['rss_mb']:.0f} -> {after['rss_mb']:.0f}, "
                  f"{before['training_processes']} -> {after['training_processes']} | back to baseline |")
-    lines.append(f"\nload average during the followers: {follow['load_average']}")
+    cores = ", ".join(f"{key} {value:.2f}" for key, value in follow["cores_used"].items())
+    lines.append(f"\ncores used while followed: {cores}; load average {follow['load_average']}")
     return "\n".join(lines)
 
 

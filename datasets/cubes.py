@@ -50,7 +50,7 @@ class CubeFrames(Dataset):
         else:
             allowed_w = f"a list of {len(sides)} non-negative numbers with a positive sum (one per cube)"
             cube_weights = finite_array("weights", weights, ndim=1, allowed=allowed_w)
-            if len(cube_weights) != len(sides) or (cube_weights < 0).any() or cube_weights.sum() <= 0:
+            if len(cube_weights) != len(sides) or (cube_weights < 0).any() or cube_weights.max() <= 0:
                 raise ParameterError("weights", allowed_w, weights)
             cube_weights = cube_weights / cube_weights.max()  # weights near the largest float would sum to infinity
             cube_weights = cube_weights / cube_weights.sum()

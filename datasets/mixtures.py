@@ -65,7 +65,7 @@ def _weights(weights, k: int) -> np.ndarray:
         return np.full(k, 1.0 / k)
     allowed = f"a list of {k} non-negative numbers with a positive sum (one per mode)"
     array = finite_array("weights", weights, ndim=1, allowed=allowed)
-    if len(array) != k or (array < 0).any() or array.sum() <= 0:
+    if len(array) != k or (array < 0).any() or array.max() <= 0:
         raise ParameterError("weights", allowed, weights)
     array = array / array.max()  # weights near the largest float would sum to infinity
     return array / array.sum()

@@ -109,8 +109,11 @@ def _modes_at(centres, sigma, points: np.ndarray, box_side: float) -> tuple[Mode
         nearest = squared[np.arange(len(points)), labels]
         sigmas = np.sqrt(np.bincount(labels, weights=nearest) / counts / d)
         sigmas = np.maximum(sigmas, SIGMA_FLOOR_OF_BOX * box_side)
-    else:
-        sigmas = np.full(len(centres), positive_float("sigma", sigma))
+    else:  # a mode wider than the data's whole box would count every sample as near it
+        sigma = positive_float("sigma", sigma)
+        if sigma > box_side:
+            raise ParameterError("sigma", f"a finite number > 0, at most the data's box side ({box_side:.3g})", sigma)
+        sigmas = np.full(len(centres), sigma)
     return Modes(centres=centres, sigmas=sigmas, fair_share=counts / counts.sum()), labels
 
 

@@ -90,6 +90,9 @@ def test_a_follower_has_no_control_that_changes_the_run(trainer):
         follower.plane.layers.value = [*follower.plane.layers.value, "|∇x D| map"]
         assert sent == []
         assert "|∇x D| map" not in trainer.plane.layers.value
+        # The 3D slices pass where the trainer's page puts them: the follower's sliders cannot move them.
+        assert all(slider.disabled for volume in follower.volumes for slider in volume.sliders)
+        assert not any(slider.disabled for volume in trainer.volumes for slider in volume.sliders)
         # The sidebar is the follower's card, which names the code it follows.
         assert follower._sidebar() == [follower.follow_card]
         assert f"Following {trainer.page.code}" in follower.follow_card.heading.object

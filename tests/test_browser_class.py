@@ -27,7 +27,7 @@ SESSION_LIFETIME_MS = 5000  # how soon the server drops a closed page's session 
 def class_server():
     with pytest.MonkeyPatch.context() as patch:  # read by the pages as they are built, in this process
         patch.setenv("GANLAB_MAX_TRAINERS", "1")
-        patch.setenv("GANLAB_ADMIN_TOKEN", TOKEN)
+        patch.setenv("GANLAB_LECTURER_TOKEN", TOKEN)
         patch.setenv("GANLAB_IDLE_MINUTES", "0")
         server, url = serve_in_process(session_lifetime_ms=SESSION_LIFETIME_MS)
         yield url

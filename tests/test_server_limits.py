@@ -37,10 +37,10 @@ def env(monkeypatch):
 def test_unset_limits_take_their_defaults(env):
     got = limits()
     assert got == ServerLimits(max_trainers=got.max_trainers, max_runs_per_page=64, max_compare_steps=1_000_000,
-                               max_upload_mb=20.0, idle_minutes=10.0, admin_token=got.admin_token)
+                               max_upload_mb=20.0, idle_minutes=10.0, lecturer_token=got.lecturer_token)
     assert got.max_trainers == default_max_trainers(memory_mb=server_limits.available_memory_mb())
     assert got.max_upload_bytes == 20 * 2 ** 20
-    assert len(got.admin_token) >= 16 and limits().admin_token == got.admin_token  # once per server process
+    assert len(got.lecturer_token) >= 16 and limits().lecturer_token == got.lecturer_token  # once per server process
 
 
 def test_the_default_trainers_leave_a_core_to_the_server_and_500_mb_each():
@@ -53,7 +53,7 @@ def test_the_default_trainers_leave_a_core_to_the_server_and_500_mb_each():
 
 def test_set_limits_are_read(env):
     for name, text in {"max_trainers": "3", "max_runs_per_page": "12", "max_compare_steps": "500",
-                       "max_upload_mb": "0.5", "idle_minutes": "0", "admin_token": "class-of-2025"}.items():
+                       "max_upload_mb": "0.5", "idle_minutes": "0", "lecturer_token": "class-of-2025"}.items():
         env.setenv(ENV[name], text)
     assert limits() == ServerLimits(3, 12, 500, 0.5, 0.0, "class-of-2025")
     assert limits().max_upload_bytes == 2 ** 19
@@ -69,7 +69,7 @@ def test_set_limits_are_read(env):
     ("GANLAB_MAX_UPLOAD_MB", "21", "a number more than 0 to 20"),
     ("GANLAB_IDLE_MINUTES", "nan", "a number from 0 to 1440"),
     ("GANLAB_IDLE_MINUTES", "-1", "a number from 0 to 1440"),
-    ("GANLAB_ADMIN_TOKEN", "short", "at least 8 (at most 200) letters, digits, '-' or '_'"),
+    ("GANLAB_LECTURER_TOKEN", "short", "at least 8 (at most 200) letters, digits, '-' or '_'"),
 ])
 def test_a_bad_limit_names_its_variable_and_range(env, variable, text, allowed):
     env.setenv(variable, text)
@@ -79,7 +79,7 @@ def test_a_bad_limit_names_its_variable_and_range(env, variable, text, allowed):
 
 
 def test_a_bad_token_is_not_repeated_in_its_message(env):
-    env.setenv("GANLAB_ADMIN_TOKEN", "secret word")
+    env.setenv("GANLAB_LECTURER_TOKEN", "secret word")
     with pytest.raises(ParameterError) as error:
         limits()
     assert "secret" not in str(error.value) and "11 characters, among them ' '" in str(error.value)
@@ -108,7 +108,7 @@ def test_a_bad_limit_stops_the_server_at_start_with_its_message(env):
 
 
 def test_the_server_prints_the_lecturers_address_at_start(env, capsys):
-    env.setenv("GANLAB_ADMIN_TOKEN", "lecture-token-1")
+    env.setenv("GANLAB_LECTURER_TOKEN", "lecture-token-1")
     env.setattr(app_hooks, "start_training_server", lambda wait: None)
 
     class Context:
@@ -121,7 +121,7 @@ def test_gan_lab_serve_options_set_the_limits(env):
     args = serve.parser().parse_args(["--max-trainers", "4", "--idle-minutes", "2.5", "--lecturer-token",
                                       "abcdefgh12"])
     serve.set_limits(args)
-    assert (limits().max_trainers, limits().idle_minutes, limits().admin_token) == (4, 2.5, "abcdefgh12")
+    assert (limits().max_trainers, limits().idle_minutes, limits().lecturer_token) == (4, 2.5, "abcdefgh12")
     with pytest.raises(SystemExit) as stopped:
         serve.set_limits(serve.parser().parse_args(["--max-upload-mb", "50"]))
     assert str(stopped.value) == "gan-lab-serve: --max-upload-mb must be a number more than 0 to 20 (got 50)"

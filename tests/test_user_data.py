@@ -83,6 +83,7 @@ def test_centres_are_modes_with_the_drawings_shares_and_widths():
     ({"centres": [[0.0, 0.0, 0.0]]}, "centres", "shape (1, 3)"),
     ({"centres": [[0.0, float("inf")]]}, "centres", "finite"),
     ({"centres": BLOBS.tolist(), "sigma": 0}, "sigma", "a finite number > 0"),
+    ({"centres": BLOBS.tolist(), "sigma": 1e308}, "sigma", "at most the data's box side"),
     ({"sigma": 0.1}, "sigma", "absent unless centres are given"),
     ({"source": ""}, "source", "1 to 80 printable characters"),
 ])
