@@ -43,6 +43,9 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
 PLANE = "plane"  # the name of the data view's canvas on a follower page (app/views2d.py)
 READY_TIMEOUT_S = 120.0  # __enter__ gives up if not every follower has a frame by then
 OPEN_AT_ONCE = 4  # pages opened concurrently: the server builds each page's session on its own loop,
@@ -119,20 +122,16 @@ def _objects(node):
 
 
 def canvas_data_id(doc: dict, name: str = PLANE) -> str:
-    """The id of the model whose ``frame``/``drawn`` change for the canvas called ``name``: the
-    canvas model itself if it has them, else the model its ``data`` refers to (Panel's ReactiveESM
-    keeps a component's parameters in a DataModel there)."""
-    objects = list(_objects(doc))
-    canvas = next((o for o in objects if o.get("attributes", {}).get("name") == name), None)
+    """The id of the model whose ``frame``/``drawn`` change for the canvas called ``name``. Panel
+    serialises a JSComponent as a ReactiveESM model (named after the class) whose ``data`` refers
+    to a model of the component's parameters, ``name`` among them: that one carries ``frame`` and
+    ``drawn`` (absent from the JSON while they hold their defaults). A model named ``name`` with a
+    ``data`` reference is followed to it, in case a version of Panel names the ReactiveESM instead."""
+    canvas = next((o for o in _objects(doc) if o.get("attributes", {}).get("name") == name), None)
     if canvas is None:
         raise LookupError(f"no model named {name!r} in the document")
-    attributes = canvas["attributes"]
-    if "frame" in attributes and "drawn" in attributes:
-        return canvas["id"]
-    data = attributes.get("data")
-    if isinstance(data, dict) and "id" in data:
-        return data["id"]
-    raise LookupError(f"the model named {name!r} has neither frame/drawn nor a data model: {sorted(attributes)}")
+    data = canvas["attributes"].get("data")
+    return data["id"] if isinstance(data, dict) and "id" in data else canvas["id"]
 
 
 # ----------------------------------------------------------------------------- the client process
@@ -149,9 +148,6 @@ class Follower:
 
     async def open(self) -> None:
         """Steps 1-3 of the module's docstring: the page, its socket, its document, "document_ready"."""
-        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-        from tornado.websocket import websocket_connect
-
         self.state = "getting the page"
         page = await AsyncHTTPClient().fetch(self.page_url, request_timeout=READY_TIMEOUT_S)
         found = re.search(r'"token"\s*:\s*"([^"]+)"', page.body.decode())
@@ -170,6 +166,7 @@ class Follower:
         await self.connection.send("PULL-DOC-REQ", {})
         self.state = "waiting for PULL-DOC-REPLY"
         doc = (await self._expect("PULL-DOC-REPLY"))["doc"]
+        self.state = "finding the plane in the document"
         self.data_id = canvas_data_id(doc)
         self.state = "waiting for the first frame"
         await self.connection.send("PATCH-DOC", document_ready())
@@ -200,6 +197,7 @@ class Follower:
             if frame is not None:
                 if not self.frames or frame != self.frames[-1][1]:
                     self.frames.append((time.monotonic(), frame))
+                self.state = "following"
                 self.first_frame.set()
                 await self.connection.send("PATCH-DOC", model_changed(self.data_id, "drawn", frame))
         self.state = "closed by the server"
@@ -281,8 +279,8 @@ class LightFollowers:
         failed = [(i, state) for i, state in enumerate(states) if state != "ok"]
         if failed:
             self.__exit__(None, None, None)
-            raise RuntimeError(f"{len(failed)} of {self.n} light followers had no frame within "
-                               f"{READY_TIMEOUT_S:.0f} s: " + "; ".join(f"#{i}: {s}" for i, s in failed[:5]))
+            raise RuntimeError(f"{len(failed)} of {self.n} light followers have no frame (each gets "
+                               f"{READY_TIMEOUT_S:.0f} s): " + "; ".join(f"#{i}: {s}" for i, s in failed[:5]))
         return self
 
     def _counts(self) -> dict:
