@@ -66,6 +66,7 @@ PERIOD_MS = 60  # the page polls the session this often; a frame is drawn when o
 FIRST_FRAME_WAIT_S = 1.0  # a new page waits at most this long for its first frame
 CHART_PERIOD_S = 1.0  # charts take new points this often (a point a second reads as live; each one
 # redraws every chart: app/chart_canvas.py)
+FOLLOWER_NUMBERS_S = 1.0  # a follower's "Now" table changes at most this often while the run plays
 CATCH_UP_POINTS = 200  # a follower that joins late draws the rows so far as this many points at most
 
 
@@ -132,7 +133,8 @@ class Lab(pn.viewable.Viewer):
         self.messages = Messages(reset=self.session.reset if self.session is not None else lambda: None)
         if self.session is None:  # a follower's notices are reworded (follower_notice): no divergence banner
             self.messages.divergence.objects = [self.messages.divergence_text]  # nor its Reset button
-        self.numbers = Numbers()
+        # A class's followers render their tables on the one server: once a second each is plenty.
+        self.numbers = Numbers() if self.session is not None else Numbers(refresh_s=FOLLOWER_NUMBERS_S)
         self.lesson = LessonProgress(pause=self.session.pause if self.session is not None else lambda: None)
         # A training page nobody uses pauses its training (app/activity.py).
         self.idle = IdlePause(limits().idle_minutes, pause=self.session.pause, playing=lambda: self.session.playing,
@@ -184,6 +186,7 @@ class Lab(pn.viewable.Viewer):
             self.follow_card.show_unknown()
             self.main.objects = [self.link_notices, self.dismiss_link_notices, self.messages]
         self._ended_shown = False  # a follower said that the followed run ended
+        self._own_copy: tuple = (None, None)  # a follower's "Make my own copy" query and what it was made from
         # The comparison joins the page once it has loaded, as the charts do (served).
         self.comparison: ComparisonView | None = None
         # What is wider than the window scrolls inside the tab, not the page sideways.
@@ -485,11 +488,16 @@ class Lab(pn.viewable.Viewer):
 
     def own_copy_address(self) -> str | None:
         """A follower's "Make my own copy": the query that starts the followed run's preset and
-        settings (the last run's, as a link does) with this page's layers and options."""
+        settings (the last run's, as a link does) with this page's layers and options. Worked out
+        again only when one of them changed (a query builds the preset's whole experiment)."""
         if self.follower is None or not self.follower.settings:
             return None
-        return query_of(self.follower.preset or DEFAULT_PRESET, self.follower.settings[-1],
-                        layers=[LAYERS[label] for label in self.planes[0].layers.value], lecture=self.link.lecture)
+        preset, settings = self.follower.preset or DEFAULT_PRESET, self.follower.settings[-1]
+        layers = [LAYERS[label] for label in self.planes[0].layers.value]
+        key = (preset, repr(settings), tuple(layers), self.link.lecture)
+        if self._own_copy[0] != key:
+            self._own_copy = (key, query_of(preset, settings, layers=layers, lecture=self.link.lecture))
+        return self._own_copy[1]
 
     def _loaded_runs(self, names: list[str], settings: dict) -> dict[str, dict]:
         """The runs just started, name -> settings: the preset in the menu's runs when they are the

@@ -30,8 +30,10 @@ def explained(label: str, explanation: str) -> str:
 
 
 class Numbers(pn.viewable.Viewer):
-    def __init__(self):
+    def __init__(self, refresh_s: float = REFRESH_S):
+        """``refresh_s``: while playing, the table changes at most this often."""
         super().__init__()
+        self.refresh_s = refresh_s
         self.table = pn.pane.Markdown("Starting…", name="numbers", sizing_mode="stretch_width",
                                       css_classes=["lab-numbers"], stylesheets=[STYLE])
         self._layout = pn.Column("### Now", self.table, sizing_mode="stretch_width")
@@ -61,7 +63,7 @@ class Numbers(pn.viewable.Viewer):
 
     def show(self, update, snapshots: list) -> None:
         """The numbers of ``update`` (a session's Update) and its runs' latest ``snapshots``; while
-        playing, at most every REFRESH_S."""
+        playing, at most every ``refresh_s``."""
         step = snapshots[0].step
         if (update.generation, step) != (self._generation, self._single_at):
             # A new step or new runs: the single steps counted so far belong to the past.
@@ -70,7 +72,7 @@ class Numbers(pn.viewable.Viewer):
         now = time.monotonic()
         if update.playing and now < self._due:
             return
-        self._due = now + REFRESH_S
+        self._due = now + self.refresh_s
         self.table.object = self.table_text(update, snapshots)
 
     def step_text(self, step: int) -> str:

@@ -10,10 +10,13 @@ with Playwright. Measures, each against the target a class needs:
 
 a. one trainer page, then the same page with ``--followers`` pages following it (/app?follow=CODE)
    for ``--seconds``: the trainer's steps/s with followers against its steps/s alone (target
-   >= 0.7), and each follower's new frames drawn per second on its plane, from the page's own
-   "lab-plane-draw" measures (target: median >= 5);
-b. while the followers follow: a click on the trainer page's "Instance noise" switch until its
-   training process runs the change (LabSession.executed; target <= 200 ms), median of 6;
+   >= 0.7), and each follower's new frames per second (target: median >= 5). Twice: with followers
+   that take every frame as a page does but draw nothing (bench/light_follower.py: websocket
+   clients in a process of their own, as the students' browsers on laptops of their own cost this
+   machine nothing), then with followers in Chromium on this machine (each counts the new frames
+   its plane draws, from the page's own "lab-plane-draw" measures);
+b. in both: a click on the trainer page's "Instance noise" switch until its training process runs
+   the change (LabSession.executed; target <= 200 ms), median of 6;
 c. ``--pages`` pages opened one after another against the limit: how many train and how many show
    the busy page (target: 2 train, the rest busy);
 d. ``--round-pages`` pages opened and closed, ``--rounds`` times (each round: two that may train,
@@ -29,6 +32,7 @@ load average printed with the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -44,6 +48,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from ganlab_app.classroom import CLASSROOM  # noqa: E402
 from ganlab_app.local_server import CHROMIUM, CHROMIUM_FLAGS, serve_in_process  # noqa: E402
 from ganlab_app.protocol import ChangeSettings  # noqa: E402
+from light_follower import LightFollowers  # noqa: E402  (this folder's)
 
 CLICKS = 6
 TICK = os.sysconf("SC_CLK_TCK")
@@ -193,6 +198,54 @@ def wait_until_dropped(pages_before: int) -> float:
     return time.perf_counter() - began
 
 
+def follow_phase(browser, url: str, kind: str, n: int, seconds: float) -> dict:
+    """A trainer page alone, then followed by ``n`` followers of ``kind`` ("light": websocket
+    clients in a process of their own, bench/light_follower.py; "browser": Chromium pages) for
+    ``seconds``, with clicks on the trainer page meanwhile."""
+    trainer = open_page(browser, url)
+    session = trainer_sessions()[0]
+    code = next(page.code for page in CLASSROOM.pages() if page.session is session)
+    time.sleep(5)  # past the first frames' compilation and the charts' arrival
+    alone = steps_per_s(session, min(20.0, seconds / 4))
+    with contextlib.ExitStack() as stack:
+        if kind == "light":
+            light = stack.enter_context(LightFollowers(f"{url}?follow={code}", n))
+        else:
+            pages = []
+            for _ in range(n):
+                page = open_page(browser, f"{url}?follow={code}")
+                stack.callback(page.close)
+                page.evaluate(DRAW_HOOK)
+                pages.append(page)
+        time.sleep(3)
+        load_before = os.getloadavg()[0]
+        since = trainer.evaluate("() => performance.timeOrigin + performance.now()")
+        began, cpu_before = time.perf_counter(), cpu_now(session.pid)
+        client_cpu_before = light.cpu_seconds() if kind == "light" else 0.0
+        if kind == "light":  # the clients count frames over a window of their own: clicks first, then the window
+            latency = click_latency(trainer, session)
+            window = max(seconds - (time.perf_counter() - began), 1.0)
+            steps_before, window_began = session.steps, time.perf_counter()
+            rates = light.frames_per_s(window)
+            followed = (session.steps - steps_before) / (time.perf_counter() - window_began)
+        else:
+            latency = click_latency(trainer, session)
+            followed = steps_per_s(session, max(seconds - (time.perf_counter() - began), 1.0))
+            until = trainer.evaluate("() => performance.timeOrigin + performance.now()")
+            rates = [new_frames_per_s(page, since, until) for page in pages]
+        spent = time.perf_counter() - began
+        cpu = cores_used(cpu_before, cpu_now(session.pid), spent)
+        if kind == "light":  # the clients' own process is not a child of the browser
+            cpu["followers' clients"] = (light.cpu_seconds() - client_cpu_before) / spent
+        result = {"trainer_steps_per_s_alone": alone, "trainer_steps_per_s_followed": followed,
+                  "ratio": followed / alone if alone else None, "followers": n, "kind": kind,
+                  "follower_frames_per_s": rates, "follower_frames_per_s_median": statistics.median(rates),
+                  "click_to_trainer": latency, "load_average": [load_before, os.getloadavg()[0]],
+                  "cores_used": cpu, "tree": tree()}
+    trainer.close()
+    return result
+
+
 def main(argv=None) -> dict:
     options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     options.add_argument("--followers", type=int, default=30)
@@ -206,39 +259,11 @@ def main(argv=None) -> dict:
     report: dict = {"max_trainers": MAX_TRAINERS, "cores": os.cpu_count()}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        # a. and b.
-        baseline = tree()
-        report["baseline"] = baseline
-        trainer = open_page(browser, url)
-        session = trainer_sessions()[0]
-        code = next(page.code for page in CLASSROOM.pages() if page.session is session)
-        time.sleep(5)  # past the first frames' compilation and the charts' arrival
-        alone = steps_per_s(session, min(20.0, args.seconds / 4))
-        followers = []
-        for _ in range(args.followers):
-            follower = open_page(browser, f"{url}?follow={code}")
-            follower.evaluate(DRAW_HOOK)
-            followers.append(follower)
-        time.sleep(3)
-        load_before = os.getloadavg()[0]
-        since = trainer.evaluate("() => performance.timeOrigin + performance.now()")
-        began, cpu_before = time.perf_counter(), cpu_now(session.pid)
-        latency = click_latency(trainer, session)
-        remaining = args.seconds - (time.perf_counter() - began)
-        followed = steps_per_s(session, max(remaining, 1.0))
-        until = trainer.evaluate("() => performance.timeOrigin + performance.now()")
-        cpu = cores_used(cpu_before, cpu_now(session.pid), time.perf_counter() - began)
-        rates = [new_frames_per_s(page, since, until) for page in followers]
-        report["follow"] = {
-            "trainer_steps_per_s_alone": alone, "trainer_steps_per_s_followed": followed,
-            "ratio": followed / alone if alone else None, "followers": len(followers),
-            "follower_frames_per_s": rates, "follower_frames_per_s_median": statistics.median(rates) if rates else None,
-            "click_to_trainer": latency, "load_average": [load_before, os.getloadavg()[0]], "cores_used": cpu,
-            "tree": tree()}
-        for page in followers:
-            page.close()
-        trainer.close()
-        wait_until_dropped(0)
+        # a. and b., with followers that only take frames, then with followers in Chromium
+        report["baseline"] = tree()
+        for kind in ("light", "browser"):
+            report[f"follow_{kind}"] = follow_phase(browser, url, kind, args.followers, args.seconds)
+            wait_until_dropped(0)
         # c.
         pages = [open_page(browser, url, wait_frame=False) for _ in range(args.pages)]
         time.sleep(3)
@@ -272,24 +297,31 @@ def main(argv=None) -> dict:
 
 
 def summary(report: dict) -> str:
-    follow, limit, cycle = report["follow"], report["limit"], report["open_close"]
-    lines = ["| measure | result | target |", "|---|---|---|",
-             f"| trainer steps/s, {follow['followers']} followers against none | {follow['ratio']:.2f} "
-             f"({follow['trainer_steps_per_s_followed']:.0f} against {follow['trainer_steps_per_s_alone']:.0f}) | >= 0.7 |",
-             f"| follower frames/s, median (min, max) | {follow['follower_frames_per_s_median']:.1f} "
-             f"({min(follow['follower_frames_per_s']):.1f}, {max(follow['follower_frames_per_s']):.1f}) | >= 5 |",
-             f"| click -> trainer, median of {CLICKS} | {follow['click_to_trainer']['median_ms']:.0f} ms "
-             f"({follow['click_to_trainer']['lost']} lost) | <= 200 ms |",
-             f"| {limit['pages']} pages, limit {report['max_trainers']}: training / busy pages | "
-             f"{limit['roles'].get('trainer', 0)} / {limit['roles'].get('busy', 0)} "
-             f"({limit['pages_showing_busy']} say busy) | {report['max_trainers']} / rest |"]
+    limit, cycle = report["limit"], report["open_close"]
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    for kind, label in (("light", "followers without a browser"), ("browser", "followers in Chromium")):
+        follow = report[f"follow_{kind}"]
+        rates = follow["follower_frames_per_s"]
+        lines += [f"| trainer steps/s, {follow['followers']} {label} against none | {follow['ratio']:.2f} "
+                  f"({follow['trainer_steps_per_s_followed']:.0f} against {follow['trainer_steps_per_s_alone']:.0f}) "
+                  f"| >= 0.7 |",
+                  f"| frames/s of {label}, median (min, max) | {follow['follower_frames_per_s_median']:.1f} "
+                  f"({min(rates):.1f}, {max(rates):.1f}) | >= 5 |",
+                  f"| click -> trainer with {label}, median of {CLICKS} | "
+                  f"{follow['click_to_trainer']['median_ms']:.0f} ms ({follow['click_to_trainer']['lost']} lost) "
+                  f"| <= 200 ms |"]
+    lines.append(f"| {limit['pages']} pages, limit {report['max_trainers']}: training / busy pages | "
+                 f"{limit['roles'].get('trainer', 0)} / {limit['roles'].get('busy', 0)} "
+                 f"({limit['pages_showing_busy']} say busy) | {report['max_trainers']} / rest |")
     before = cycle["before"]
     after = cycle["rounds"][-1]["after"] if cycle["rounds"] else before
     lines.append(f"| open/close {len(cycle['rounds'])} rounds: threads, RSS MB, training processes | "
                  f"{before['threads']} -> {after['threads']}, {before['rss_mb']:.0f} -> {after['rss_mb']:.0f}, "
                  f"{before['training_processes']} -> {after['training_processes']} | back to baseline |")
-    cores = ", ".join(f"{key} {value:.2f}" for key, value in follow["cores_used"].items())
-    lines.append(f"\ncores used while followed: {cores}; load average {follow['load_average']}")
+    for kind in ("light", "browser"):
+        follow = report[f"follow_{kind}"]
+        cores = ", ".join(f"{key} {value:.2f}" for key, value in follow["cores_used"].items())
+        lines.append(f"\ncores used with the {kind} followers: {cores}; load average {follow['load_average']}")
     return "\n".join(lines)
 
 
