@@ -20,7 +20,7 @@ from .classroom import CODE_LENGTH
 from .protocol import Diverged, Message, ProcessDied
 from .widgets import make
 
-COPY_FOLLOW_LINK_JS = (Path(__file__).parent / "js" / "copy_follow_link.js").read_text()
+COPY_LINK_JS = (Path(__file__).parent / "js" / "copy_link.js").read_text()  # given a code: the follow link
 FOLLOW_PATH = "/app?follow="
 CODE_STYLE = {"font-size": "2.4em", "font-weight": "bold", "letter-spacing": "0.15em", "font-family": "monospace"}
 # "Make my own copy" is a link (the same tab opens a lab of one's own), drawn as a button.
@@ -58,7 +58,7 @@ class ShareCard(pn.viewable.Viewer):
                                         f"`{FOLLOW_PATH}{code}`", sizing_mode="stretch_width")
         self.copy = make(pn.widgets.Button, name="Copy follow link", button_type="light", width=150,
                          description="Copy the address that follows this page's run, read-only")
-        self.copy.js_on_click(args={"code": code}, code=COPY_FOLLOW_LINK_JS)
+        self.copy.js_on_click(args={"code": code}, code=COPY_LINK_JS)
         self.followers = pn.pane.Markdown("No one follows yet.", styles={"color": "#444"}, margin=(0, 10))
         self._count = 0
         self._layout = pn.Card(self.code_text, self.address, pn.Row(self.copy, self.followers), title="Share live",

@@ -15,7 +15,7 @@ import panel as pn
 
 from ganlab_app.busy_page import busy_page
 from ganlab_app.classroom import CLASSROOM
-from ganlab_app.lab import TITLE, Lab
+from ganlab_app.lab import PAGE_CSS, TITLE, Lab
 from ganlab_app.lecturer_page import NEEDS_TOKEN, lecturer_page, token_accepted
 from ganlab_app.server_limits import limits
 
@@ -26,8 +26,10 @@ pn.extension("tabulator", notifications=False)
 
 
 def plain_page(content):
-    return pn.template.BootstrapTemplate(title=TITLE, main=[content], header_background=HEADER_COLOUR,
-                                         busy_indicator=None)
+    template = pn.template.BootstrapTemplate(title=TITLE, main=[content], header_background=HEADER_COLOUR,
+                                             busy_indicator=None)
+    template.config.raw_css.append(PAGE_CSS)  # the lab's type sizes: readable on a projector too
+    return template
 
 
 query = pn.state.location.search if pn.state.location is not None else ""
