@@ -17,6 +17,7 @@ import panel as pn
 from gan_core.presets import PRESETS
 
 from .classroom import CODE_LENGTH
+from .messages import why_it_ended
 from .protocol import Diverged, Message, ProcessDied
 from .widgets import make
 
@@ -124,8 +125,8 @@ def follower_notice(notice) -> Message:
         return Message("warning", f"{who} diverged at step {notice.step}: its losses or gradients stopped being "
                                   f"finite. The lecturer may reset it; Make my own copy tries it yourself.")
     if isinstance(notice, ProcessDied):
-        return Message("error", f"The lecturer's training process ended unexpectedly (exit code "
-                                f"{notice.exit_code}); the lecturer's Reset starts it again.")
+        return Message("error", f"On the lecturer's page: {why_it_ended(notice.exit_code)} The lecturer's Reset "
+                                f"starts a new one.")
     return notice
 
 

@@ -8,8 +8,10 @@ import panel as pn
 import pytest
 
 from ganlab_app.classroom import CLASSROOM
-from ganlab_app.follow_panel import ENDED_TEXT, shown_code, unavailable_layers
+from ganlab_app.follow_panel import ENDED_TEXT, follower_notice, shown_code, unavailable_layers
 from ganlab_app.lab import Lab, split_rows
+from ganlab_app.messages import why_it_ended
+from ganlab_app.protocol import ProcessDied
 from ganlab_app.session import LabSession, preset_settings
 from ganlab_app.url_state import parse_query, query_of
 from waiting import tick_until
@@ -166,3 +168,9 @@ def test_make_my_own_copy_starts_the_followed_runs_preset_and_settings():
         follower.stop()
         session.stop()
         CLASSROOM.remove(page)
+
+
+def test_a_follower_reads_why_the_followed_training_process_ended_and_who_can_restart_it():
+    text = follower_notice(ProcessDied(-9)).text
+    assert why_it_ended(-9) in text and "SIGKILL" in text and "lecturer's Reset" in text
+    assert follower_notice(ProcessDied(-9)).kind == "error"
