@@ -26,6 +26,7 @@ in this process for the next record point (the loop's end included).
 
 from __future__ import annotations
 
+import errno
 import functools
 import signal
 import time
@@ -498,7 +499,11 @@ class TrainingLoop:
 
 def out_of_memory(error: Exception) -> bool:
     """Whether ``error`` is an allocation that failed: Python's MemoryError, torch's on the CPU
-    ("can't allocate memory") or on a GPU (torch.OutOfMemoryError, "out of memory")."""
+    ("can't allocate memory", C++'s bad_alloc) or on a GPU (torch.OutOfMemoryError, "out of
+    memory"), the system's ENOMEM ("Cannot allocate memory"), or a thread without room for its
+    stack ("can't start new thread": the views' helper thread starts one)."""
     text = str(error).lower()
-    return isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
-                                              and ("can't allocate memory" in text or "out of memory" in text))
+    if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
+        return True
+    return isinstance(error, RuntimeError) and any(words in text for words in (
+        "can't allocate memory", "cannot allocate memory", "out of memory", "bad_alloc", "can't start new thread"))

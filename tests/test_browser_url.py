@@ -46,9 +46,10 @@ def test_a_garbage_link_lists_what_it_ignored_and_the_page_trains(served_app, br
             page.get_by_text(text).first.wait_for(timeout=10_000)
         wait_until(lambda: len(column(page, "h0:step")) > 2, timeout=40, what="training")
         # The address names what the page trains: the default preset, and nothing it ignored.
-        wait_until(lambda: address(page) == {"preset": "nonsaturating",
-                                             "seed": str(preset_settings("nonsaturating")["seed"])},
-                   what="the address without the ignored values")
+        wanted = {"preset": "nonsaturating", "seed": str(preset_settings("nonsaturating")["seed"])}
+        seen = []
+        wait_until(lambda: seen.append(address(page)) or seen[-1] == wanted,
+                   what=lambda: f"the address without the ignored values (it was {seen[-1] if seen else None})")
 
 
 def test_the_address_follows_the_sidebar_and_copy_link_copies_it(served_app, browser):

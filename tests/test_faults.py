@@ -6,6 +6,7 @@ before stay, and the run that was training is stored whenever its process could 
 (a store that could not take it is written at the next chance)."""
 
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -23,6 +24,7 @@ from waiting import tick_until, wait_until
 
 from ganlab_app.lab import Lab
 from ganlab_app.session import LabSession, preset_settings
+from ganlab_app.training_process import out_of_memory
 from gan_core.run_store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,6 +279,11 @@ def train(session, steps):
     wait_until(lambda: session.steps == first + steps)
 
 
+def reset(session):  # and wait for the new runs: their step count is what train() counts from
+    session.reset()
+    wait_until(lambda: session.steps == 0)
+
+
 def break_store():
     if MODE == "read-only":
         os.chmod(STORE, 0o444)
@@ -309,11 +316,11 @@ if __name__ == "__main__":
         return seen["messages"]
 
     train(session, 3)
-    session.reset()
+    reset(session)
     wait_until(lambda: steps_stored() == [3])
     break_store()
     train(session, 4)
-    session.reset()  # this run cannot be stored
+    reset(session)  # this run cannot be stored
     wait_until(lambda: messages())
     train(session, 2)  # training goes on
     seen["stored while broken"] = steps_stored() if MODE == "read-only" else steps_on_disk()
@@ -371,3 +378,18 @@ def test_a_full_disk_is_told_and_its_runs_are_stored_once_there_is_room(tmp_path
     wrapper = ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size=4m none "{disk}" && exec "$0" "$@"']
     store = disk / "runs.sqlite"
     _told_and_kept(_run_page(tmp_path, wrapper, "full", store), store, "full")
+
+
+@pytest.mark.parametrize("error, is_memory", [
+    (MemoryError(), True),
+    (RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory"), True),
+    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),
+    (RuntimeError("std::bad_alloc"), True),
+    (RuntimeError("can't start new thread"), True),
+    (OSError(errno.ENOMEM, "Cannot allocate memory"), True),
+    (OSError(errno.ENOENT, "No such file or directory"), False),
+    (RuntimeError("mat1 and mat2 shapes cannot be multiplied"), False),
+    (ValueError("out of range"), False),
+])
+def test_an_allocation_that_failed_is_told_as_out_of_memory(error, is_memory):
+    assert out_of_memory(error) is is_memory
