@@ -244,10 +244,12 @@ class HistoryView(pn.viewable.Viewer):
             self.count.object = ""
             return self._fail(f"The run store could not be read: {error}")
         more = len(runs) > self.limit
-        self.runs = runs[:self.limit]
         self.error.visible = False
         self.confirm.visible = False
-        self.table.value = table_of(self.runs)
+        if runs[:self.limit] != self.runs:
+            self.runs = runs[:self.limit]
+            # Only a changed list is sent: a table rebuilt in the browser drops a tick made meanwhile.
+            self.table.value = table_of(self.runs)
         if more:
             self.count.object = (f"The newest {self.limit:,} runs are shown; `python -m gan_core runs list` "
                                  f"lists every one.")

@@ -182,6 +182,22 @@ def test_the_table_lists_the_stored_runs(tmp_path):
     assert len(view.table.value) == 4 and [run["id"] for run in view.selected()] == [ids[0]]
 
 
+def test_refreshing_an_unchanged_store_leaves_the_table_as_the_browser_has_it(tmp_path):
+    """Opening History refreshes it; a table value sent again is rebuilt in the browser, and a
+    box ticked meanwhile is lost, so only a changed list of runs is sent."""
+    path = tmp_path / "runs.sqlite"
+    seed_store(path, count=2)
+    view = HistoryView(store=path)
+    sent = []
+    view.table.param.watch(lambda event: sent.append(len(event.new)), "value")
+    click(view.refresh_button)
+    click(view.refresh_button)
+    assert sent == []
+    seed_store(path, count=1)
+    click(view.refresh_button)
+    assert sent == [3]
+
+
 def test_selecting_two_runs_overlays_their_curves_and_samples(tmp_path):
     path = tmp_path / "runs.sqlite"
     seed_store(path)

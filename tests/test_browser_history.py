@@ -54,7 +54,13 @@ def test_ticking_two_stored_runs_draws_both_curves(served_app, browser):
             row = page.locator(".tabulator-row").filter(
                 has=page.locator('.tabulator-cell[tabulator-field="id"]', has_text=re.compile(rf"^{run_id}$")))
             row.locator("input[type=checkbox]").click()
-        wait_until(lambda: all(label in page.evaluate(LEGEND) for label in labels), timeout=30,
-                   what="both runs' lines in the chart's legend")
+        legend = []
+
+        def both_lines_drawn() -> bool:
+            legend[:] = page.evaluate(LEGEND)
+            return all(label in legend for label in labels)
+
+        wait_until(both_lines_drawn, timeout=30,
+                   what=lambda: f"both runs' lines in the chart's legend (it holds {legend})")
         wait_until(lambda: all(label in page.evaluate(TITLES) for label in labels), timeout=30,
                    what="both runs' sample plots")
