@@ -358,10 +358,19 @@ class LabSession:
                 pass
 
     def play(self) -> None:
+        self._asked(True)
         self.send(Play())
 
     def pause(self) -> None:
+        self._asked(False)
         self.send(Pause())
+
+    def _asked(self, playing: bool) -> None:
+        """What the page asked holds until the process answers (it answers every Play and Pause,
+        a run that cannot go on with Playing(False)): a click just after Play reads it playing."""
+        with self._lock:
+            if self._process.is_alive():  # an ended process answers nothing
+                self._playing = playing
 
     def step_d(self) -> None:
         self.send(StepD())

@@ -236,12 +236,12 @@ class TrainingLoop:
 
     @_execute.register
     def _play(self, command: Play) -> bool:
-        self.playing = True
+        self.playing, self._playing_sent = True, None  # answered even when unchanged: the page set it
         return True
 
     @_execute.register
     def _pause(self, command: Pause) -> bool:
-        self.playing = False
+        self.playing, self._playing_sent = False, None
         return True
 
     @_execute.register

@@ -110,3 +110,15 @@ def test_side_by_side_every_run_steps_and_the_edited_run_is_told(lab):
     assert highlighted(lab, lab.planes[0]) == []
     # Both runs took the step: each one's chart has its point at step 1 (the runs stay paused there).
     tick_until(lab, lambda: all(len(h.data["step"]) and h.data["step"][-1] == 1 for h in lab.charts.histories))
+
+
+def test_slow_motion_entered_just_after_play_plays_again_on_leave(lab):
+    """The page reads its own Play at once, before the training process answers it: slow motion
+    entered in that moment resumes the runs when left."""
+    panel = lab.controls.slow_motion
+    lab.session.play()
+    click(panel.enter_button)
+    tick_until(lab, lambda: panel.motion is not None and not lab.session.playing)
+    paused_at = lab.session.steps
+    click(panel.leave_button)
+    tick_until(lab, lambda: lab.session.playing and lab.session.steps > paused_at + 1)
