@@ -210,6 +210,9 @@ class Lab(pn.viewable.Viewer):
         self.page: Page | None = None  # this page in the server's registry (served pages only)
         if self.controls is not None:
             self.controls.experiment.param.watch(self._follow_address, list(SETTINGS))
+            # A loading browser reports the address it opened, which can arrive after the page set
+            # its own: the address of what the page trains is put back.
+            self.location.param.watch(self._follow_address, "search")
         if self.idle is not None:
             # Use seen on the server; the browser reports pointer, keys and wheel (self.idle.browser).
             self.controls.experiment.param.watch(self.idle.touch, list(SETTINGS))

@@ -1,7 +1,9 @@
 """Hostile widget values over the websocket, in Chromium: a page's script sets the BokehJS models
 of the sidebar's widgets to values no widget would send (outside their bounds, of the wrong type,
-NaN, Infinity, arrays, null, an option a select does not offer). Each is refused with a message
-on the page, or clamped; the page shows no traceback, the server still answers, the page still
+NaN, Infinity, arrays, null, an option a select does not offer). A value the widget's property
+can hold is refused with a message on the page, or clamped; one it cannot (a string for a number)
+is refused by Bokeh, which answers the sending page with the type it expected. The page shows no
+traceback, the server still answers, the page still
 trains, and the settings its trainer holds (read in this process, from the server's registry of
 pages) stay within their declared bounds.
 
@@ -102,3 +104,14 @@ def test_a_refused_hostile_value_is_explained_on_the_page(hostile_page):
     hostile_page.evaluate(SET_WIDGET, [label("lr_g"), "value", 50.0])
     explained = hostile_page.locator(".alert-danger", has_text="lr_g")
     explained.first.wait_for(timeout=5_000)
+
+
+def test_a_value_of_the_wrong_type_is_answered_with_the_type_expected(hostile_page):
+    """Bokeh refuses a value its property cannot hold before the app sees it, and answers the
+    page that sent it with what it expected (BokehJS logs the answer); the server goes on."""
+    with hostile_page.expect_console_message(lambda message: "0.25 please" in message.text,
+                                             timeout=10_000) as answer:
+        hostile_page.evaluate(SET_WIDGET, [label("lr_g"), "value", "0.25 please"])
+    text = answer.value.text
+    assert answer.value.type == "error"
+    assert "failed to validate" in text and ".value" in text and "expected" in text and "Float" in text
