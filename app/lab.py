@@ -210,9 +210,7 @@ class Lab(pn.viewable.Viewer):
         self.page: Page | None = None  # this page in the server's registry (served pages only)
         if self.controls is not None:
             self.controls.experiment.param.watch(self._follow_address, list(SETTINGS))
-            # A loading browser reports the address it opened, which can arrive after the page set
-            # its own: the address of what the page trains is put back.
-            self.location.param.watch(self._follow_address, "search")
+            self.location.param.watch(self._address_reported, "search")
         if self.idle is not None:
             # Use seen on the server; the browser reports pointer, keys and wheel (self.idle.browser).
             self.controls.experiment.param.watch(self.idle.touch, list(SETTINGS))
@@ -395,6 +393,12 @@ class Lab(pn.viewable.Viewer):
 
     def _dismiss_link_notices(self) -> None:
         self.link_notices.visible = self.dismiss_link_notices.visible = False
+
+    def _address_reported(self, event) -> None:
+        """A loading browser reports the link it opened, which can arrive after the page set its
+        own address: the address of what the page trains is put back."""
+        if event.new == self.query:
+            self._follow_address()
 
     def _follow_address(self, *events) -> None:
         """The page's address follows the sidebar (one update per change that alters it)."""

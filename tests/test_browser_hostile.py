@@ -103,7 +103,7 @@ def test_hostile_widget_values_never_reach_the_trainer_and_the_page_trains_on(ho
 def test_a_refused_hostile_value_is_explained_on_the_page(hostile_page):
     hostile_page.evaluate(SET_WIDGET, [label("lr_g"), "value", 50.0])
     explained = hostile_page.locator(".alert-danger", has_text="lr_g")
-    explained.first.wait_for(timeout=5_000)
+    explained.first.wait_for(timeout=15_000)
 
 
 def test_a_value_of_the_wrong_type_is_answered_with_the_type_expected(hostile_page):
