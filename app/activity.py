@@ -63,9 +63,14 @@ class IdlePause:
     def idle_s(self) -> float:
         return self._clock() - self.last_active
 
+    @property
+    def idle(self) -> bool:
+        """Unused for idle_minutes or longer (never, with idle_minutes 0)."""
+        return bool(self.idle_minutes) and self.idle_s >= 60 * self.idle_minutes
+
     def check(self) -> bool:
         """Pause the training if the page has been idle for idle_minutes (once a spell); True if it did."""
-        if self._spell_over or not self.idle_minutes or self.idle_s < 60 * self.idle_minutes:
+        if self._spell_over or not self.idle:
             return False
         self._spell_over = True
         if not self._playing():

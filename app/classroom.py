@@ -46,7 +46,7 @@ class Page:
     follows: str | None = None  # a follower's trainer's code
     opened: float = field(default_factory=time.time)
     active: float = field(default_factory=time.monotonic)  # the last interaction seen
-    stopped: bool = False  # the lecturer stopped this page's training
+    stopped: str | None = None  # who ended this page's training: "lecturer", or "idle" (for a waiting page)
 
 
 class Classroom:
@@ -84,18 +84,23 @@ class Classroom:
             return sorted((page for page in self._pages.values() if page.role == "trainer"),
                           key=lambda page: page.opened)
 
-    def stop_training(self, code: str) -> bool:
+    def stop_training(self, code: str, why: str = "lecturer") -> bool:
         """Stop the training of the trainer page with this code and free its place; the page
-        sees ``stopped`` and says so. False if no page with this code trains."""
+        sees ``stopped`` (``why``) and says so. False if no page with this code trains."""
         with self._lock:
             page = self._pages.get(normal_code(code))
             if page is None or page.role != "trainer":
                 return False
-            page.stopped = True
+            page.stopped = why
             del self._pages[page.code]
         if page.session is not None:
             page.session.stop(timeout=0)  # on the server's loop: do not wait for the process to end
         return True
+
+    def waiting(self) -> int:
+        """The busy pages: those that wait for a training place."""
+        with self._lock:
+            return sum(page.role == "busy" for page in self._pages.values())
 
     def remove(self, page: Page) -> None:
         with self._lock:

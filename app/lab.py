@@ -356,10 +356,12 @@ class Lab(pn.viewable.Viewer):
         if self.page is not None:
             CLASSROOM.remove(self.page)
 
-    def _stopped_by_lecturer(self) -> None:
-        """The lecturer's page stopped this page's training and freed its place: say so, once."""
+    def _training_stopped(self) -> None:
+        """The lecturer, or a waiting page while this one was idle, ended this page's training
+        and freed its place: say so, once."""
         self.stop(wait=False)
-        self.main.insert(0, stopped_notice(self.page.code, self.location.search))
+        self.main.insert(0, stopped_notice(self.page.code, self.location.search, self.page.stopped,
+                                           self.idle.idle_minutes if self.idle is not None else 0))
 
     def template(self):
         # Bootstrap: its design loads no web font (Fast's fetches Google Fonts, which a closed
@@ -419,9 +421,13 @@ class Lab(pn.viewable.Viewer):
         if self.source is None:
             return  # a follower of an unknown code: nothing to show
         if self.page is not None and self.page.stopped:
-            return self._stopped_by_lecturer()
+            return self._training_stopped()
         if self.idle is not None:
             self.idle.check()
+            # An idle page's place goes to a page that waits for one (its run is stored as it
+            # ends); a page others follow is in use, as the lecturer's is while the class watches.
+            if self.page is not None and self.idle.idle and not self.session.followers and CLASSROOM.waiting():
+                CLASSROOM.stop_training(self.page.code, why="idle")
         if self.share is not None:
             self.share.show_followers(self.session.followers)
         update = self.source.poll()

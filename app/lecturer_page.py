@@ -48,16 +48,19 @@ def page_row(page: Page, classroom: Classroom, now: float) -> dict:
             "opened": time.strftime("%H:%M:%S", time.localtime(page.opened))}
 
 
-def stopped_notice(code: str, query: str) -> pn.pane.Alert:
-    """What a page whose training the lecturer stopped shows: follow a page that trains, or
-    reload to train again (when a place is free)."""
+def stopped_notice(code: str, query: str, why: str = "lecturer", idle_minutes: float = 0) -> pn.pane.Alert:
+    """What a page whose training was stopped shows (``why``: by the lecturer, or for a waiting
+    page after ``idle_minutes`` unused): follow a page that trains, or reload to train again
+    (when a place is free)."""
     others = [page.code for page in CLASSROOM.trainers() if page.code != code]
     follow = ("Follow a page that trains: " + ", ".join(f"[{c}](?follow={c})" for c in others) + ". "
               if others else "")
     address = quote(query.lstrip("?"), safe="=&%+,.-_~:")  # the browser's own query: nothing in it ends the link
     reload = f"[Reload this page](?{address}) to train again when a place is free."
-    return pn.pane.Alert(f"**The lecturer stopped this page's training.** {follow}{reload}",
-                         alert_type="warning", sizing_mode="stretch_width")
+    said = ("**The lecturer stopped this page's training.**" if why == "lecturer" else
+            f"**This page's training ended after {idle_minutes:g} minutes without use, and its place went to "
+            f"a page that was waiting for one.** Its run is kept in History.")
+    return pn.pane.Alert(f"{said} {follow}{reload}", alert_type="warning", sizing_mode="stretch_width")
 
 
 class LecturerPage(pn.viewable.Viewer):

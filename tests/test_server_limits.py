@@ -3,6 +3,7 @@ gan-lab-serve's options) with their messages, training places claimed under conc
 idle pause, the lecturer's token and its "Stop training", the busy page, and the caps on a page's
 comparison and upload."""
 
+import os
 import threading
 import time
 
@@ -20,6 +21,7 @@ from ganlab_app.server_limits import ENV, ServerLimits, default_max_trainers, li
 from ganlab_app.session import LabSession, preset_settings
 from ganlab_app.upload import UploadPanel
 from ganlab_datasets import ParameterError
+from gan_core.run_store import RunStore
 
 SMALL = {**preset_settings("nonsaturating"), "batch_size": 64, "g_width": 32, "d_width": 32}
 
@@ -293,6 +295,35 @@ def test_a_lab_nobody_uses_pauses_and_a_widget_change_counts_as_use(env):
     finally:
         lab.stop()
 
+
+
+def test_an_idle_page_gives_its_place_to_a_waiting_page_unless_others_follow_it(env):
+    env.setenv("GANLAB_IDLE_MINUTES", "0.01")  # 0.6 s
+    lab = Lab(play=True, query="?preset=nonsaturating&seed=4321")
+    lab.page = CLASSROOM.seat(CLASSROOM.claim_place(1000), lab.session)  # as a served page registers
+    follower, busy = lab.session.follow(), None
+    try:
+        tick_until(lab, lambda: lab.session.steps > 0 and lab.idle.idle, timeout=30, what="an idle page")
+        lab.tick()
+        assert lab.page.stopped is None  # nobody waits: the idle page keeps its place
+        busy = CLASSROOM.add("busy")
+        for _ in range(3):
+            lab.tick()
+        assert lab.page.stopped is None and lab.page in CLASSROOM.trainers()  # it is followed: in use
+        follower.close()
+        tick_until(lab, lambda: lab.page.stopped == "idle", what="the place given up")
+        assert lab.page not in CLASSROOM.trainers()
+        lab.tick()
+        notice = lab.main.objects[0].object
+        assert "after 0.01 minutes without use" in notice and "a page that was waiting" in notice
+        assert "(?preset=nonsaturating&seed=4321)" in notice  # reload to train again
+        wait_until(lambda: not lab.session.alive, timeout=10, what="the training process ends")
+        kept = RunStore(os.environ["GANLAB_STORE"]).runs(limit=20)
+        assert any(run["seed"] == 4321 and run["steps"] > 0 for run in kept)  # its run is stored
+    finally:
+        lab.stop()
+        if busy is not None:
+            CLASSROOM.remove(busy)
 
 # ----------------------------------------------------------------------------------------------
 # a page's comparison and upload
