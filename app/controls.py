@@ -247,6 +247,11 @@ class Controls(pn.viewable.Viewer):
         for name in names:
             self.sections[name].visible = False
 
+    def end(self) -> None:
+        """The page's training has ended for good (its place was freed): no control acts on it."""
+        for widget in self._layout.select(pn.widgets.Widget):
+            widget.disabled = True
+
     def reset(self) -> None:
         """Every run starts again from its seed."""
         self.session.reset()

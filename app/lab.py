@@ -360,6 +360,8 @@ class Lab(pn.viewable.Viewer):
         """The lecturer, or a waiting page while this one was idle, ended this page's training
         and freed its place: say so, once."""
         self.stop(wait=False)
+        self.controls.end()
+        self.messages.clear()  # "press Play to go on" and the like no longer hold
         self.main.insert(0, stopped_notice(self.page.code, self.location.search, self.page.stopped,
                                            self.idle.idle_minutes if self.idle is not None else 0))
 

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 
+import panel as pn
 import pytest
 from waiting import tick_until, wait_until
 
@@ -199,6 +200,7 @@ def test_a_stopped_lab_says_so_and_offers_to_follow_or_reload():
         assert "The lecturer stopped this page's training" in notice.object
         assert f"[{other.code}](?follow={other.code})" in notice.object
         assert "(?preset=nonsaturating&seed=4)" in notice.object
+        assert all(widget.disabled for widget in lab.controls.__panel__().select(pn.widgets.Widget))
         wait_until(lambda: not lab.session.alive, timeout=10, what="the training process ends")
     finally:
         lab.stop()
@@ -316,6 +318,8 @@ def test_an_idle_page_gives_its_place_to_a_waiting_page_unless_others_follow_it(
         lab.tick()
         notice = lab.main.objects[0].object
         assert "after 0.01 minutes without use" in notice and "a page that was waiting" in notice
+        assert lab.messages.shown == []  # its idle pause's "press Play to go on" no longer holds
+        assert lab.controls.play_button.disabled and lab.controls.reset_button.disabled
         assert "(?preset=nonsaturating&seed=4321)" in notice  # reload to train again
         wait_until(lambda: not lab.session.alive, timeout=10, what="the training process ends")
         kept = RunStore(os.environ["GANLAB_STORE"]).runs(limit=20)
