@@ -90,9 +90,10 @@ class FilesPanel(pn.viewable.Viewer):
 
     # ---------------------------------------------------------------------------------------
     # names
-    def _stem(self) -> str:
-        """What a file is named after: the preset and the seed (``roth_seed5``)."""
-        settings = self._settings()
+    def _stem(self, settings: dict | None = None) -> str:
+        """What a file is named after: the preset and the seed (``roth_seed5``) of ``settings``, by
+        default the sidebar's."""
+        settings = self._settings() if settings is None else settings
         return f"{(self._preset() or 'experiment').replace(' ', '_')}_seed{settings.get('seed', 0)}"
 
     def _name_settings_file(self) -> None:
@@ -135,7 +136,10 @@ class FilesPanel(pn.viewable.Viewer):
         return self.session.checkpoint(timeout, preset=self._preset())
 
     def _checkpoint_file(self):
-        self.save_checkpoint.filename = f"{self._stem()}_step{self.session.steps}.ckpt"
+        # Named after the runs it holds: the sidebar may already show settings the training process
+        # has not started yet.
+        runs = self.session.settings
+        self.save_checkpoint.filename = f"{self._stem(runs[0] if runs else None)}_step{self.session.steps}.ckpt"
         try:
             data = self.checkpoint_file()
         except (TimeoutError, ValueError) as error:

@@ -326,9 +326,15 @@ class RunStore:
             self._upgrade()
 
     def _identify(self) -> int:
-        application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One read transaction: another process may be creating the store meanwhile, and its id,
+        # version and tables must be read as one state (all or none of its creation).
+        self._db.execute("BEGIN")
+        try:
+            application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            self._db.execute("COMMIT")
         if application_id != APPLICATION_ID:
             if application_id == 0 and version == 0 and not tables:
                 return 0  # a new (empty) file

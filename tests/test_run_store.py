@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +210,37 @@ def test_two_writer_processes_at_once_keep_every_run(tmp_path, records):
     assert store.count() == 12
     for run in store.runs():
         np.testing.assert_array_equal(store.get(run["id"])["samples"], records[0].samples)
+
+
+def test_a_store_another_program_creates_while_this_one_identifies_the_file_opens(tmp_path, monkeypatch, records):
+    """Opening reads the file's id, version and tables as one state: a store that another
+    connection creates between those reads is seen whole or not at all, never as half of each."""
+    path = tmp_path / "runs.sqlite"
+    connect, creators, errors = sqlite3.connect, [], []
+
+    def create():
+        try:
+            RunStore(path).close()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    class CreatedBetweenReads(sqlite3.Connection):
+        def execute(self, sql, *args):
+            cursor = super().execute(sql, *args)
+            if sql == "PRAGMA application_id" and not creators:
+                creators.append(threading.Thread(target=create))
+                creators[0].start()
+                creators[0].join(2.0)  # it creates the store now, unless this reader's snapshot holds it off
+            return cursor
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *args, **kwargs: connect(
+        *args, factory=sqlite3.Connection if creators else CreatedBetweenReads, **kwargs))
+    store = RunStore(path)
+    creators[0].join(60)
+    assert not errors and not creators[0].is_alive()
+    store.write(records)
+    assert RunStore(path).count() == 1
+    assert connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 KILLED_WRITER = textwrap.dedent("""
