@@ -96,6 +96,12 @@ class FilesPanel(pn.viewable.Viewer):
         settings = self._settings() if settings is None else settings
         return f"{(self._preset() or 'experiment').replace(' ', '_')}_seed{settings.get('seed', 0)}"
 
+    def _runs_stem(self) -> str:
+        """The stem of a file made from the runs themselves (a checkpoint, a recording): the
+        sidebar may already show settings that the training process has not started."""
+        runs = self.session.settings
+        return self._stem(runs[0] if runs else None)
+
     def _name_settings_file(self) -> None:
         self.save_settings.filename = f"{self._stem()}.{SETTINGS_FORMATS[self.settings_format.value]}"
 
@@ -136,10 +142,7 @@ class FilesPanel(pn.viewable.Viewer):
         return self.session.checkpoint(timeout, preset=self._preset())
 
     def _checkpoint_file(self):
-        # Named after the runs it holds: the sidebar may already show settings the training process
-        # has not started yet.
-        runs = self.session.settings
-        self.save_checkpoint.filename = f"{self._stem(runs[0] if runs else None)}_step{self.session.steps}.ckpt"
+        self.save_checkpoint.filename = f"{self._runs_stem()}_step{self.session.steps}.ckpt"
         try:
             data = self.checkpoint_file()
         except (TimeoutError, ValueError) as error:
@@ -192,7 +195,7 @@ class FilesPanel(pn.viewable.Viewer):
             self.recording_status.object = "Nothing was recorded: the data view drew no frame (1D data, or paused)."
             return None
         self.recording_download.param.update(file=io.BytesIO(self.recording.data),
-                                             filename=f"{self._stem()}_recording.{fmt}", visible=True)
+                                             filename=f"{self._runs_stem()}_recording.{fmt}", visible=True)
         self.recording_status.object = (("Stopped at the limit of the frames kept. " if full else "")
                                         + f"Recorded {self.recording.describe()}.")
         return self.recording
