@@ -97,8 +97,8 @@ class FilesPanel(pn.viewable.Viewer):
         return f"{(self._preset() or 'experiment').replace(' ', '_')}_seed{settings.get('seed', 0)}"
 
     def _runs_stem(self) -> str:
-        """The stem of a file made from the runs themselves (a checkpoint, a recording): the
-        sidebar may already show settings that the training process has not started."""
+        """The stem of a file made from the runs' frames (a recording): the sidebar may already
+        show settings that the training process has not started."""
         runs = self.session.settings
         return self._stem(runs[0] if runs else None)
 
@@ -138,17 +138,18 @@ class FilesPanel(pn.viewable.Viewer):
     # ---------------------------------------------------------------------------------------
     # checkpoints
     def checkpoint_file(self, timeout: float = CHECKPOINT_WAIT_S) -> bytes:
-        """The runs' checkpoint, asked of the training process (what "Save checkpoint" downloads)."""
-        return self.session.checkpoint(timeout, preset=self._preset())
+        """The runs' checkpoint, asked of the training process (what "Save checkpoint" downloads);
+        the download is named after the seed and step in it (a playing run moves on meanwhile)."""
+        saved = self.session.checkpoint(timeout, preset=self._preset())
+        self.save_checkpoint.filename = f"{self._stem({'seed': saved.seed})}_step{saved.step}.ckpt"
+        self._tell(f"Checkpoint saved at step {saved.step:,}.")
+        return saved.data
 
     def _checkpoint_file(self):
-        self.save_checkpoint.filename = f"{self._runs_stem()}_step{self.session.steps}.ckpt"
         try:
-            data = self.checkpoint_file()
+            return io.BytesIO(self.checkpoint_file())
         except (TimeoutError, ValueError) as error:
             return self._refusal_file(self.save_checkpoint, f"The checkpoint was not saved: {error}")
-        self._tell(f"Checkpoint saved at step {self.session.steps:,}.")
-        return io.BytesIO(data)
 
     def use_checkpoint_file(self) -> bool:
         """Send the uploaded checkpoint to the training process, which resumes its runs (or says

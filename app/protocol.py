@@ -206,10 +206,13 @@ class SlowMotionSteps:
 
 @dataclass(frozen=True, slots=True)
 class CheckpointSaved:
-    """The answer to SaveCheckpoint: the checkpoint file's bytes, or why there are none."""
+    """The answer to SaveCheckpoint: the checkpoint file's bytes, or why there are none; the step
+    the runs had reached and the first run's seed, which name the file."""
 
     data: bytes
     error: str = ""
+    step: int = 0
+    seed: int = 0
 
 
 Event = RunStarted | Plans | Frame | Message | Playing | Diverged | Executed | ProcessDied | SlowMotionSteps | CheckpointSaved

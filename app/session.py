@@ -401,10 +401,10 @@ class LabSession:
         if not self._restart_if_dead(runs):
             self.send(Load(runs, preset))
 
-    def checkpoint(self, timeout: float = CHECKPOINT_WAIT_S, preset: str | None = None) -> bytes:
-        """The runs' whole state as a checkpoint file's bytes (gan_core/checkpoint.py), asked of the
-        training process and waited for (TimeoutError after ``timeout`` s; ValueError with the
-        process's reason if it could not save)."""
+    def checkpoint(self, timeout: float = CHECKPOINT_WAIT_S, preset: str | None = None) -> CheckpointSaved:
+        """The runs' whole state as a checkpoint file's bytes (gan_core/checkpoint.py) with the step
+        and seed they hold, asked of the training process and waited for (TimeoutError after
+        ``timeout`` s; ValueError with the process's reason if it could not save)."""
         with self._checkpoint_ready:
             self._checkpoint_answer = None
         self.send(SaveCheckpoint(preset))
@@ -414,7 +414,7 @@ class LabSession:
             answer, self._checkpoint_answer = self._checkpoint_answer, None
         if answer.error:
             raise ValueError(answer.error)
-        return answer.data
+        return answer
 
     def load_checkpoint(self, data: bytes) -> None:
         """Replace the runs by a checkpoint's; a refused file comes back as an error message."""

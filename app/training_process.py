@@ -336,7 +336,7 @@ class TrainingLoop:
         except Exception as error:  # noqa: BLE001 - told to the page, which waits for an answer
             self._send(CheckpointSaved(b"", f"The checkpoint could not be written: {error}"))
             return False
-        self._send(CheckpointSaved(data))
+        self._send(CheckpointSaved(data, step=self.trainers[0].t, seed=self.trainers[0].experiments[0].seed))
         return False
 
     @_execute.register

@@ -13,6 +13,7 @@ import pytest
 from ganlab_app.lab import Lab
 from ganlab_app.session import preset_settings
 from gan_core.config import settings_of
+from gan_core.checkpoint import read_checkpoint
 from gan_core.experiment_file import read_experiment
 from waiting import tick_until
 
@@ -75,6 +76,17 @@ def test_a_bad_settings_file_is_explained_and_changes_nothing(labs):
                                          value=b'[settings]\ndataset = "csv"\n[settings.dataset_params]\npath = "/etc/passwd"\n')
     assert "must be a dataset other than csv" in lab.files.error.object
     assert lab.controls.experiment.dataset == "ring8"
+
+
+def test_a_checkpoint_saved_while_the_run_plays_is_named_after_the_step_in_it(labs):
+    lab = labs({"seed": 6})
+    lab.session.play()
+    tick_until(lab, lambda: lab.session.steps > 20, what="twenty steps")
+    data = click_download(lab.files.save_checkpoint)
+    (trainer,) = read_checkpoint(data, server_files=False).runs.values()
+    assert lab.files.save_checkpoint.filename == f"nonsaturating_seed{trainer.experiments[0].seed}_step{trainer.t}.ckpt"
+    assert trainer.experiments[0].seed == 6 and trainer.t > 20
+    assert lab.files.status.object == f"Checkpoint saved at step {trainer.t:,}."
 
 
 def test_a_checkpoint_saved_in_one_lab_resumes_in_another(labs):

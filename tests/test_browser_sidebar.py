@@ -1,6 +1,9 @@
 """The sidebar in headless Chromium: a stabilizer switched on there, and a value typed into one of
 its boxes, reach the trainer (its σ and γ in the charts); a lesson's card shows its claim and what
-the lab measured of it."""
+the lab measured of it; the Files card's checkpoint is named after what it holds."""
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from waiting import wait_until
 
 from conftest import SHOTS, column
 from ganlab_app.controls import VERDICT_BADGE
+from gan_core.checkpoint import read_checkpoint
 from gan_core.lesson_verdicts import measured_verdict
 from gan_core.presets import LESSONS, PRESETS
 
@@ -73,3 +77,17 @@ def test_a_lessons_card_shows_its_claim_and_the_labs_check(lab):
     else:
         lab.get_by_text("Not yet checked with these settings").first.wait_for()
     assert lab.get_by_text("<span").count() == 0  # no markup shown as text
+
+
+def test_a_checkpoint_downloads_named_after_the_seed_and_step_in_it(lab):
+    """The run plays on while the training process writes the checkpoint: the file's name and the
+    card's words give the step inside the file, read back here."""
+    lab.get_by_text("Files", exact=True).first.click()
+    with lab.expect_download(timeout=30_000) as download:
+        lab.get_by_role("button", name="Save checkpoint").click()
+    data = Path(download.value.path()).read_bytes()
+    trainer = next(iter(read_checkpoint(data, server_files=False).runs.values()))
+    assert trainer.t > 0
+    assert re.fullmatch(rf"\w+_seed{trainer.experiments[0].seed}_step{trainer.t}\.ckpt",
+                        download.value.suggested_filename), download.value.suggested_filename
+    lab.get_by_text(f"Checkpoint saved at step {trainer.t:,}.").first.wait_for(timeout=10_000)
