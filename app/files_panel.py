@@ -90,17 +90,17 @@ class FilesPanel(pn.viewable.Viewer):
 
     # ---------------------------------------------------------------------------------------
     # names
-    def _stem(self, settings: dict | None = None) -> str:
-        """What a file is named after: the preset and the seed (``roth_seed5``) of ``settings``, by
-        default the sidebar's."""
-        settings = self._settings() if settings is None else settings
-        return f"{(self._preset() or 'experiment').replace(' ', '_')}_seed{settings.get('seed', 0)}"
+    def _stem(self, seed: int | None = None) -> str:
+        """What a file is named after: the preset and the seed (``roth_seed5``), by default the
+        sidebar's."""
+        seed = self._settings().get("seed", 0) if seed is None else seed
+        return f"{(self._preset() or 'experiment').replace(' ', '_')}_seed{seed}"
 
     def _runs_stem(self) -> str:
         """The stem of a file made from the runs' frames (a recording): the sidebar may already
         show settings that the training process has not started."""
         runs = self.session.settings
-        return self._stem(runs[0] if runs else None)
+        return self._stem(runs[0].get("seed", 0) if runs else None)
 
     def _name_settings_file(self) -> None:
         self.save_settings.filename = f"{self._stem()}.{SETTINGS_FORMATS[self.settings_format.value]}"
@@ -141,7 +141,7 @@ class FilesPanel(pn.viewable.Viewer):
         """The runs' checkpoint, asked of the training process (what "Save checkpoint" downloads);
         the download is named after the seed and step in it (a playing run moves on meanwhile)."""
         saved = self.session.checkpoint(timeout, preset=self._preset())
-        self.save_checkpoint.filename = f"{self._stem({'seed': saved.seed})}_step{saved.step}.ckpt"
+        self.save_checkpoint.filename = f"{self._stem(saved.seed)}_step{saved.step}.ckpt"
         self._tell(f"Checkpoint saved at step {saved.step:,}.")
         return saved.data
 
