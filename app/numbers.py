@@ -65,12 +65,13 @@ class Numbers(pn.viewable.Viewer):
         """The numbers of ``update`` (a session's Update) and its runs' latest ``snapshots``; while
         playing, at most every ``refresh_s``."""
         step = snapshots[0].step
-        if (update.generation, step) != (self._generation, self._single_at):
+        new_runs = update.generation != self._generation
+        if new_runs or step != self._single_at:
             # A new step or new runs: the single steps counted so far belong to the past.
             self._single = {"D": 0, "G": 0}
             self._generation, self._single_at = update.generation, step
         now = time.monotonic()
-        if update.playing and now < self._due:
+        if update.playing and now < self._due and not new_runs:  # new runs are shown at once
             return
         self._due = now + self.refresh_s
         self.table.object = self.table_text(update, snapshots)

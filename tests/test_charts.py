@@ -212,3 +212,21 @@ def test_cube_frames_say_edges_in_the_charts_as_in_the_table():
     # The ceiling is named for what it is, in the chart's legend.
     hq = next(spec for spec in charts.canvas.specs if spec["name"] == "chart_hq")
     assert [line["label"] for line in hq["lines"]] == ["HQ %", "ceiling: a perfect sampler's HQ %"]
+
+
+def test_the_now_table_keeps_its_pace_while_playing_but_shows_new_runs_at_once():
+    numbers = Numbers(refresh_s=60)
+
+    def update(generation, *names):
+        return SimpleNamespace(generation=generation, runs=[SimpleNamespace(name=name) for name in names],
+                               dataset={"name": "ring8"}, trains_on="CPU", playing=True)
+
+    def snapshot(step):
+        return SimpleNamespace(**vars(snapshot_with(metrics_of("mode", 8), step)), dim=2)
+
+    numbers.show(update(1, ""), [snapshot(10)])
+    numbers.show(update(1, ""), [snapshot(20)])
+    assert "| Step | **10** (playing" in numbers.text  # the next step waits for its turn
+    numbers.show(update(2, "vanilla", "beta-gan"), [snapshot(0), snapshot(0)])
+    assert "**A**: vanilla" in numbers.text and "**B**: beta-gan" in numbers.text
+    assert "| Step | **0** (playing" in numbers.text
